@@ -1,0 +1,108 @@
+"""``govgate policy validate|explain|init|schema``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from govgate.cli.common import policy_option
+
+
+@click.group("policy")
+def policy() -> None:
+    """Validate, explain or create a govgate policy."""
+
+
+@policy.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check policy FILES against the schema; exit 2 with file:line errors if any is invalid."""
+    from govgate.errors import PolicyError
+    from govgate.policy.loader import load_policy
+
+    failed = False
+    for path in files:
+        try:
+            loaded = load_policy(path)
+        except PolicyError as exc:
+            click.echo(exc.render(), err=True)
+            failed = True
+            continue
+        click.echo(f"{path}: valid ({len(loaded.rules)} rules, {len(loaded.waivers)} waivers)")
+    if failed:
+        raise SystemExit(2)
+
+
+@policy.command("explain")
+@policy_option
+@click.option("--repo", "repo_dir", default=".", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to look for .govgate.yml.")
+@click.option("--format", "-f", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def explain(policy_path: str | None, repo_dir: Path, output_format: str) -> None:
+    """Say in words what the policy in force demands, rule by rule."""
+    from govgate.policy.loader import find_policy, load_policy
+
+    path = find_policy(policy_path, repo_dir if repo_dir.is_dir() else None)
+    loaded = load_policy(path)
+    if output_format == "json":
+        rules = [
+            {
+                "id": r.id, "severity": r.severity, "applies_when": r.when.describe(),
+                "requires": {req.question: req.describe() for req in r.require}, "description": r.description,
+            }
+            for r in loaded.rules
+        ]
+        click.echo(json.dumps({"policy": loaded.source, "rules": rules, "waivers": len(loaded.waivers)}, indent=2))
+        return
+    click.echo(f"Policy: {loaded.source}")
+    if loaded.description:
+        click.echo(loaded.description.strip())
+    medium, high = loaded.risk_thresholds
+    click.echo(f"Risk: medium from score {medium:g}, high from {high:g}. AI-assisted from {loaded.ai_min_confidence} confidence.")
+    for rule in loaded.rules:
+        click.echo(f"\n{rule.id} [{rule.severity}]" + (f": {rule.description}" if rule.description else ""))
+        click.echo(f"  applies to: {rule.when.describe()}")
+        for req in rule.require:
+            click.echo(f"  {req.question}: {req.describe()}")
+        if rule.message:
+            click.echo(f"  fix: {rule.message}")
+    for waiver in loaded.waivers:
+        click.echo(f"\nwaiver: {waiver.rule} for {waiver.change}, by {waiver.approved_by} until {waiver.expires}: {waiver.reason}")
+
+
+@policy.command("init")
+@click.option("--preset", default="default", show_default=True, help="Shipped preset to start from.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path(".govgate.yml"),
+              show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(preset: str, output: Path, force: bool) -> None:
+    """Write a starting policy (a copy of a shipped preset) to edit."""
+    from govgate.cli.common import write_file
+    from govgate.errors import GovgateError
+    from govgate.policy.loader import preset_path
+
+    source = preset_path(preset)
+    if output.exists() and not force:
+        raise GovgateError(f"{output} already exists", "pass --force to overwrite it")
+    write_file(output, source.read_text("utf-8"))
+    click.echo(f"wrote {output} from preset {preset!r}; check it with: govgate policy validate {output}")
+
+
+@policy.command("presets")
+def presets() -> None:
+    """List the shipped presets."""
+    from govgate.policy.loader import preset_names, preset_path
+
+    for name in preset_names():
+        first = preset_path(name).read_text("utf-8").splitlines()[0].lstrip("# ").strip()
+        click.echo(f"{name:12} {first}")
+
+
+@policy.command("schema")
+def schema() -> None:
+    """Print the policy's JSON Schema (for editors and other tools)."""
+    from govgate.policy.loader import compiled_schema
+
+    click.echo(json.dumps(compiled_schema(), indent=2))

@@ -1,0 +1,89 @@
+"""Human-readable text: two lines when all is well, every failure with its evidence and fix."""
+
+from __future__ import annotations
+
+from govgate.model import GOVERNANCE_QUESTIONS, Evidence
+from govgate.verdict import RuleResult, Verdict
+
+_MARK = {"satisfied": "ok", "missing": "MISSING", "contradicted": "RED FLAG", "not_required": "-"}
+
+
+def render_check(verdict: Verdict) -> str:
+    lines = [_headline(verdict), _questions_line(verdict)]
+    for problem in verdict.change.problems:
+        lines.append(f"  ! {problem}")
+    failing = [r for r in verdict.rules if r.status == "fail"]
+    for result in failing:
+        lines.extend(_rule_block(result, verdict))
+    for result in verdict.rules:
+        if result.status == "waived":
+            lines.append(f"~ {result.rule.id} [{result.rule.severity}] {result.message}")
+    for note in verdict.waivers:
+        if note.status != "applied":
+            w = note.waiver
+            lines.append(f"! waiver for {w.rule} on {w.change} ({w.approved_by}, expires {w.expires}): {_WAIVER_WORDS[note.status]}")
+    contradictions = [e for e in verdict.evidence if e.contradicts and e.question.value in _QUESTION_NAMES]
+    shown = {id(e) for r in failing for req in r.requirements for e in req.evidence}
+    warnings = [e for e in contradictions if id(e) not in shown and e.severity == "warning"]
+    for flag in warnings:
+        lines.append(f"! warning: {flag.question.value}: {flag.detail}{_at(flag)}")
+    if failing and verdict.verdict == "pass":
+        lines.append(f"(failures below severity {verdict.fail_on} do not fail the gate)")
+    return "\n".join(lines) + "\n"
+
+
+_QUESTION_NAMES = {q.value for q in GOVERNANCE_QUESTIONS}
+_WAIVER_WORDS = {
+    "expired": "expired, so it does not apply",
+    "unused": "not needed: the rule did not fail",
+    "unknown_rule": "names no rule in this policy",
+}
+
+
+def _headline(verdict: Verdict) -> str:
+    change = verdict.change
+    files = len(change.files)
+    count = len(change.commits)
+    ai = "AI-assisted: " + ("yes (" + ", ".join(verdict.ai_tools or ["unnamed tool"]) + ")" if verdict.ai_assisted else "no")
+    risk = f"risk: {verdict.risk.level} ({verdict.risk.score:g})"
+    return (
+        f"govgate: {verdict.verdict.upper()}  {change.id}  {_short(change.title, 60)!r}  "
+        f"{count} commit{'s' if count != 1 else ''}, {files} file{'s' if files != 1 else ''}  {ai}  {risk}"
+    )
+
+
+def _questions_line(verdict: Verdict) -> str:
+    parts = [f"{q.value}: {_MARK[verdict.questions[q].status]}" for q in GOVERNANCE_QUESTIONS]
+    return "  " + "   ".join(parts)
+
+
+def _rule_block(result: RuleResult, verdict: Verdict) -> list[str]:
+    rule = result.rule
+    lines = [f"x {rule.id} [{rule.severity}]" + (f": {rule.description}" if rule.description else "")]
+    for req in result.requirements:
+        if req.met:
+            continue
+        lines.append(f"    {req.question}: {'; '.join(req.reasons)}")
+        seen = [e for e in verdict.evidence if e.question.value == req.question]
+        for item in seen[:6]:
+            lines.append(f"      evidence: {_evidence(item)}")
+        if len(seen) > 6:
+            lines.append(f"      ... and {len(seen) - 6} more (--format json lists all)")
+        lines.append(f"      to satisfy: {req.requirement.describe()}")
+    if rule.message:
+        lines.append(f"    fix: {rule.message}")
+    return lines
+
+
+def _evidence(item: Evidence) -> str:
+    effect = "+" if item.supports else "-"
+    return f"{effect} {item.detail} [{item.trust.value}]{_at(item)}"
+
+
+def _at(item: Evidence) -> str:
+    where = item.location.render()
+    return f" at {where}" if where else ""
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

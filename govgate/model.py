@@ -1,0 +1,416 @@
+"""The data that flows between stages: Change (from a source), Evidence (from detectors).
+
+Sources build a Change; detectors read it and return Evidence; nothing here knows about
+git, GitHub, YAML or output formats.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+
+class Question(str, enum.Enum):
+    AI_ASSISTED = "ai_assisted"
+    REVIEWED = "reviewed"
+    TESTED = "tested"
+    ROLLOUT = "rollout"
+    ROLLBACK = "rollback"
+    RISK = "risk"
+
+
+# The four governance questions, in the order users read them.
+GOVERNANCE_QUESTIONS: tuple[Question, ...] = (
+    Question.REVIEWED,
+    Question.TESTED,
+    Question.ROLLOUT,
+    Question.ROLLBACK,
+)
+
+
+class Trust(str, enum.Enum):
+    """How far a piece of evidence can be believed, strongest first."""
+
+    VERIFIED = "verified"  # read from an authority (GitHub API) about this exact head
+    DECLARED = "declared"  # a claim by the change's author: trailer, PR body
+    INFERRED = "inferred"  # derived from file analysis
+
+    @property
+    def rank(self) -> int:
+        return _TRUST_RANK[self]
+
+    def at_least(self, other: Trust) -> bool:
+        return self.rank >= other.rank
+
+
+_TRUST_RANK = {Trust.INFERRED: 0, Trust.DECLARED: 1, Trust.VERIFIED: 2}
+
+
+class Confidence(str, enum.Enum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where evidence was found: a file line where one exists, else a textual place."""
+
+    path: str | None = None
+    line: int | None = None
+    end_line: int | None = None
+    where: str | None = None  # e.g. "trailer of 1a2b3c4", "PR body", "GitHub reviews"
+
+    def render(self) -> str:
+        if self.path:
+            text = self.path
+            if self.line:
+                text += f":{self.line}"
+            return text
+        return self.where or ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One finding that bears on a question.
+
+    ``facets`` name the specific requirement keys this evidence can satisfy (for example
+    ``tests_changed`` or ``reversible_migrations``); the policy engine matches requirements
+    against facets so it never needs to know which detector produced what.
+    ``subject`` identifies who or what the evidence is about (a reviewer, a check name, an
+    AI tool) so requirements can count distinct subjects.
+    """
+
+    question: Question
+    kind: str
+    supports: bool
+    trust: Trust
+    source: str
+    detail: str
+    location: Location = field(default_factory=Location)
+    facets: frozenset[str] = frozenset()
+    subject: str | None = None
+    confidence: Confidence = Confidence.HIGH
+    # For contradicting evidence: "error" red flags fail requirements, "warning" ones are shown.
+    severity: str = "error"
+    unavailable: bool = False  # the evidence could not be read (missing object, API down)
+    # Why this finding is shown but never counted (a self-review, an AI reviewer, a pending check).
+    discounted: str | None = None
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def contradicts(self) -> bool:
+        return not self.supports
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "question": self.question.value,
+            "kind": self.kind,
+            "effect": "supports" if self.supports else "contradicts",
+            "trust": self.trust.value,
+            "confidence": self.confidence.value,
+            "source": self.source,
+            "detail": self.detail,
+            "location": self.location.to_dict(),
+        }
+        if self.facets:
+            data["facets"] = sorted(self.facets)
+        if self.subject is not None:
+            data["subject"] = self.subject
+        if not self.supports:
+            data["severity"] = self.severity
+        if self.unavailable:
+            data["unavailable"] = True
+        if self.discounted:
+            data["discounted"] = self.discounted
+        if self.attrs:
+            data["attrs"] = dict(self.attrs)
+        return data
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+
+    def render(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+@dataclass(frozen=True)
+class Trailer:
+    key: str
+    value: str
+    line: int  # 1-based line number inside the commit message
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    parents: tuple[str, ...]
+    author: Person
+    committer: Person
+    authored_at: str  # ISO 8601
+    committed_at: str
+    message: str
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0].strip()
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+    @property
+    def lines(self) -> list[str]:
+        return self.message.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+    @property
+    def trailers(self) -> list[Trailer]:
+        """Every ``Key: value`` line anywhere in the message.
+
+        Git's own parser only reads the last paragraph, which misses markers followed by
+        another block; detectors that need last-paragraph semantics filter by line.
+        """
+        return parse_trailer_lines(self.lines)
+
+
+def parse_trailer_lines(lines: Iterable[str]) -> list[Trailer]:
+    found: list[Trailer] = []
+    for number, raw in enumerate(lines, start=1):
+        key, sep, value = raw.strip().partition(":")
+        if not sep or not key or not value.strip():
+            continue
+        if not _is_trailer_key(key):
+            continue
+        found.append(Trailer(key=key, value=value.strip(), line=number))
+    return found
+
+
+def _is_trailer_key(key: str) -> bool:
+    # Git trailer keys are tokens: letters, digits and hyphens, no spaces.
+    return key[0].isalpha() and all(c.isalnum() or c == "-" for c in key)
+
+
+class FileStatus(str, enum.Enum):
+    ADDED = "added"
+    MODIFIED = "modified"
+    DELETED = "deleted"
+    RENAMED = "renamed"
+    COPIED = "copied"
+    TYPE_CHANGED = "type_changed"
+
+
+ContentLoader = Callable[[], "bytes | None"]
+
+
+@dataclass
+class FileChange:
+    """One changed path in a Change, with lazy access to its old and new contents."""
+
+    path: str
+    status: FileStatus
+    old_path: str | None = None
+    added: int | None = None  # None: unknown (binary file, or counts not computed)
+    removed: int | None = None
+    binary: bool = False
+    old_blob: str | None = None
+    new_blob: str | None = None
+    new_size: int | None = None
+    _load_old: ContentLoader | None = field(default=None, repr=False)
+    _load_new: ContentLoader | None = field(default=None, repr=False)
+    _cache: dict[str, bytes | None] = field(default_factory=dict, repr=False)
+    unavailable: bool = False  # content could not be read (partial clone, damaged repo)
+
+    def old_bytes(self) -> bytes | None:
+        return self._load("old", self._load_old)
+
+    def new_bytes(self) -> bytes | None:
+        return self._load("new", self._load_new)
+
+    def old_text(self) -> str | None:
+        return _decode(self.old_bytes())
+
+    def new_text(self) -> str | None:
+        return _decode(self.new_bytes())
+
+    def added_lines(self) -> list[tuple[int, str]]:
+        """(line number in the new file, text) of each line not present in the old file."""
+        new = self.new_text()
+        if new is None:
+            return []
+        old = self.old_text() or ""
+        return _added_lines(old, new)
+
+    def _load(self, which: str, loader: ContentLoader | None) -> bytes | None:
+        if which not in self._cache:
+            try:
+                self._cache[which] = loader() if loader else None
+            except ContentUnavailable:
+                self.unavailable = True
+                self._cache[which] = None
+        return self._cache[which]
+
+
+class ContentUnavailable(Exception):
+    """A source could not read an object that it listed (partial clone, damaged mirror)."""
+
+
+def _decode(data: bytes | None) -> str | None:
+    if data is None or b"\0" in data[:8000]:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def _added_lines(old: str, new: str) -> list[tuple[int, str]]:
+    import difflib
+
+    old_lines = old.splitlines()
+    new_lines = new.splitlines()
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    added: list[tuple[int, str]] = []
+    for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
+        if tag in ("insert", "replace"):
+            added.extend((j + 1, new_lines[j]) for j in range(j1, j2))
+    return added
+
+
+@dataclass(frozen=True)
+class Review:
+    reviewer: str  # login
+    reviewer_type: str  # "User", "Bot", "Organization"
+    state: str  # APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING
+    commit_id: str | None
+    submitted_at: str | None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A check run or a legacy commit status on some commit."""
+
+    name: str
+    status: str  # completed, in_progress, queued, pending
+    conclusion: str | None  # success, failure, neutral, ... or None while running
+    head_sha: str | None
+    kind: str = "check_run"  # or "status"
+    app: str | None = None
+
+
+@dataclass
+class PullRequest:
+    number: int | None = None
+    title: str = ""
+    body: str = ""
+    labels: tuple[str, ...] = ()
+    author_login: str | None = None
+    author_type: str | None = None  # "User" or "Bot"
+    head_ref: str | None = None
+    base_ref: str | None = None
+    head_sha: str | None = None
+    base_sha: str | None = None
+    merged: bool = False
+    reviews: tuple[Review, ...] | None = None  # None: not fetched (local run)
+    checks: tuple[CheckResult, ...] | None = None
+    codeowners: tuple[tuple[str, tuple[str, ...]], ...] | None = None  # (pattern, owners)
+    url: str | None = None
+
+
+@dataclass
+class Change:
+    """The unit that is judged: what would be reverted as one."""
+
+    id: str
+    title: str
+    base: str | None
+    head: str
+    commits: list[Commit]
+    files: list[FileChange]
+    pull_request: PullRequest | None = None
+    branch: str | None = None
+    kind: str = "range"  # range | pull_request | merge | commit | merge_group | push
+    date: str | None = None
+    author: Person | None = None
+    repo_url: str | None = None
+    problems: list[str] = field(default_factory=list)  # what could not be read, said aloud
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.pull_request.labels if self.pull_request else ()
+
+    @property
+    def pr_body(self) -> str:
+        return self.pull_request.body if self.pull_request else ""
+
+    @property
+    def author_identities(self) -> set[str]:
+        """Lower-cased emails, names and logins of whoever authored the change."""
+        ids: set[str] = set()
+        for commit in self.commits:
+            ids.add(commit.author.email.lower())
+            ids.add(commit.author.name.lower())
+        if self.pull_request and self.pull_request.author_login:
+            ids.add(self.pull_request.author_login.lower())
+        return ids
+
+    def paths(self) -> list[str]:
+        return [f.path for f in self.files] + [f.old_path for f in self.files if f.old_path]
+
+    def touches(self, patterns: Iterable[str]) -> bool:
+        pats = list(patterns)
+        return any(path_matches(p, pat) for p in self.paths() for pat in pats)
+
+
+def path_matches(path: str, pattern: str) -> bool:
+    """Glob match where ``**`` spans directories and a bare name matches at any depth."""
+    return _compile_glob(pattern)(path)
+
+
+_GLOB_CACHE: dict[str, Callable[[str], bool]] = {}
+
+
+def _compile_glob(pattern: str) -> Callable[[str], bool]:
+    cached = _GLOB_CACHE.get(pattern)
+    if cached is not None:
+        return cached
+    import re
+
+    pat = pattern.lstrip("/")
+    anchored = "/" in pattern.rstrip("/")
+    if pat.endswith("/"):
+        pat += "**"
+    regex = ""
+    i = 0
+    while i < len(pat):
+        c = pat[i]
+        if pat.startswith("**/", i):
+            regex += "(?:.*/)?"
+            i += 3
+            continue
+        if pat.startswith("**", i):
+            regex += ".*"
+            i += 2
+            continue
+        if c == "*":
+            regex += "[^/]*"
+        elif c == "?":
+            regex += "[^/]"
+        else:
+            regex += re.escape(c)
+        i += 1
+    prefix = "" if anchored else "(?:.*/)?"
+    compiled = re.compile(f"^{prefix}{regex}(?:/.*)?$")
+    matcher: Callable[[str], bool] = lambda path: bool(compiled.match(path))  # noqa: E731
+    _GLOB_CACHE[pattern] = matcher
+    return matcher
+
+
+def glob_any(value: str, patterns: Iterable[str]) -> bool:
+    """Case-sensitive shell-style match of a plain string (branch, label) against patterns."""
+    return any(fnmatchcase(value, p) for p in patterns)

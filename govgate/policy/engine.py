@@ -1,0 +1,244 @@
+"""Judge a change: match each rule's condition, check its requirements against evidence.
+
+The engine knows evidence only by question, trust, facets and subject; it never names a
+detector, a source or an output format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from fnmatch import fnmatchcase
+
+from govgate.model import GOVERNANCE_QUESTIONS, Change, Confidence, Evidence, Question, Trust, glob_any, path_matches
+from govgate.policy.model import Condition, Policy, Requirement, Rule, Waiver
+from govgate.verdict import (
+    SEVERITY_RANK,
+    QuestionResult,
+    RequirementResult,
+    Risk,
+    RuleResult,
+    Verdict,
+    WaiverNote,
+)
+
+_CONFIDENCE_RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
+
+
+def judge(
+    change: Change,
+    evidence: Sequence[Evidence],
+    policy: Policy,
+    *,
+    fail_on: str = "error",
+    today: dt.date | None = None,
+) -> Verdict:
+    today = today or dt.date.today()
+    ai_evidence = [e for e in evidence if e.question is Question.AI_ASSISTED]
+    floor = _CONFIDENCE_RANK[Confidence(policy.ai_min_confidence)]
+    ai_assisted = any(
+        e.supports and e.discounted is None and _CONFIDENCE_RANK[e.confidence] >= floor for e in ai_evidence
+    )
+    risk = assess_risk(evidence, policy)
+    context = _Context(change, ai_assisted, risk.level, policy)
+
+    results: list[RuleResult] = []
+    waiver_notes: list[WaiverNote] = []
+    used: set[int] = set()
+    for rule in policy.rules:
+        if not context.applies(rule.when):
+            results.append(RuleResult(rule, "skipped"))
+            continue
+        requirements = [check_requirement(req, evidence) for req in rule.require]
+        result = RuleResult(rule, "pass" if all(r.met for r in requirements) else "fail", requirements)
+        for index, waiver in enumerate(policy.waivers):
+            if waiver.rule != rule.id or not waiver_matches(waiver, change):
+                continue
+            used.add(index)
+            if _expired(waiver, today):
+                waiver_notes.append(WaiverNote(waiver, "expired"))
+            elif result.status == "fail":
+                result.status, result.waiver = "waived", waiver
+                waiver_notes.append(WaiverNote(waiver, "applied"))
+            else:
+                waiver_notes.append(WaiverNote(waiver, "unused"))
+        results.append(result)
+    rule_ids = {r.id for r in policy.rules}
+    for index, waiver in enumerate(policy.waivers):
+        if index not in used and waiver.rule not in rule_ids:
+            waiver_notes.append(WaiverNote(waiver, "unknown_rule"))
+
+    questions = {q: _question_status(q, evidence, results) for q in GOVERNANCE_QUESTIONS}
+    threshold = SEVERITY_RANK[fail_on]
+    failed = any(r.status == "fail" and SEVERITY_RANK[r.rule.severity] >= threshold for r in results)
+    return Verdict(
+        change=change,
+        verdict="fail" if failed else "pass",
+        ai_assisted=ai_assisted,
+        ai_evidence=ai_evidence,
+        risk=risk,
+        questions=questions,
+        rules=results,
+        waivers=waiver_notes,
+        evidence=list(evidence),
+        policy_source=policy.source,
+        fail_on=fail_on,
+    )
+
+
+def assess_risk(evidence: Sequence[Evidence], policy: Policy) -> Risk:
+    factors = [e for e in evidence if e.question is Question.RISK]
+    score = sum(float(e.attrs.get("score", 0)) for e in factors)
+    medium, high = policy.risk_thresholds
+    level = "high" if score >= high else "medium" if score >= medium else "low"
+    return Risk(level=level, score=score, factors=factors)
+
+
+class _Context:
+    def __init__(self, change: Change, ai_assisted: bool, risk_level: str, policy: Policy) -> None:
+        self.change = change
+        self.ai_assisted = ai_assisted
+        self.risk_level = risk_level
+        self.policy = policy
+
+    def applies(self, when: Condition) -> bool:
+        change = self.change
+        if when.ai_assisted is not None and when.ai_assisted != self.ai_assisted:
+            return False
+        if when.paths or when.paths_ignore:
+            paths = [p for p in change.paths() if not any(path_matches(p, g) for g in when.paths_ignore)]
+            patterns = when.paths or ("**",)
+            if not any(path_matches(p, g) for p in paths for g in patterns):
+                return False
+        if when.labels:
+            wanted = {label.lower() for label in when.labels}
+            if not wanted & {label.lower() for label in change.labels}:
+                return False
+        if when.authors:
+            patterns = [a.lower() for a in when.authors]
+            if not any(glob_any(identity, patterns) for identity in change.author_identities):
+                return False
+        if when.branch:
+            branch = change.branch or (change.pull_request.head_ref if change.pull_request else None)
+            if branch is None or not glob_any(branch, when.branch):
+                return False
+        if when.risk and self.risk_level not in when.risk:
+            return False
+        if when.policy_changed is not None:
+            edits_policy = any(p in self.policy.policy_paths for p in change.paths())
+            if edits_policy != when.policy_changed:
+                return False
+        return True
+
+
+def check_requirement(req: Requirement, evidence: Sequence[Evidence]) -> RequirementResult:
+    question = Question(req.question)
+    minimum = Trust(req.trust)
+    shown = [e for e in evidence if e.question is question]
+    relevant = [e for e in shown if e.discounted is None]
+    usable = [e for e in relevant if e.supports and not e.unavailable]
+    trusted = [e for e in usable if e.trust.at_least(minimum)]
+    reasons: list[str] = []
+    counted: list[Evidence] = []
+
+    for flag in relevant:
+        if flag.contradicts and (flag.severity == "error" or not req.allow_warnings):
+            reasons.append(f"red flag: {flag.detail}" + (f" ({flag.location.render()})" if flag.location.render() else ""))
+
+    def with_facet(facet: str) -> list[Evidence]:
+        return [e for e in trusted if facet in e.facets]
+
+    for facet in req.facets:
+        found = with_facet(facet)
+        counted += found
+        if not found:
+            reasons.append("missing " + _words(facet, question, usable, minimum))
+    if req.any_of:
+        found = [e for f in req.any_of for e in with_facet(f)]
+        counted += found
+        if not found:
+            reasons.append("missing one of: " + ", ".join(_words(f, question, usable, minimum) for f in req.any_of))
+    if req.approvals or req.on_head or req.codeowners:
+        needed = max(req.approvals or 0, 1 if (req.on_head or req.codeowners) else 0)
+        approvals = with_facet("approval_on_head" if req.on_head else "approval")
+        reviewers = {e.subject for e in approvals}
+        counted += approvals
+        if len(reviewers) < needed:
+            have = f"{len(reviewers)} of {needed} human approval{'s' if needed != 1 else ''}"
+            stale = len({e.subject for e in with_facet("approval")}) - len(reviewers) if req.on_head else 0
+            extra = f"; {stale} more on an older commit" if stale > 0 else ""
+            weaker = _weaker_note(usable, trusted, "approval", minimum)
+            reasons.append(f"has {have}{' on the head commit' if req.on_head else ''}{extra}{weaker}")
+        if req.codeowners:
+            owners = [e for e in approvals if "codeowner_approval" in e.facets]
+            counted += owners
+            if not owners:
+                reasons.append("no approval by a code owner of the touched paths")
+    for pattern in req.checks:
+        passed = [e for e in with_facet("ci_passed") if e.subject and fnmatchcase(e.subject, pattern)]
+        counted += passed
+        if not passed:
+            pending = [e for e in shown if e.attrs.get("pending") and e.subject and fnmatchcase(e.subject, pattern)]
+            reasons.append(f"check {pattern!r} {'is still pending' if pending else 'did not succeed on the head commit'}")
+    plain = not (req.facets or req.any_of or req.approvals or req.on_head or req.codeowners or req.checks)
+    if plain and req.demands_evidence:
+        counted += trusted
+        if not trusted:
+            reasons.append(f"no {question.value} evidence" + _weaker_note(usable, trusted, None, minimum))
+    unique = list(dict.fromkeys(counted))
+    return RequirementResult(req, not reasons, reasons, unique)
+
+
+def _words(facet: str, question: Question, usable: list[Evidence], minimum: Trust) -> str:
+    from govgate.policy.model import _FACET_WORDS
+
+    trusted = [e for e in usable if e.trust.at_least(minimum)]
+    return _FACET_WORDS.get(facet, facet) + _weaker_note(usable, trusted, facet, minimum)
+
+
+def _weaker_note(usable: list[Evidence], trusted: list[Evidence], facet: str | None, minimum: Trust) -> str:
+    weaker = [e for e in usable if e not in trusted and (facet is None or facet in e.facets)]
+    if not weaker:
+        return ""
+    levels = sorted({e.trust.value for e in weaker})
+    return f" ({len(weaker)} only {'/'.join(levels)}; this rule needs {minimum.value})"
+
+
+def _question_status(question: Question, evidence: Sequence[Evidence], results: list[RuleResult]) -> QuestionResult:
+    shown = [e for e in evidence if e.question is question]
+    relevant = [e for e in shown if e.discounted is None]
+    applicable = [
+        (rr.rule, req) for rr in results if rr.status != "skipped"
+        for req in rr.requirements if req.question == question.value and req.requirement.demands_evidence
+    ]
+    required_by = list(dict.fromkeys(rule.id for rule, _ in applicable))
+    if any(e.contradicts for e in relevant):
+        status = "contradicted"
+    elif any(e.supports and not e.unavailable for e in relevant) and all(req.met for _, req in applicable):
+        status = "satisfied"
+    elif applicable:
+        status = "missing"
+    else:
+        status = "not_required"
+    return QuestionResult(question, status, shown, required_by)
+
+
+def waiver_matches(waiver: Waiver, change: Change) -> bool:
+    target = waiver.change.strip()
+    pr = change.pull_request
+    if target.startswith("#"):
+        return pr is not None and pr.number is not None and target[1:] == str(pr.number)
+    if target == change.id:
+        return True
+    lowered = target.lower()
+    if len(lowered) >= 7 and all(c in "0123456789abcdef" for c in lowered):
+        return change.head.startswith(lowered) or any(c.sha.startswith(lowered) for c in change.commits)
+    return False
+
+
+def _expired(waiver: Waiver, today: dt.date) -> bool:
+    return dt.date.fromisoformat(waiver.expires) < today
+
+
+def rules_by_id(policy: Policy) -> dict[str, Rule]:
+    return {r.id: r for r in policy.rules}

@@ -1,0 +1,251 @@
+"""Read a policy file: YAML with line numbers, strict schema validation, typed objects.
+
+Every problem is reported as ``file:line: key: what was expected`` and raised as a
+PolicyError (exit 2), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from govgate.errors import PolicyError
+from govgate.policy.model import Condition, Policy, Requirement, Rule, Waiver
+
+DEFAULT_POLICY_FILES = (".govgate.yml", ".govgate.yaml")
+EMBEDDED_DEFAULT = "default"
+
+
+def presets_dir() -> Path:
+    """Shipped presets: inside the wheel, or beside the package in a source checkout."""
+    packaged = Path(__file__).resolve().parent.parent / "policies"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent.parent / "policies"
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in presets_dir().glob("*.yml"))
+
+
+def preset_path(name: str) -> Path:
+    path = presets_dir() / f"{name}.yml"
+    if not path.is_file():
+        raise PolicyError(f"unknown preset {name!r}", f"choose one of: {', '.join(preset_names())}")
+    return path
+
+
+def find_policy(explicit: str | None, repo_root: Path | None) -> Path:
+    """--policy FILE (or preset name), else .govgate.yml at the repo root, else the embedded default."""
+    if explicit:
+        candidate = Path(explicit)
+        if candidate.exists() or "/" in explicit or explicit.endswith((".yml", ".yaml")):
+            return candidate
+        return preset_path(explicit)
+    if repo_root is not None:
+        for name in DEFAULT_POLICY_FILES:
+            if (repo_root / name).is_file():
+                return repo_root / name
+    return preset_path(EMBEDDED_DEFAULT)
+
+
+def load_policy(path: Path) -> Policy:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise PolicyError(f"{path}: policy file not found") from None
+    except IsADirectoryError:
+        raise PolicyError(f"{path}: is a directory, expected a YAML policy file") from None
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read policy: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise PolicyError(f"{path}: policy is not UTF-8 text") from None
+    return parse_policy(text, str(path))
+
+
+def parse_policy(text: str, source: str, _depth: int = 0) -> Policy:
+    data, positions = _load_yaml(text, source)
+    _validate(data, positions, source)
+    base: Policy | None = None
+    if "extends" in data:
+        if _depth > 3:
+            raise PolicyError(f"{source}: 'extends' nests too deeply")
+        base_path = preset_path(data["extends"])
+        base = parse_policy(base_path.read_text("utf-8"), str(base_path), _depth + 1)
+    return _build(data, positions, source, base)
+
+
+def _load_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
+    import yaml
+
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise PolicyError(f"{source}: the policy is empty", "start from `govgate policy init`")
+        positions: dict[tuple[Any, ...], int] = {}
+        _index(node, (), positions, source)
+        data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PolicyError(f"{where}: malformed YAML: {problem}") from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise PolicyError(f"{source}:1: the policy must be a mapping with 'version' and 'rules'")
+    return _plain(data), positions
+
+
+def _index(node: Any, path: tuple[Any, ...], positions: dict[tuple[Any, ...], int], source: str) -> None:
+    import yaml
+
+    positions[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise PolicyError(
+                    f"{source}:{line}: {_render_path(path + (key,))}: duplicate key "
+                    f"(first given on line {seen[key]})"
+                )
+            seen[key] = line
+            positions[path + (key,)] = line
+            _index(value_node, path + (key,), positions, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index(item, path + (i,), positions, source)
+
+
+def _plain(value: Any) -> Any:
+    """YAML dates become ISO strings so the schema sees what the user wrote."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _validate(data: dict[str, Any], positions: dict[tuple[Any, ...], int], source: str) -> None:
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(compiled_schema())
+    problems: list[tuple[int, str]] = []
+    for error in validator.iter_errors(data):
+        path = tuple(error.absolute_path)
+        problems.append(_describe(error, path, positions, source))
+    ids: dict[str, int] = {}
+    for i, rule in enumerate(data.get("rules") or []):
+        rule_id = rule.get("id") if isinstance(rule, dict) else None
+        if isinstance(rule_id, str):
+            line = positions.get(("rules", i, "id"), 0)
+            if rule_id in ids:
+                problems.append((line, f"{source}:{line}: rules[{i}].id: duplicate rule id {rule_id!r} (first on line {ids[rule_id]})"))
+            ids.setdefault(rule_id, line)
+    if problems:
+        problems.sort()
+        raise PolicyError("\n".join(text for _, text in problems) if len(problems) > 1 else problems[0][1])
+
+
+def _describe(error: Any, path: tuple[Any, ...], positions: dict[tuple[Any, ...], int], source: str) -> tuple[int, str]:
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extras = sorted(set(error.instance) - set(allowed))
+        key = extras[0] if extras else "?"
+        line = positions.get(path + (key,), positions.get(path, 1))
+        return line, (
+            f"{source}:{line}: {_render_path(path + (key,))}: unknown key {key!r}; "
+            f"expected one of: {', '.join(allowed)}"
+        )
+    line = positions.get(path, positions.get(path[:-1], 1))
+    where = _render_path(path) or "(top level)"
+    if error.validator == "required":
+        return line, f"{source}:{line}: {where}: {error.message}"
+    if error.validator in ("enum", "const"):
+        expected = error.validator_value if error.validator == "enum" else [error.validator_value]
+        return line, f"{source}:{line}: {where}: {error.instance!r} is not allowed; expected one of: {', '.join(map(str, expected))}"
+    if error.validator == "oneOf":
+        return line, f"{source}:{line}: {where}: {error.instance!r} is not valid here; expected {_expected_of(error)}"
+    return line, f"{source}:{line}: {where}: {error.message}"
+
+
+def _expected_of(error: Any) -> str:
+    kinds = []
+    for sub in error.validator_value:
+        if "enum" in sub:
+            kinds.append("one of " + ", ".join(sub["enum"]))
+        elif sub.get("type") == "array":
+            kinds.append("a list")
+        elif "type" in sub:
+            kinds.append(f"a {sub['type']}")
+    return " or ".join(kinds) or "another value"
+
+
+def _render_path(path: tuple[Any, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def compiled_schema() -> dict[str, Any]:
+    from govgate.detectors import all_detectors
+    from govgate.policy.schema import policy_schema
+
+    settings = {d.name: d.config_schema for d in all_detectors() if d.config_schema}
+    return policy_schema(settings)
+
+
+def _build(data: dict[str, Any], positions: dict[tuple[Any, ...], int], source: str, base: Policy | None) -> Policy:
+    rules: dict[str, Rule] = {r.id: r for r in base.rules} if base else {}
+    for i, raw in enumerate(data.get("rules") or []):
+        require = tuple(Requirement.from_dict(q, spec) for q, spec in (raw.get("require") or {}).items())
+        rules[raw["id"]] = Rule(
+            id=raw["id"],
+            when=Condition.from_dict(raw.get("when") or {}),
+            require=require,
+            severity=raw.get("severity", "error"),
+            description=raw.get("description", ""),
+            message=raw.get("message", ""),
+            line=positions.get(("rules", i)),
+        )
+    waivers = tuple(
+        Waiver(**{k: str(v) for k, v in w.items()}, line=positions.get(("waivers", i)))
+        for i, w in enumerate(data.get("waivers") or [])
+    )
+    settings: dict[str, dict[str, Any]] = dict(base.settings) if base else {}
+    for name, block in (data.get("settings") or {}).items():
+        settings[name] = _merge(settings.get(name, {}), block)
+    risk = data.get("risk") or {}
+    base_risk = base.risk_thresholds if base else (3.0, 6.0)
+    thresholds = (float(risk.get("medium", base_risk[0])), float(risk.get("high", base_risk[1])))
+    if thresholds[0] > thresholds[1]:
+        line = positions.get(("risk",), 1)
+        raise PolicyError(f"{source}:{line}: risk: 'medium' ({thresholds[0]:g}) must not exceed 'high' ({thresholds[1]:g})")
+    return Policy(
+        rules=tuple(rules.values()),
+        waivers=(base.waivers if base else ()) + waivers,
+        settings=settings,
+        risk_thresholds=thresholds,
+        ai_min_confidence=(data.get("ai_assisted") or {}).get("min_confidence", base.ai_min_confidence if base else "medium"),
+        github={**(base.github if base else {}), **(data.get("github") or {})},
+        source=source,
+        description=data.get("description", base.description if base else ""),
+    )
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,166 @@
+"""A validated policy, as plain typed objects the engine reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Requirement:
+    question: str
+    trust: str = "inferred"
+    facets: tuple[str, ...] = ()  # every one must be met
+    any_of: tuple[str, ...] = ()  # at least one must be met
+    approvals: int | None = None
+    on_head: bool = False
+    codeowners: bool = False
+    checks: tuple[str, ...] = ()
+    allow_warnings: bool = True
+    no_red_flags: bool = False
+
+    @classmethod
+    def from_dict(cls, question: str, data: dict[str, Any]) -> Requirement:
+        facets = tuple(k for k, v in data.items() if v is True and k not in _FLAGS)
+        return cls(
+            question=question,
+            trust=data.get("trust", "inferred"),
+            facets=facets,
+            any_of=tuple(data.get("any_of", ())),
+            approvals=data.get("approvals"),
+            on_head=bool(data.get("on_head", False)),
+            codeowners=bool(data.get("codeowners", False)),
+            checks=tuple(data.get("checks", ())),
+            allow_warnings=bool(data.get("allow_warnings", True)),
+            no_red_flags=bool(data.get("no_red_flags", False)),
+        )
+
+    @property
+    def demands_evidence(self) -> bool:
+        """False for a requirement that only forbids red flags."""
+        return bool(self.facets or self.any_of or self.approvals or self.on_head or self.codeowners
+                    or self.checks or not self.no_red_flags)
+
+    def describe(self) -> str:
+        """What would satisfy this requirement, in words."""
+        parts: list[str] = []
+        if self.approvals:
+            parts.append(f"{self.approvals} approval{'s' if self.approvals != 1 else ''} by humans other than the author")
+        if self.on_head:
+            parts.append("approved on the current head commit")
+        if self.codeowners:
+            parts.append("approved by a code owner of the touched paths")
+        parts.extend(_FACET_WORDS.get(f, f) for f in self.facets if f not in ("approval",))
+        if self.checks:
+            parts.append("successful checks " + ", ".join(self.checks) + " on the head commit")
+        if self.any_of:
+            parts.append("one of: " + " / ".join(_FACET_WORDS.get(f, f) for f in self.any_of))
+        if self.no_red_flags and not parts:
+            parts.append("no red flags" + ("" if self.allow_warnings else " (warnings included)"))
+        elif not parts:
+            parts.append(f"any {self.question} evidence")
+        text = "; ".join(parts)
+        if self.trust != "inferred":
+            text += f" (trust {self.trust} or stronger)"
+        return text
+
+
+_FLAGS = {"on_head", "codeowners", "allow_warnings", "no_red_flags"}
+
+_FACET_WORDS = {
+    "approval": "a human approval",
+    "approval_on_head": "an approval on the head commit",
+    "codeowner_approval": "a code owner's approval",
+    "tests_changed": "tests changed with the code",
+    "ci_passed": "CI passed on the head commit",
+    "test_plan": "a test plan in the PR body",
+    "tested_by": "a Tested-by trailer",
+    "gradual": "a gradual rollout (canary, rolling, linear)",
+    "flagged": "new code behind a feature flag that defaults off",
+    "plan": "a written plan in the PR body",
+    "reversible_migrations": "reversible migrations",
+    "revert_path": "an automatic revert path (atomic deploy, analysis abort, create-before-destroy)",
+}
+
+
+@dataclass(frozen=True)
+class Condition:
+    ai_assisted: bool | None = None
+    paths: tuple[str, ...] = ()
+    paths_ignore: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    branch: tuple[str, ...] = ()
+    risk: tuple[str, ...] = ()
+    policy_changed: bool | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Condition:
+        def strings(key: str) -> tuple[str, ...]:
+            value = data.get(key, ())
+            return (value,) if isinstance(value, str) else tuple(value)
+
+        return cls(
+            ai_assisted=data.get("ai_assisted"),
+            paths=strings("paths"),
+            paths_ignore=strings("paths_ignore"),
+            labels=strings("labels"),
+            authors=strings("authors"),
+            branch=strings("branch"),
+            risk=strings("risk"),
+            policy_changed=data.get("policy_changed"),
+        )
+
+    def describe(self) -> str:
+        parts: list[str] = []
+        if self.ai_assisted is not None:
+            parts.append("AI-assisted" if self.ai_assisted else "not AI-assisted")
+        if self.paths:
+            parts.append("touches " + ", ".join(self.paths))
+        if self.paths_ignore:
+            parts.append("ignoring " + ", ".join(self.paths_ignore))
+        if self.labels:
+            parts.append("labelled " + " or ".join(self.labels))
+        if self.authors:
+            parts.append("authored by " + " or ".join(self.authors))
+        if self.branch:
+            parts.append("on branch " + " or ".join(self.branch))
+        if self.risk:
+            parts.append("risk " + " or ".join(self.risk))
+        if self.policy_changed is not None:
+            parts.append("edits the policy" if self.policy_changed else "leaves the policy alone")
+        return " and ".join(parts) if parts else "every change"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    when: Condition
+    require: tuple[Requirement, ...]
+    severity: str = "error"
+    description: str = ""
+    message: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Waiver:
+    rule: str
+    change: str
+    reason: str
+    approved_by: str
+    expires: str  # YYYY-MM-DD
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    rules: tuple[Rule, ...]
+    waivers: tuple[Waiver, ...] = ()
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    risk_thresholds: tuple[float, float] = (3.0, 6.0)  # medium, high
+    ai_min_confidence: str = "medium"
+    github: dict[str, Any] = field(default_factory=dict)
+    source: str = "<embedded default>"  # where it was read from, for messages
+    policy_paths: tuple[str, ...] = (".govgate.yml", ".govgate.yaml")
+    description: str = ""

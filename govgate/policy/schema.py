@@ -1,0 +1,142 @@
+"""The JSON Schema of a govgate policy: the single place its shape is defined.
+
+The schema is strict (no unknown keys anywhere) because a misspelt requirement that is
+silently ignored weakens the gate without anyone noticing. Detector settings are validated
+by the schema fragment each detector publishes, merged in under ``settings``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SEVERITIES = ("error", "warning", "info")
+TRUST_LEVELS = ("verified", "declared", "inferred")
+RISK_LEVELS = ("low", "medium", "high")
+CONFIDENCES = ("high", "medium", "low")
+
+# Requirement facets per question: the names a policy may require and detectors may emit.
+FACETS: dict[str, tuple[str, ...]] = {
+    "reviewed": ("approval", "approval_on_head", "codeowner_approval"),
+    "tested": ("tests_changed", "ci_passed", "test_plan", "tested_by"),
+    "rollout": ("gradual", "flagged", "plan"),
+    "rollback": ("reversible_migrations", "revert_path", "plan"),
+}
+
+_STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_STRING_OR_STRINGS = {"oneOf": [{"type": "string", "minLength": 1}, _STRINGS]}
+_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+
+
+def _requirement(question: str) -> dict[str, Any]:
+    facets = FACETS[question]
+    properties: dict[str, Any] = {
+        "trust": {"enum": list(TRUST_LEVELS), "description": "weakest trust level that counts"},
+        "any_of": {"type": "array", "items": {"enum": list(facets)}, "minItems": 1},
+        "allow_warnings": {"type": "boolean", "description": "warning-level red flags do not fail"},
+        "no_red_flags": {"type": "boolean", "description": "fail only on red flags; no evidence is required"},
+    }
+    properties.update({facet: {"type": "boolean"} for facet in facets})
+    if question == "reviewed":
+        properties.update(
+            approvals={"type": "integer", "minimum": 0},
+            on_head={"type": "boolean"},
+            codeowners={"type": "boolean"},
+        )
+    if question == "tested":
+        properties["checks"] = _STRINGS
+    return {"type": "object", "additionalProperties": False, "properties": properties}
+
+
+def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    settings_properties = dict(detector_settings or {})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "govgate policy",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["version", "rules"],
+        "properties": {
+            "version": {"const": 1},
+            "extends": {"type": "string", "minLength": 1},
+            "description": {"type": "string"},
+            "ai_assisted": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"min_confidence": {"enum": list(CONFIDENCES)}},
+            },
+            "risk": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "medium": {"type": "number", "minimum": 0},
+                    "high": {"type": "number", "minimum": 0},
+                },
+            },
+            "github": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "on_api_error": {"enum": ["fail_closed", "fail_open"]},
+                    "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
+                },
+            },
+            "settings": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": settings_properties,
+            },
+            "rules": {"type": "array", "items": {"$ref": "#/$defs/rule"}},
+            "waivers": {"type": "array", "items": {"$ref": "#/$defs/waiver"}},
+        },
+        "$defs": {
+            "rule": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id"],
+                "properties": {
+                    "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
+                    "description": {"type": "string"},
+                    "message": {"type": "string"},
+                    "severity": {"enum": list(SEVERITIES)},
+                    "when": {"$ref": "#/$defs/when"},
+                    "require": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "minProperties": 1,
+                        "properties": {q: _requirement(q) for q in FACETS},
+                    },
+                },
+            },
+            "when": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "ai_assisted": {"type": "boolean"},
+                    "paths": _STRINGS,
+                    "paths_ignore": _STRINGS,
+                    "labels": _STRINGS,
+                    "authors": _STRINGS,
+                    "branch": _STRING_OR_STRINGS,
+                    "risk": {
+                        "oneOf": [
+                            {"enum": list(RISK_LEVELS)},
+                            {"type": "array", "items": {"enum": list(RISK_LEVELS)}, "minItems": 1},
+                        ]
+                    },
+                    "policy_changed": {"type": "boolean"},
+                },
+            },
+            "waiver": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["rule", "change", "reason", "approved_by", "expires"],
+                "properties": {
+                    "rule": {"type": "string", "minLength": 1},
+                    "change": {"type": "string", "minLength": 1},
+                    "reason": {"type": "string", "minLength": 1},
+                    "approved_by": {"type": "string", "minLength": 1},
+                    "expires": _DATE,
+                },
+            },
+        },
+    }

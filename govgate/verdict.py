@@ -1,0 +1,185 @@
+"""The outcome of judging one change, and its stable JSON form (``govgate/check/v1``).
+
+Formats render a Verdict; none of them recomputes anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from govgate.model import GOVERNANCE_QUESTIONS, Change, Evidence, Question
+from govgate.policy.model import Requirement, Rule, Waiver
+
+CHECK_SCHEMA = "govgate/check/v1"
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+@dataclass
+class RequirementResult:
+    requirement: Requirement
+    met: bool
+    reasons: list[str]  # why it is not met (empty when met)
+    evidence: list[Evidence]  # the evidence that counted
+
+    @property
+    def question(self) -> str:
+        return self.requirement.question
+
+
+@dataclass
+class RuleResult:
+    rule: Rule
+    status: str  # pass | fail | skipped | waived
+    requirements: list[RequirementResult] = field(default_factory=list)
+    waiver: Waiver | None = None
+
+    @property
+    def message(self) -> str:
+        if self.status == "skipped":
+            return f"does not apply (applies when: {self.rule.when.describe()})"
+        if self.status == "pass":
+            return "all requirements met"
+        unmet = [r for r in self.requirements if not r.met]
+        text = "; ".join(f"{r.question}: {', '.join(r.reasons)}" for r in unmet)
+        if self.status == "waived" and self.waiver:
+            return f"waived by {self.waiver.approved_by} until {self.waiver.expires}: {self.waiver.reason} ({text})"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.rule.id,
+            "status": self.status,
+            "severity": self.rule.severity,
+            "message": self.message,
+        }
+        if self.rule.description:
+            data["description"] = self.rule.description
+        if self.status in ("fail", "waived"):
+            data["unmet"] = [
+                {"question": r.question, "reasons": r.reasons, "expected": r.requirement.describe()}
+                for r in self.requirements if not r.met
+            ]
+            if self.rule.message:
+                data["fix"] = self.rule.message
+        if self.waiver:
+            data["waiver"] = _waiver_dict(self.waiver)
+        return data
+
+
+@dataclass
+class QuestionResult:
+    question: Question
+    status: str  # satisfied | missing | contradicted | not_required
+    evidence: list[Evidence]
+    required_by: list[str] = field(default_factory=list)  # rule ids
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"status": self.status, "evidence": [e.to_dict() for e in self.evidence]}
+        if self.required_by:
+            data["required_by"] = self.required_by
+        return data
+
+
+@dataclass
+class Risk:
+    level: str
+    score: float
+    factors: list[Evidence]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "score": round(self.score, 2),
+            "factors": [
+                {"kind": e.kind, "score": e.attrs.get("score", 0), "detail": e.detail, **({"location": e.location.to_dict()} if e.location.to_dict() else {})}
+                for e in self.factors
+            ],
+        }
+
+
+@dataclass
+class WaiverNote:
+    waiver: Waiver
+    status: str  # applied | expired | unused | unknown_rule
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**_waiver_dict(self.waiver), "status": self.status}
+
+
+@dataclass
+class Verdict:
+    change: Change
+    verdict: str  # pass | fail
+    ai_assisted: bool
+    ai_evidence: list[Evidence]
+    risk: Risk
+    questions: dict[Question, QuestionResult]
+    rules: list[RuleResult]
+    waivers: list[WaiverNote]
+    evidence: list[Evidence]
+    policy_source: str
+    fail_on: str = "error"
+
+    @property
+    def ai_tools(self) -> list[str]:
+        return sorted({e.subject for e in self.ai_evidence if e.supports and e.subject})
+
+    @property
+    def failing_rules(self) -> list[RuleResult]:
+        return [r for r in self.rules if r.status == "fail"]
+
+    @property
+    def gating_failures(self) -> list[RuleResult]:
+        threshold = SEVERITY_RANK[self.fail_on]
+        return [r for r in self.failing_rules if SEVERITY_RANK[r.rule.severity] >= threshold]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": CHECK_SCHEMA,
+            "verdict": self.verdict,
+            "change": change_dict(self.change),
+            "ai_assisted": self.ai_assisted,
+            "ai": {"tools": self.ai_tools, "evidence": [e.to_dict() for e in self.ai_evidence]},
+            "risk": self.risk.to_dict(),
+            "questions": {q.value: self.questions[q].to_dict() for q in GOVERNANCE_QUESTIONS},
+            "rules": [r.to_dict() for r in self.rules],
+            "waivers": [w.to_dict() for w in self.waivers],
+            "problems": list(self.change.problems),
+            "policy": self.policy_source,
+            "fail_on": self.fail_on,
+        }
+
+
+def change_dict(change: Change) -> dict[str, Any]:
+    newest = change.commits[0] if change.commits else None
+    data: dict[str, Any] = {
+        "id": change.id,
+        "kind": change.kind,
+        "title": change.title,
+        "base": change.base,
+        "head": change.head,
+        "sha": change.head,
+        "date": change.date,
+        "author": change.author.render() if change.author else None,
+        "subject": newest.subject if newest else change.title,
+        "branch": change.branch,
+        "commits": [c.sha for c in change.commits],
+        "files": len(change.files),
+        "lines_added": sum(f.added or 0 for f in change.files),
+        "lines_removed": sum(f.removed or 0 for f in change.files),
+    }
+    pr = change.pull_request
+    if pr is not None and pr.number is not None:
+        data["pull_request"] = {"number": pr.number, "url": pr.url, "author": pr.author_login}
+    return data
+
+
+def _waiver_dict(waiver: Waiver) -> dict[str, Any]:
+    return {
+        "rule": waiver.rule,
+        "change": waiver.change,
+        "reason": waiver.reason,
+        "approved_by": waiver.approved_by,
+        "expires": waiver.expires,
+    }

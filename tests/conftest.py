@@ -1,0 +1,146 @@
+"""Shared fixtures: real git repositories in temporary folders and the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@dataclass
+class Author:
+    name: str
+    email: str
+
+    def actor(self) -> git.Actor:
+        return git.Actor(self.name, self.email)
+
+
+ALICE = Author("Alice Example", "alice@example.com")
+BOB = Author("Bob Reviewer", "bob@example.com")
+
+
+class RepoBuilder:
+    """A real git repository that tests fill with commits."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.repo = git.Repo.init(path, initial_branch="main")
+        with self.repo.config_writer() as cfg:
+            cfg.set_value("user", "name", ALICE.name)
+            cfg.set_value("user", "email", ALICE.email)
+            cfg.set_value("commit", "gpgsign", "false")
+
+    def write(self, relpath: str, content: str | bytes) -> None:
+        target = self.path / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+
+    def commit(
+        self,
+        message: str,
+        files: dict[str, str | bytes | None] | None = None,
+        author: Author = ALICE,
+        committer: Author | None = None,
+        date: str | None = None,
+    ) -> str:
+        """Write (or, with None, delete) files and commit them; returns the new sha."""
+        for relpath, content in (files or {}).items():
+            if content is None:
+                self.repo.index.remove([relpath], working_tree=True)
+            else:
+                self.write(relpath, content)
+                self.repo.index.add([relpath])
+        env = {}
+        if date:
+            env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+        args = ["commit", "--allow-empty", "-q", "-F", "-", f"--author={author.name} <{author.email}>"]
+        committer = committer or author
+        run_env = {
+            **os.environ, **env,
+            "GIT_COMMITTER_NAME": committer.name, "GIT_COMMITTER_EMAIL": committer.email,
+        }
+        subprocess.run(["git", *args], cwd=self.path, input=message.encode("utf-8"), env=run_env, check=True)
+        return self.head()
+
+    def git(self, *args: str) -> str:
+        return subprocess.run(["git", *args], cwd=self.path, capture_output=True, text=True, check=True).stdout
+
+    def head(self) -> str:
+        return self.git("rev-parse", "HEAD").strip()
+
+    def branch(self, name: str, start: str = "HEAD") -> None:
+        self.git("checkout", "-q", "-b", name, start)
+
+    def checkout(self, name: str) -> None:
+        self.git("checkout", "-q", name)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> RepoBuilder:
+    """A repository with one base commit on main."""
+    builder = RepoBuilder(tmp_path / "repo")
+    builder.commit("Initial commit", {"README.md": "# project\n"})
+    return builder
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60) -> CliResult:
+    """Run the real ``govgate`` CLI in a subprocess."""
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    base_env.pop("GOVGATE_DEBUG", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "govgate", *args],
+        cwd=cwd, capture_output=True, text=True, env={**base_env, **(env or {})}, timeout=timeout, check=False,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def cli() -> Iterator[object]:
+    yield run_cli
+
+
+def judge_range(builder: RepoBuilder, base: str, head: str = "HEAD", policy: str | None = None, *extra: str) -> dict:
+    """Run ``govgate check --format json`` on a range and return the parsed object."""
+    args = ["check", "--repo", str(builder.path), "--base", base, "--head", head, "--format", "json", *extra]
+    if policy:
+        args += ["--policy", policy]
+    result = run_cli(*args)
+    assert result.code in (0, 1), result.stderr
+    return result.json()
+
+
+def detect(detector: object, change: object, settings: dict | None = None) -> list:
+    """Run one detector directly on a Change."""
+    return list(detector.detect(change, settings or {}))  # type: ignore[attr-defined]
+
+
+def local_change(builder: RepoBuilder, base: str, head: str = "HEAD", **pr: object):  # type: ignore[no-untyped-def]
+    """Read a Change through the real local git source."""
+    from govgate.sources.git import GitRepo
+    from govgate.sources.local import LocalRangeSource, PullRequestFlags
+
+    return LocalRangeSource(GitRepo.open(builder.path), base, head, PullRequestFlags(**pr)).read()  # type: ignore[arg-type]
