@@ -223,6 +223,7 @@ class FileChange:
     binary: bool = False
     old_blob: str | None = None
     new_blob: str | None = None
+    old_size: int | None = None  # bytes; lets history audits estimate churn without diffing blobs
     new_size: int | None = None
     _load_old: ContentLoader | None = field(default=None, repr=False)
     _load_new: ContentLoader | None = field(default=None, repr=False)
