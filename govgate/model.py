@@ -76,7 +76,7 @@ class Location:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity semantics: attrs may hold unhashable values
 class Evidence:
     """One finding that bears on a question.
 

@@ -25,7 +25,7 @@ from govgate.formats import CHECK_FORMATS
               help="Write the result here instead of standard output.")
 @click.option("--report", "reports", multiple=True, metavar="FORMAT=PATH",
               help="Also write the result in FORMAT to PATH (repeatable), e.g. sarif=govgate.sarif.")
-@click.option("--pr-body-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--pr-body-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="A file holding the pull-request description (test, rollout and rollback plans).")
 @click.option("--label", "labels", multiple=True, metavar="NAME", help="A pull-request label (repeatable).")
 @click.option("--pr-author", default=None, metavar="LOGIN", help="The pull request's author login.")

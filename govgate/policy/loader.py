@@ -103,7 +103,7 @@ def _load_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[tuple[Any, 
 def _index(node: Any, path: tuple[Any, ...], positions: dict[tuple[Any, ...], int], source: str) -> None:
     import yaml
 
-    positions[path] = node.start_mark.line + 1
+    positions.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
