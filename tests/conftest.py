@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,9 @@ import git
 import pytest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+# Keep the policy-validation cache of test runs away from the user's own cache.
+os.environ.setdefault("GOVGATE_CACHE_DIR", tempfile.mkdtemp(prefix="govgate-test-cache-"))
 DATA = Path(__file__).resolve().parent / "data"
 
 

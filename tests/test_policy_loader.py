@@ -163,3 +163,14 @@ def test_cli_schema_is_json_with_detector_settings() -> None:
 def test_unknown_preset_is_a_clear_error() -> None:
     result = run_cli("policy", "explain", "--policy", "nonesuch")
     assert result.code == 2 and "unknown preset 'nonesuch'" in result.stderr and "default" in result.stderr
+
+
+def test_validation_is_cached_per_exact_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOVGATE_CACHE_DIR", str(tmp_path / "cache"))
+    parse_policy(VALID, "a.yml")
+    remembered = list((tmp_path / "cache" / "validated").iterdir())
+    assert len(remembered) == 1
+    # a different text is validated afresh, so an error is never hidden by the cache
+    with pytest.raises(PolicyError, match="unknown key"):
+        parse_policy(VALID + "extra: 1\n", "a.yml")
+    assert len(list((tmp_path / "cache" / "validated").iterdir())) == 1

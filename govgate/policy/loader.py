@@ -67,7 +67,9 @@ def load_policy(path: Path) -> Policy:
 
 def parse_policy(text: str, source: str, _depth: int = 0) -> Policy:
     data, positions = _load_yaml(text, source)
-    _validate(data, positions, source)
+    if not _validated_before(text):
+        _validate(data, positions, source)
+        _remember_valid(text)
     base: Policy | None = None
     if "extends" in data:
         if _depth > 3:
@@ -80,7 +82,8 @@ def parse_policy(text: str, source: str, _depth: int = 0) -> Policy:
 def _load_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
     import yaml
 
-    loader = yaml.SafeLoader(text)
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -193,6 +196,53 @@ def _render_path(path: tuple[Any, ...]) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
+
+
+def _validation_key(text: str) -> Path | None:
+    """Where a successful validation of exactly this text, by this govgate, is remembered.
+
+    Importing jsonschema and validating costs more than the rest of a check; a policy that
+    passed once with the same schema need not pay it again. Any doubt means validate.
+    """
+    import hashlib
+    import os
+
+    from govgate import __version__
+
+    root = os.environ.get("GOVGATE_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "govgate"
+    )
+    digest = hashlib.sha256(f"{__version__}\0{_schema_fingerprint()}\0{text}".encode()).hexdigest()
+    return Path(root) / "validated" / digest
+
+
+def _schema_fingerprint() -> str:
+    """Changes whenever any module that shapes the schema changes (schema, detectors)."""
+    import govgate.detectors as detectors_pkg
+    import govgate.policy.schema as schema_module
+
+    stamps = []
+    for folder in (Path(schema_module.__file__).parent, Path(detectors_pkg.__file__).parent):
+        stamps += [f"{p.name}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in sorted(folder.glob("*.py"))]
+    return ",".join(stamps)
+
+
+def _validated_before(text: str) -> bool:
+    try:
+        key = _validation_key(text)
+        return key is not None and key.is_file()
+    except OSError:
+        return False
+
+
+def _remember_valid(text: str) -> None:
+    try:
+        key = _validation_key(text)
+        if key is not None:
+            key.parent.mkdir(parents=True, exist_ok=True)
+            key.touch()
+    except OSError:
+        pass  # a read-only home only costs the next run a validation
 
 
 def compiled_schema() -> dict[str, Any]:

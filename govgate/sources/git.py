@@ -88,6 +88,16 @@ class GitRepo:
             raise GitError(f"unknown revision {rev!r} in {self.path}", "check the name, or fetch it first (git fetch)")
         return sha.strip()
 
+    def resolve_with_branch(self, *revs: str) -> tuple[list[str], str | None]:
+        """Resolve several revisions and the checked-out branch in one git call."""
+        out = self.try_run("rev-parse", *(f"{rev}^{{commit}}" for rev in revs), "--symbolic-full-name", "HEAD")
+        lines = out.split() if out else []
+        if len(lines) != len(revs) + 1 or any(len(sha) != 40 for sha in lines[: len(revs)]):
+            shas = [self.resolve(rev) for rev in revs]  # one at a time, to name the bad one
+            return shas, self.current_branch()
+        branch = lines[-1].removeprefix("refs/heads/") if lines[-1].startswith("refs/heads/") else None
+        return lines[: len(revs)], branch
+
     def merge_base(self, a: str, b: str) -> str | None:
         out = self.try_run("merge-base", a, b)
         return out.strip() if out else None

@@ -50,9 +50,8 @@ class LocalRangeSource:
         yield self.read()
 
     def read(self) -> Change:
-        head_sha = self.repo.resolve(self.head)
         base_rev = self.base if self.base else self.repo.default_base()
-        base_sha = self.repo.resolve(base_rev)
+        (base_sha, head_sha), checked_out = self.repo.resolve_with_branch(base_rev, self.head)
         fork_point = self.repo.merge_base(base_sha, head_sha)
         if fork_point is None:
             hint = "the clone is shallow: fetch more history (git fetch --unshallow)" if self.repo.is_shallow() else None
@@ -66,7 +65,7 @@ class LocalRangeSource:
         diff = self.repo.run_bytes("diff", "-z", "--raw", "--numstat", "--no-abbrev", "-M", "--no-ext-diff",
                                "--no-textconv", fork_point, head_sha)
         files = parse_diff_tokens(diff.split(b"\0"), self.repo.blobs())
-        branch = self.pr.branch or self.repo.current_branch()
+        branch = self.pr.branch or checked_out
         pull_request = self.pr.to_pull_request()
         if pull_request is not None:
             pull_request.head_sha, pull_request.base_sha = head_sha, fork_point
@@ -87,7 +86,6 @@ class LocalRangeSource:
             kind="range",
             date=newest.committed_at,
             author=commits[-1].author,
-            repo_url=self.repo.remote_url(),
         )
 
     def close(self) -> None:
