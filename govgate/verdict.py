@@ -91,11 +91,15 @@ class Risk:
         return {
             "level": self.level,
             "score": round(self.score, 2),
-            "factors": [
-                {"kind": e.kind, "score": e.attrs.get("score", 0), "detail": e.detail, **({"location": e.location.to_dict()} if e.location.to_dict() else {})}
-                for e in self.factors
-            ],
+            "factors": [_factor_dict(e) for e in self.factors],
         }
+
+
+def _factor_dict(factor: Evidence) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": factor.kind, "score": factor.attrs.get("score", 0), "detail": factor.detail}
+    if factor.location.to_dict():
+        data["location"] = factor.location.to_dict()
+    return data
 
 
 @dataclass

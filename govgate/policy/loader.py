@@ -114,15 +114,15 @@ def _index(node: Any, path: tuple[Any, ...], positions: dict[tuple[Any, ...], in
             line = key_node.start_mark.line + 1
             if key in seen:
                 raise PolicyError(
-                    f"{source}:{line}: {_render_path(path + (key,))}: duplicate key "
+                    f"{source}:{line}: {_render_path((*path, key))}: duplicate key "
                     f"(first given on line {seen[key]})"
                 )
             seen[key] = line
-            positions[path + (key,)] = line
-            _index(value_node, path + (key,), positions, source)
+            positions[(*path, key)] = line
+            _index(value_node, (*path, key), positions, source)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index(item, path + (i,), positions, source)
+            _index(item, (*path, i), positions, source)
 
 
 def _plain(value: Any) -> Any:
@@ -162,9 +162,9 @@ def _describe(error: Any, path: tuple[Any, ...], positions: dict[tuple[Any, ...]
         allowed = sorted(error.schema.get("properties", {}))
         extras = sorted(set(error.instance) - set(allowed))
         key = extras[0] if extras else "?"
-        line = positions.get(path + (key,), positions.get(path, 1))
+        line = positions.get((*path, key), positions.get(path, 1))
         return line, (
-            f"{source}:{line}: {_render_path(path + (key,))}: unknown key {key!r}; "
+            f"{source}:{line}: {_render_path((*path, key))}: unknown key {key!r}; "
             f"expected one of: {', '.join(allowed)}"
         )
     line = positions.get(path, positions.get(path[:-1], 1))
