@@ -402,6 +402,12 @@ def _compile_glob(pattern: str) -> Callable[[str], bool]:
             regex += "[^/]*"
         elif c == "?":
             regex += "[^/]"
+        elif c == "[" and "]" in pat[i + 2 :]:
+            end = pat.index("]", i + 2)
+            body = pat[i + 1 : end]
+            regex += "[" + ("^" + body[1:] if body.startswith("!") else body).replace("\\", "\\\\") + "]"
+            i = end + 1
+            continue
         else:
             regex += re.escape(c)
         i += 1

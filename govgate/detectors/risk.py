@@ -1,19 +1,330 @@
-"""PLACEHOLDER: being written; finds nothing yet."""
+"""Risk factors of a change: each one an Evidence(question=risk) with ``attrs.score``.
+
+The engine adds the scores; the policy's ``risk.medium`` / ``risk.high`` thresholds (default
+3 and 6) turn the sum into low, medium or high. Only factors with a score above 0 are reported.
+
+Files that match ``ignore`` (docs and tests by default) count for nothing, so a docs-only or
+tests-only change scores 0. Generated files (lockfiles, minified bundles) do not count towards
+size, file count, areas or "config only", but still count as sensitive paths.
+
+Factor (kind)        Default score
+size                 lines added + removed in counted files: > 200: 1, > 500: 2, > 1500: 3.
+                     When a source gives no line counts (history audits skip diffing blobs),
+                     lines are estimated as |new_size - old_size| / 40 bytes (new_size for an added
+                     file, old_size for a deleted one) and the detail says "estimated".
+files                counted files: > 15: 1, > 40: 2.
+sensitive-path       once per label touched, at that label's score:
+                     authentication, permissions, security, cryptography, secrets,
+                     payments: 4; CI/CD, container image, infrastructure, database migrations,
+                     governance (CODEOWNERS, .govgate.yml): 3; dependencies (manifests and
+                     lockfiles): 2.
+areas                distinct top-level areas among counted files (the first path component, or
+                     the first two under src/, packages/, services/ and similar): > 2: 2, > 4: 3.
+deleted-files        counted files deleted: > 4: 1, > 19: 2.
+binary-files         any counted binary file (it cannot be reviewed as text): 1.
+config-only          every counted file is configuration (YAML, JSON, TOML, INI...) and none
+                     is already a sensitive path: 1, because config reaches every environment
+                     at once and no test usually exercises it.
+
+With these defaults a 50-line feature with its test scores 0 (low); a 250-line change across
+three areas scores 1 + 2 = 3 (medium); a 600-line change to auth code scores 2 + 4 = 6 (high).
+
+Settings (``settings.risk`` in the policy), all optional:
+  sensitive_paths: [{label, score, glob: str | [str]}]  added to the built-in labels; an entry
+                   with a built-in label replaces that label (no glob: keep its globs and change
+                   only the score; score 0 turns it off)
+  ignore, generated, config_files: [globs]  added to the built-in lists
+  builtin_ignore: false                     drop the built-in docs/tests ignore list
+  size_thresholds, files_thresholds, areas_thresholds, deleted_thresholds:
+                   [{above: n, score: s}]   replace the built-in table; the highest ``above``
+                                            that the value exceeds gives the score
+  binary_score, config_only_score: n
+  area_containers: [names]                  replace the built-in container folder names
+  bytes_per_line: n                         for size estimates (default 40)
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from govgate.model import Change, Evidence
+from govgate.model import Change, Evidence, FileChange, FileStatus, Location, Question, Trust, path_matches
+
+_SOURCE = "risk"
+
+DEFAULT_SENSITIVE: dict[str, tuple[float, tuple[str, ...]]] = {
+    "authentication": (4, ("auth", "auth.*", "*_auth.*", "auth_*", "authn", "authz", "*authenticat*", "*authoriz*",
+                           "oauth*", "login*", "sso", "saml*", "jwt*")),
+    "permissions": (4, ("permissions", "*permission*", "iam", "rbac", "acl", "acls")),
+    "security": (4, ("security", "*security*")),
+    "cryptography": (4, ("crypto", "*crypto*", "*encrypt*", "*decrypt*", "*cipher*", "*.pem", "*.key", "*.crt")),
+    "secrets": (4, ("secrets", "*secret*", ".env", ".env.*", "*credential*", "*.keystore", "*.jks")),
+    "payments": (4, ("payment*", "*payments*", "billing*", "*billing*", "checkout", "stripe", "invoice*")),
+    "CI/CD": (3, (".github/workflows/**", ".github/actions/**", ".gitlab-ci.yml", ".gitlab/ci/**", "Jenkinsfile",
+                  ".circleci/**", "azure-pipelines*.yml", ".buildkite/**", ".travis.yml", "bitbucket-pipelines.yml",
+                  ".drone.yml", "cloudbuild*.yaml", "buildspec*.yml")),
+    "container image": (3, ("Dockerfile", "Dockerfile.*", "*.dockerfile", "Containerfile", "docker-compose*.yml",
+                            "docker-compose*.yaml", "compose.yml", "compose.yaml")),
+    "infrastructure": (3, ("*.tf", "*.tfvars", "terragrunt.hcl", "terraform", "infra", "infrastructure", "k8s",
+                           "kubernetes", "helm", "charts", "deploy", "deployment", "deployments", "kustomization.yaml",
+                           "kustomization.yml", "ansible", "Pulumi.yaml", "cdk.json", "serverless.yml",
+                           "clouddeploy.yaml", "skaffold.yaml")),
+    "database migrations": (3, ("migrations", "db/migrate", "alembic", "*.up.sql", "*.down.sql", "V*__*.sql",
+                                "U*__*.sql", "schema.prisma", "db/schema.rb", "db/structure.sql")),
+    "governance": (3, ("CODEOWNERS", ".govgate.yml", ".govgate.yaml")),
+    "dependencies": (2, ("package.json", "requirements*.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile",
+                         "go.mod", "Cargo.toml", "Gemfile", "pom.xml", "build.gradle", "build.gradle.kts",
+                         "composer.json", "*.csproj", "mix.exs", *(
+                             "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "Pipfile.lock",
+                             "go.sum", "Cargo.lock", "Gemfile.lock", "composer.lock", "uv.lock", "bun.lockb",
+                             "gradle.lockfile", "mix.lock"))),
+}
+DEFAULT_IGNORE: tuple[str, ...] = (
+    # documentation
+    "docs", "doc", "*.md", "*.rst", "*.adoc", "LICENSE*", "CHANGELOG*", "AUTHORS*", ".github/ISSUE_TEMPLATE/**",
+    # tests
+    "test", "tests", "__tests__", "spec", "testdata", "test_*.py", "*_test.py", "conftest.py", "*_test.go",
+    "*.test.*", "*.spec.*", "*Test.java", "*Tests.java", "*Test.kt", "*_spec.rb",
+)
+DEFAULT_GENERATED: tuple[str, ...] = (
+    "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "Pipfile.lock", "go.sum", "Cargo.lock",
+    "Gemfile.lock", "composer.lock", "uv.lock", "bun.lockb", "gradle.lockfile", "mix.lock",
+    "*.min.js", "*.min.css", "*.map", "*.pb.go", "*_pb2.py", "*_pb2_grpc.py",
+)
+DEFAULT_CONFIG: tuple[str, ...] = (
+    "*.yml", "*.yaml", "*.json", "*.toml", "*.ini", "*.cfg", "*.conf", "*.properties", "*.env", ".env*",
+)
+DEFAULT_AREA_CONTAINERS: tuple[str, ...] = (
+    "src", "lib", "libs", "app", "apps", "packages", "services", "pkg", "internal", "cmd", "modules", "components",
+    "crates", "projects",
+)
+DEFAULT_THRESHOLDS: dict[str, tuple[tuple[float, float], ...]] = {
+    "size": ((200, 1), (500, 2), (1500, 3)),
+    "files": ((15, 1), (40, 2)),
+    "areas": ((2, 2), (4, 3)),
+    "deleted": ((4, 1), (19, 2)),
+}
+DEFAULT_BYTES_PER_LINE = 40
+
+_GLOBS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_THRESHOLDS = {
+    "type": "array",
+    "items": {
+        "type": "object", "additionalProperties": False, "required": ["above", "score"],
+        "properties": {"above": {"type": "number", "minimum": 0}, "score": {"type": "number", "minimum": 0}},
+    },
+}
 
 
-class _Placeholder:
+@dataclass(frozen=True)
+class _Settings:
+    sensitive: dict[str, tuple[float, tuple[str, ...]]]
+    ignore: tuple[str, ...]
+    generated: tuple[str, ...]
+    config: tuple[str, ...]
+    thresholds: dict[str, tuple[tuple[float, float], ...]]
+    binary_score: float
+    config_only_score: float
+    containers: frozenset[str]
+    bytes_per_line: float
+
+    @classmethod
+    def read(cls, raw: Mapping[str, Any]) -> _Settings:
+        sensitive = dict(DEFAULT_SENSITIVE)
+        for entry in raw.get("sensitive_paths", ()):
+            glob = entry.get("glob")
+            globs = (glob,) if isinstance(glob, str) else tuple(glob or ())
+            if not globs:
+                globs = sensitive.get(entry["label"], (0, ()))[1]
+            sensitive[entry["label"]] = (float(entry["score"]), globs)
+        ignore = (DEFAULT_IGNORE if raw.get("builtin_ignore", True) else ()) + tuple(raw.get("ignore", ()))
+        thresholds = {
+            name: tuple((float(t["above"]), float(t["score"])) for t in raw[f"{name}_thresholds"])
+            if f"{name}_thresholds" in raw else default
+            for name, default in DEFAULT_THRESHOLDS.items()
+        }
+        return cls(
+            sensitive=sensitive, ignore=ignore,
+            generated=DEFAULT_GENERATED + tuple(raw.get("generated", ())),
+            config=DEFAULT_CONFIG + tuple(raw.get("config_files", ())),
+            thresholds=thresholds,
+            binary_score=float(raw.get("binary_score", 1)),
+            config_only_score=float(raw.get("config_only_score", 1)),
+            containers=frozenset(raw.get("area_containers", DEFAULT_AREA_CONTAINERS)),
+            bytes_per_line=float(raw.get("bytes_per_line", DEFAULT_BYTES_PER_LINE)),
+        )
+
+    def score(self, table: str, value: float) -> float:
+        return max((score for above, score in self.thresholds[table] if value > above), default=0.0)
+
+
+class RiskDetector:
     name = "risk"
-    config_schema: Mapping[str, Any] | None = None
+    config_schema: Mapping[str, Any] | None = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "sensitive_paths": {
+                "type": "array",
+                "items": {
+                    "type": "object", "additionalProperties": False, "required": ["label", "score"],
+                    "properties": {
+                        "label": {"type": "string", "minLength": 1},
+                        "score": {"type": "number", "minimum": 0},
+                        "glob": {"oneOf": [{"type": "string", "minLength": 1}, _GLOBS]},
+                    },
+                },
+            },
+            "ignore": _GLOBS,
+            "builtin_ignore": {"type": "boolean"},
+            "generated": _GLOBS,
+            "config_files": _GLOBS,
+            "size_thresholds": _THRESHOLDS,
+            "files_thresholds": _THRESHOLDS,
+            "areas_thresholds": _THRESHOLDS,
+            "deleted_thresholds": _THRESHOLDS,
+            "binary_score": {"type": "number", "minimum": 0},
+            "config_only_score": {"type": "number", "minimum": 0},
+            "area_containers": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            "bytes_per_line": {"type": "number", "exclusiveMinimum": 0},
+        },
+    }
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
+        config = _Settings.read(settings)
+        relevant = [f for f in change.files if not _matches_all(f, config.ignore)]
+        if not relevant:
+            return []
+        counted = [f for f in relevant if not _matches_all(f, config.generated)]
+        factors: list[Evidence] = []
+        factors += _size(counted, config)
+        factors += _files(counted, config)
+        sensitive, sensitive_paths = _sensitive(relevant, config)
+        factors += sensitive
+        factors += _areas(counted, config)
+        factors += _deleted(counted, config)
+        factors += _binary(counted, config)
+        factors += _config_only(counted, sensitive_paths, config)
+        return [f for f in factors if f.attrs["score"] > 0]
+
+
+def _paths(file: FileChange) -> list[str]:
+    return [file.path] + ([file.old_path] if file.old_path else [])
+
+
+def _matches_all(file: FileChange, globs: Sequence[str]) -> bool:
+    """Every path of the file (new and, for renames, old) matches one of the globs."""
+    return all(any(path_matches(p, g) for g in globs) for p in _paths(file))
+
+
+def _factor(kind: str, score: float, detail: str, path: str | None = None, **attrs: Any) -> Evidence:
+    return Evidence(
+        question=Question.RISK, kind=kind, supports=True, trust=Trust.INFERRED, source=_SOURCE, detail=detail,
+        location=Location(path=path) if path else Location(), subject=attrs.get("label"),
+        attrs={"score": score, **attrs},
+    )
+
+
+def _size(files: list[FileChange], config: _Settings) -> list[Evidence]:
+    exact = 0
+    estimated = 0
+    unknown = 0
+    for file in files:
+        if file.binary:
+            continue
+        if file.added is not None and file.removed is not None:
+            exact += file.added + file.removed
+            continue
+        lines = _estimate_lines(file, config.bytes_per_line)
+        if lines is None:
+            unknown += 1
+        else:
+            estimated += lines
+    total = exact + estimated
+    if estimated:
+        detail = f"about {total} lines changed (estimated from blob sizes)"
+    else:
+        detail = f"{total} lines changed"
+    if unknown:
+        detail += f"; size unknown for {unknown} file{'s' if unknown != 1 else ''}"
+    return [_factor("size", config.score("size", total), detail, lines=total, estimated=bool(estimated))]
+
+
+def _estimate_lines(file: FileChange, bytes_per_line: float) -> int | None:
+    if file.status is FileStatus.ADDED:
+        size = file.new_size
+    elif file.status is FileStatus.DELETED:
+        size = file.old_size
+    elif file.new_size is not None and file.old_size is not None:
+        size = abs(file.new_size - file.old_size)
+    else:
+        size = None
+    return None if size is None else math.ceil(size / bytes_per_line)
+
+
+def _files(files: list[FileChange], config: _Settings) -> list[Evidence]:
+    count = len(files)
+    return [_factor("files", config.score("files", count), f"{count} files changed (docs, tests and generated "
+                    "files not counted)", count=count)]
+
+
+def _sensitive(files: list[FileChange], config: _Settings) -> tuple[list[Evidence], set[str]]:
+    factors: list[Evidence] = []
+    touched: set[str] = set()
+    for label, (score, globs) in config.sensitive.items():
+        hits = [p for f in files for p in _paths(f) if any(path_matches(p, g) for g in globs)]
+        if not hits or score <= 0:
+            continue
+        hits = list(dict.fromkeys(hits))
+        touched.update(hits)
+        more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
+        factors.append(_factor("sensitive-path", score, f"touches {label}: {hits[0]}{more}", hits[0],
+                               label=label, paths=hits[:10]))
+    return factors, touched
+
+
+def _area(path: str, containers: frozenset[str]) -> str:
+    parts = path.split("/")
+    if len(parts) == 1:
+        return "(root)"
+    if parts[0] in containers and len(parts) > 2:
+        return f"{parts[0]}/{parts[1]}"
+    return parts[0]
+
+
+def _areas(files: list[FileChange], config: _Settings) -> list[Evidence]:
+    areas = sorted({_area(f.path, config.containers) for f in files})
+    shown = ", ".join(areas[:6]) + (", ..." if len(areas) > 6 else "")
+    return [_factor("areas", config.score("areas", len(areas)), f"{len(areas)} areas touched: {shown}",
+                    count=len(areas), areas=areas)]
+
+
+def _deleted(files: list[FileChange], config: _Settings) -> list[Evidence]:
+    deleted = [f.path for f in files if f.status is FileStatus.DELETED]
+    return [_factor("deleted-files", config.score("deleted", len(deleted)), f"{len(deleted)} files deleted",
+                    deleted[0] if deleted else None, count=len(deleted))]
+
+
+def _binary(files: list[FileChange], config: _Settings) -> list[Evidence]:
+    binary = [f.path for f in files if f.binary and f.status is not FileStatus.DELETED]
+    if not binary:
         return []
+    noun = "file" if len(binary) == 1 else "files"
+    return [_factor("binary-files", config.binary_score, f"{len(binary)} binary {noun} cannot be reviewed as text",
+                    binary[0], count=len(binary))]
 
 
-DETECTOR = _Placeholder()
+def _config_only(files: list[FileChange], sensitive_paths: set[str], config: _Settings) -> list[Evidence]:
+    live = [f for f in files if f.status is not FileStatus.DELETED]
+    if not live or not all(any(path_matches(f.path, g) for g in config.config) for f in live):
+        return []
+    if any(p in sensitive_paths for f in live for p in _paths(f)):
+        return []
+    return [_factor("config-only", config.config_only_score,
+                    f"configuration only ({len(live)} file{'s' if len(live) != 1 else ''}): it reaches every "
+                    "environment at once and no test exercises it", live[0].path)]
+
+
+DETECTOR = RiskDetector()
