@@ -370,16 +370,34 @@ class Change:
 
 def path_matches(path: str, pattern: str) -> bool:
     """Glob match where ``**`` spans directories and a bare name matches at any depth."""
-    return _compile_glob(pattern)(path)
+    return glob_set((pattern,))(path)
 
 
-_GLOB_CACHE: dict[str, Callable[[str], bool]] = {}
+_GLOB_SETS: dict[tuple[str, ...], Callable[[str], bool]] = {}
 
 
-def _compile_glob(pattern: str) -> Callable[[str], bool]:
-    cached = _GLOB_CACHE.get(pattern)
+def glob_set(patterns: Iterable[str]) -> Callable[[str], bool]:
+    """One compiled matcher for a list of path globs: true when any of them matches.
+
+    Detectors test hundreds of paths against dozens of globs per change; one alternation
+    regex is an order of magnitude faster than a loop of single matches.
+    """
+    key = tuple(patterns)
+    cached = _GLOB_SETS.get(key)
     if cached is not None:
         return cached
+    import re
+
+    if not key:
+        matcher: Callable[[str], bool] = lambda path: False  # noqa: E731
+    else:
+        compiled = re.compile("|".join(f"(?:{_glob_regex(p)})" for p in key))
+        matcher = lambda path: compiled.match(path) is not None  # noqa: E731
+    _GLOB_SETS[key] = matcher
+    return matcher
+
+
+def _glob_regex(pattern: str) -> str:
     import re
 
     pat = pattern.lstrip("/")
@@ -412,10 +430,7 @@ def _compile_glob(pattern: str) -> Callable[[str], bool]:
             regex += re.escape(c)
         i += 1
     prefix = "" if anchored else "(?:.*/)?"
-    compiled = re.compile(f"^{prefix}{regex}(?:/.*)?$")
-    matcher: Callable[[str], bool] = lambda path: bool(compiled.match(path))  # noqa: E731
-    _GLOB_CACHE[pattern] = matcher
-    return matcher
+    return f"{prefix}{regex}(?:/.*)?$"
 
 
 def glob_any(value: str, patterns: Iterable[str]) -> bool:

@@ -50,7 +50,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from govgate.model import Change, Evidence, FileChange, FileStatus, Location, Question, Trust, path_matches
+from govgate.model import Change, Evidence, FileChange, FileStatus, Location, Question, Trust, glob_set
 
 _SOURCE = "risk"
 
@@ -216,7 +216,8 @@ def _paths(file: FileChange) -> list[str]:
 
 def _matches_all(file: FileChange, globs: Sequence[str]) -> bool:
     """Every path of the file (new and, for renames, old) matches one of the globs."""
-    return all(any(path_matches(p, g) for g in globs) for p in _paths(file))
+    matches = glob_set(globs)
+    return all(matches(p) for p in _paths(file))
 
 
 def _factor(kind: str, score: float, detail: str, path: str | None = None, **attrs: Any) -> Evidence:
@@ -274,7 +275,8 @@ def _sensitive(files: list[FileChange], config: _Settings) -> tuple[list[Evidenc
     factors: list[Evidence] = []
     touched: set[str] = set()
     for label, (score, globs) in config.sensitive.items():
-        hits = [p for f in files for p in _paths(f) if any(path_matches(p, g) for g in globs)]
+        matches = glob_set(globs)
+        hits = [p for f in files for p in _paths(f) if matches(p)]
         if not hits or score <= 0:
             continue
         hits = list(dict.fromkeys(hits))
@@ -318,7 +320,8 @@ def _binary(files: list[FileChange], config: _Settings) -> list[Evidence]:
 
 def _config_only(files: list[FileChange], sensitive_paths: set[str], config: _Settings) -> list[Evidence]:
     live = [f for f in files if f.status is not FileStatus.DELETED]
-    if not live or not all(any(path_matches(f.path, g) for g in config.config) for f in live):
+    is_config = glob_set(config.config)
+    if not live or not all(is_config(f.path) for f in live):
         return []
     if any(p in sensitive_paths for f in live for p in _paths(f)):
         return []

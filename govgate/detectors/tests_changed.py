@@ -24,7 +24,7 @@ from govgate.model import (
     Location,
     Question,
     Trust,
-    path_matches,
+    glob_set,
 )
 
 DEFAULT_TEST_PATTERNS: tuple[str, ...] = (
@@ -113,7 +113,7 @@ class TestsChangedDetector:
 
 
 def _any(path: str, patterns: Sequence[str]) -> bool:
-    return any(path_matches(path, pattern) for pattern in patterns)
+    return glob_set(patterns)(path)
 
 
 def _pure_rename(file: FileChange) -> bool:
