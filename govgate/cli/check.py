@@ -56,9 +56,13 @@ def check(
     flags = PullRequestFlags(body_file=pr_body_file, labels=labels, author=pr_author, title=pr_title, branch=branch)
     try:
         if use_github:
-            from govgate.sources.github_event import github_change
+            from govgate.sources.github_event import NothingToJudge, github_change
 
-            change, policy = github_change(repo, flags, policy_path, base=base, head=None if head == "HEAD" else head)
+            try:
+                change, policy = github_change(repo, flags, policy_path, base=base, head=None if head == "HEAD" else head)
+            except NothingToJudge as exc:  # e.g. a tag deletion: a clean no-op, not an error
+                click.echo(f"govgate: {exc}", err=True)
+                sys.exit(0)
         else:
             policy = load_policy_for(policy_path, repo.path)
             change = LocalRangeSource(repo, base, head, flags).read()

@@ -1,0 +1,76 @@
+"""Failing rules as located findings: what annotations, SARIF and JUnit place at file:line.
+
+A failing rule is reported at each red flag that made it fail and that has a file location
+(an AllAtOnce deploy, an irreversible migration); a rule that fails for missing evidence
+has no line to point at and becomes one finding without a location. Formats decide what to
+do with those (SARIF needs a location: it uses the first changed file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from govgate.model import Evidence, Location
+from govgate.verdict import RuleResult, Verdict
+
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+MESSAGE_LIMIT = 2000  # a rule with hundreds of red flags still makes a readable one-line message
+
+
+@dataclass(frozen=True)
+class Finding:
+    result: RuleResult
+    message: str
+    location: Location | None  # a location with a file path, or None
+    evidence: Evidence | None
+
+    @property
+    def rule_id(self) -> str:
+        return self.result.rule.id
+
+    @property
+    def level(self) -> str:
+        """SARIF level: error, warning or note."""
+        return LEVELS.get(self.result.rule.severity, "warning")
+
+
+def rule_findings(verdict: Verdict, statuses: tuple[str, ...] = ("fail",)) -> list[Finding]:
+    found: list[Finding] = []
+    for result in verdict.rules:
+        if result.status not in statuses:
+            continue
+        flags = blocking_flags(verdict, result)
+        located = [f for f in flags if f.location.path]
+        fix = f" Fix: {result.rule.message}" if result.rule.message else ""
+        if located:
+            for flag in located:
+                found.append(Finding(result, f"{result.rule.id}: {flag.detail}.{fix}", flag.location, flag))
+        else:
+            found.append(Finding(result, f"{result.rule.id}: {_short(result.message, MESSAGE_LIMIT)}.{fix}", None, None))
+    return found
+
+
+def blocking_flags(verdict: Verdict, result: RuleResult) -> list[Evidence]:
+    """The red flags that made this rule's unmet requirements fail."""
+    flags: list[Evidence] = []
+    for requirement in result.requirements:
+        if requirement.met:
+            continue
+        for item in verdict.evidence:
+            if (item.question.value == requirement.question and item.contradicts and item.discounted is None
+                    and (item.severity == "error" or not requirement.requirement.allow_warnings)):
+                flags.append(item)
+    return list(dict.fromkeys(flags))
+
+
+def loose_warnings(verdict: Verdict) -> list[Evidence]:
+    """Warning-level red flags with a file location that no failing rule already reports."""
+    reported = {id(e) for r in verdict.rules if r.status == "fail" for e in blocking_flags(verdict, r)}
+    return [
+        e for e in verdict.evidence
+        if e.contradicts and e.discounted is None and e.severity == "warning" and e.location.path and id(e) not in reported
+    ]
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,79 @@
+"""JUnit XML for CI systems other than GitHub: one testsuite, one testcase per policy rule.
+
+A failing rule is a ``<failure>`` (its type is the rule's severity), a rule that does not
+apply is ``<skipped/>``, a waived rule passes with the waiver in ``<system-out>``. Problems
+reading the change (evidence that could not be verified) go to the suite's ``<system-err>``.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from govgate.verdict import RuleResult, Verdict
+
+# Characters XML 1.0 cannot carry at all, even escaped (a PR title may hold any of them).
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def render_check(verdict: Verdict) -> str:
+    failures = sum(1 for r in verdict.rules if r.status == "fail")
+    skipped = sum(1 for r in verdict.rules if r.status == "skipped")
+    suite_name = f"govgate {verdict.change.id}"
+    root = ET.Element("testsuites", name="govgate", tests=str(len(verdict.rules)), failures=str(failures), errors="0",
+                      skipped=str(skipped), time="0")
+    suite = ET.SubElement(root, "testsuite", name=_clean(suite_name), tests=str(len(verdict.rules)),
+                          failures=str(failures), errors="0", skipped=str(skipped), time="0")
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("verdict", verdict.verdict),
+        ("change", verdict.change.id),
+        ("title", verdict.change.title),
+        ("head", verdict.change.head),
+        ("ai_assisted", str(verdict.ai_assisted).lower()),
+        ("risk", verdict.risk.level),
+        ("policy", verdict.policy_source),
+        ("fail_on", verdict.fail_on),
+    ):
+        ET.SubElement(properties, "property", name=name, value=_clean(value))
+    for result in verdict.rules:
+        _testcase(suite, result, verdict)
+    if verdict.change.problems:
+        ET.SubElement(suite, "system-err").text = _clean("\n".join(verdict.change.problems))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _testcase(suite: ET.Element, result: RuleResult, verdict: Verdict) -> None:
+    rule = result.rule
+    case = ET.SubElement(suite, "testcase", classname="govgate.rules", name=rule.id, time="0")
+    if result.status == "fail":
+        failure = ET.SubElement(case, "failure", message=_clean(result.message), type=rule.severity)
+        failure.text = _clean("\n".join(_details(result, verdict)))
+    elif result.status == "skipped":
+        ET.SubElement(case, "skipped", message=_clean(result.message))
+    elif result.status == "waived":
+        ET.SubElement(case, "system-out").text = _clean(result.message)
+
+
+def _details(result: RuleResult, verdict: Verdict) -> list[str]:
+    lines: list[str] = []
+    if result.rule.description:
+        lines.append(result.rule.description)
+    for requirement in result.requirements:
+        if requirement.met:
+            continue
+        lines.append(f"{requirement.question}: {'; '.join(requirement.reasons)}")
+        for item in (e for e in verdict.evidence if e.question.value == requirement.question):
+            where = item.location.render()
+            effect = "+" if item.supports else "-"
+            note = f" (not counted: {item.discounted})" if item.discounted else ""
+            lines.append(f"  {effect} {item.detail} [{item.trust.value}]{' at ' + where if where else ''}{note}")
+        lines.append(f"  to satisfy: {requirement.requirement.describe()}")
+    if result.rule.message:
+        lines.append(f"fix: {result.rule.message}")
+    return lines
+
+
+def _clean(text: str | None) -> str:
+    return _INVALID_XML.sub("\ufffd", text or "")
