@@ -13,6 +13,13 @@ def render_check(verdict: Verdict) -> str:
     for problem in verdict.change.problems:
         lines.append(f"  ! {problem}")
     failing = [r for r in verdict.rules if r.status == "fail"]
+    if failing and verdict.risk.factors and verdict.risk.level != "low":
+        scored = [f for f in verdict.risk.factors if f.attrs.get("score")]
+        lines.append(f"  risk {verdict.risk.level} because: " + "; ".join(f"{f.detail} (+{f.attrs['score']:g})" for f in scored))
+    if failing and verdict.ai_assisted:
+        first = next((e for e in verdict.ai_evidence if e.supports and e.discounted is None), None)
+        if first is not None:
+            lines.append(f"  AI-assisted because: {first.detail}{_at(first)}")
     for result in failing:
         lines.extend(_rule_block(result, verdict))
     for result in verdict.rules:
