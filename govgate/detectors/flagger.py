@@ -8,33 +8,25 @@ version". A Canary without an analysis, or without metrics, only waits for pods 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from govgate.detectors import deploy_evidence as ev
-from govgate.detectors.yaml_docs import TEMPLATED, YamlDoc, is_yaml_path, load_documents, touched_documents
-from govgate.model import Change, Confidence, Evidence, FileChange, Question
+from govgate.detectors.yaml_docs import TEMPLATED, YamlDoc, YamlResourceDetector
+from govgate.model import Confidence, Evidence, FileChange, Question
 
 SOURCE = "flagger"
 
 
-class FlaggerDetector:
+class FlaggerDetector(YamlResourceDetector):
     name = SOURCE
-    config_schema: Mapping[str, Any] | None = None
+    needles = ("flagger.app",)
 
-    def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
-        for file in change.files:
-            if ev.is_deleted(file) or not is_yaml_path(file.path):
-                continue
-            text = file.new_text()
-            if file.unavailable:
-                yield ev.unavailable(SOURCE, Question.ROLLOUT, file)
-                continue
-            if text is None or "flagger.app" not in text:
-                continue
-            canaries = [doc for doc in load_documents(text) if _is_canary(doc)]
-            for doc in touched_documents(file, canaries) if canaries else ():
-                yield from _judge(file, doc)
+    def is_resource(self, doc: YamlDoc) -> bool:
+        return _is_canary(doc)
+
+    def judge(self, file: FileChange, doc: YamlDoc) -> Iterable[Evidence]:
+        return _judge(file, doc)
 
 
 def _is_canary(doc: YamlDoc) -> bool:

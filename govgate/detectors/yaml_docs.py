@@ -353,3 +353,39 @@ def _scalar(text: str) -> Any:
         return yaml.load(text, Loader=_TolerantLoader)
     except yaml.YAMLError:
         return text.strip("'\"")
+
+
+class YamlResourceDetector:
+    """The walk every Kubernetes-style YAML detector shares: the documents of one kind that a change touches.
+
+    A subclass names itself, the strings a file must contain before it is parsed (a cheap filter:
+    history audits pass thousands of YAML files), which documents it judges, and how.
+    """
+
+    name: str
+    config_schema: Mapping[str, Any] | None = None
+    needles: tuple[str, ...] = ()
+
+    def is_resource(self, doc: YamlDoc) -> bool:
+        raise NotImplementedError
+
+    def judge(self, file: FileChange, doc: YamlDoc) -> Iterable[Any]:
+        raise NotImplementedError
+
+    def detect(self, change: Any, settings: Mapping[str, Any]) -> Iterable[Any]:
+        from govgate.detectors import deploy_evidence as ev
+        from govgate.model import Question
+
+        for file in change.files:
+            if ev.is_deleted(file) or not is_yaml_path(file.path):
+                continue
+            text = file.new_text()
+            if file.unavailable:
+                yield ev.unavailable(self.name, Question.ROLLOUT, file)
+                continue
+            if text is None or not all(needle in text for needle in self.needles):
+                continue
+            resources = [doc for doc in load_documents(text) if self.is_resource(doc)]
+            if resources:
+                for doc in touched_documents(file, resources):
+                    yield from self.judge(file, doc)
