@@ -1,7 +1,7 @@
 """Output formats: one module each, listed in FORMATS.
 
-A format module renders a finished Verdict (``render_check``) and, where it supports
-history audits, exposes ``audit_writer``. Formats never recompute a verdict.
+A format module renders a finished Verdict (``render_check``); the history audit's streaming
+formats live in ``govgate.formats.audit``. Formats never recompute a verdict.
 """
 
 from __future__ import annotations
@@ -19,12 +19,9 @@ FORMATS: dict[str, str] = {
     "sarif": "govgate.formats.sarif",
     "junit": "govgate.formats.junit",
     "github": "govgate.formats.github_annotations",
-    "csv": "govgate.formats.csv_format",
-    "html": "govgate.formats.html",
 }
 
-CHECK_FORMATS = ("text", "json", "markdown", "sarif", "junit", "github")
-AUDIT_FORMATS = ("text", "json", "csv", "markdown", "html")
+CHECK_FORMATS = tuple(FORMATS)
 
 
 def format_module(name: str) -> ModuleType:

@@ -164,8 +164,11 @@ class BlobStore:
 
     def read(self, sha: str) -> bytes:
         assert self._proc.stdin is not None and self._proc.stdout is not None
-        self._proc.stdin.write(sha.encode() + b"\n")
-        self._proc.stdin.flush()
+        try:
+            self._proc.stdin.write(sha.encode() + b"\n")
+            self._proc.stdin.flush()
+        except OSError:  # cat-file died (a partial clone's failed lazy fetch): no content, not a crash
+            raise ContentUnavailable(sha) from None
         header = self._proc.stdout.readline().split()
         if len(header) != 3:  # "<sha> missing" (partial clone, damaged mirror)
             raise ContentUnavailable(sha)
@@ -173,6 +176,25 @@ class BlobStore:
         data = self._proc.stdout.read(size)
         self._proc.stdout.read(1)  # the newline after each object
         return data
+
+    def read_many(self, shas: list[str]) -> dict[str, bytes | None]:
+        """Several objects in one round trip (None for a missing one). Keep the list short (< 1000):
+        all requests are written before any answer is read, so they must fit in the pipe."""
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        found: dict[str, bytes | None] = {}
+        try:
+            self._proc.stdin.write("".join(f"{sha}\n" for sha in shas).encode())
+            self._proc.stdin.flush()
+        except OSError:
+            return dict.fromkeys(shas)
+        for sha in shas:
+            header = self._proc.stdout.readline().split()
+            if len(header) != 3:
+                found[sha] = None
+                continue
+            found[sha] = self._proc.stdout.read(int(header[2]))
+            self._proc.stdout.read(1)
+        return found
 
     def loader(self, sha: str | None):  # type: ignore[no-untyped-def]
         if not sha or sha == ZERO_SHA:
@@ -203,6 +225,11 @@ def parse_log(chunks: Iterator[bytes]) -> Iterator[tuple[Commit, list[bytes]]]:
                 yield _parse_record(record)
     if pending:
         yield _parse_record(pending)
+
+
+def parse_record(record: bytes) -> tuple[Commit, list[bytes]]:
+    """One record of a ``LOG_FORMAT`` stream (the bytes between two record separators)."""
+    return _parse_record(record)
 
 
 def _parse_record(record: bytes) -> tuple[Commit, list[bytes]]:

@@ -1,0 +1,1 @@
+"""History audits: streaming aggregation of verdicts over a range of history (``govgate audit``)."""

@@ -1,0 +1,135 @@
+"""The change-failure signal: which audited changes were later reverted or fixed.
+
+A change is *reverted* when a newer change says ``This reverts commit <sha>`` of one of its
+commits (what ``git revert`` writes), or reverts its pull request (GitHub's ``Reverts owner/repo#N``
+body, or a ``Revert "Title (#N)"`` subject). It is *fixed* when a newer change carries a
+``Fixes: <sha>`` trailer (kernel style) naming one of its commits, or is a fix commit (a ``fix``,
+``fixes``, ``fixed`` or ``fixup`` word) whose message names one of its commit ids.
+
+The history streams newest first, so a reference is always seen before the change it names:
+references wait in a map keyed by sha prefix (its size is the number of references, not of
+commits; unresolved ones point outside the audited range) and are settled when the named change
+streams past. A free-text token is only taken for a commit id when a commit of the range starts
+with it, so numbers (dates, issue numbers) in fix messages cost nothing: 7 hex digits match one
+commit of 50,000 by chance about once in 5,000 messages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from govgate.model import Change
+
+MAX_PENDING = 200_000  # references waiting for their change; past this, new ones are not recorded
+
+_REVERTS_COMMIT = re.compile(r"this reverts commit ([0-9a-f]{7,40})\b", re.IGNORECASE)
+_REVERTS_PR = re.compile(r"^\s*Reverts [\w.-]+/[\w.-]+#(\d+)\s*$", re.MULTILINE)
+_REVERT_SUBJECT = re.compile(r'^Revert "(?P<inner>.*)"')
+_INNER_PR = re.compile(r"(?:\(#(\d+)\)\s*$|^Merge pull request #(\d+) )")
+_FIXES_TRAILER = re.compile(r"^\s*Fixes:\s*(?:commit\s+)?([0-9a-f]{7,40})\b", re.IGNORECASE | re.MULTILINE)
+_FIX_WORD = re.compile(r"\bfix(?:e[sd]|up)?\b", re.IGNORECASE)
+_HEX = re.compile(r"(?<![#\w])([0-9a-f]{7,40})(?!\w)", re.IGNORECASE)
+
+
+@dataclass
+class ChangeFacts:
+    """What the audit learnt about one change from the rest of the history."""
+
+    reverted_by: list[str] = field(default_factory=list)  # ids of newer changes that revert it
+    fixed_by: list[str] = field(default_factory=list)
+
+    @property
+    def reverted(self) -> bool:
+        return bool(self.reverted_by)
+
+    @property
+    def fixed(self) -> bool:
+        return bool(self.fixed_by)
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {"reverted_by": self.reverted_by, "fixed_by": self.fixed_by}
+
+
+@dataclass(frozen=True)
+class Reference:
+    kind: str  # "revert" | "fix"
+    by: str  # the id of the change that made the reference
+
+
+class FailureTracker:
+    def __init__(self) -> None:
+        self._by_prefix: dict[int, dict[str, list[Reference]]] = {}  # prefix length -> prefix -> references
+        self._by_pull: dict[int, list[Reference]] = {}
+        self.pending = 0
+        self.dropped = 0
+
+    def observe(self, change: Change) -> ChangeFacts:
+        """Settle references to this change, then remember the ones it makes to older changes."""
+        facts = ChangeFacts()
+        for reference in self._references_to(change):
+            target = facts.reverted_by if reference.kind == "revert" else facts.fixed_by
+            if reference.by not in target:
+                target.append(reference.by)
+        self._remember(change)
+        return facts
+
+    def _references_to(self, change: Change) -> Iterable[Reference]:
+        for length, table in self._by_prefix.items():
+            for commit in change.commits:
+                found = table.pop(commit.sha[:length], None)
+                if found:
+                    self.pending -= len(found)
+                    yield from found
+        number = change.pull_request.number if change.pull_request else None
+        if number is not None and number in self._by_pull:
+            found = self._by_pull.pop(number)
+            self.pending -= len(found)
+            yield from found
+
+    def _remember(self, change: Change) -> None:
+        own = {c.sha for c in change.commits}
+        for kind, sha in _mentions(change):
+            sha = sha.lower()
+            if any(o.startswith(sha) for o in own):
+                continue  # a commit of the same change: not a later failure
+            self._add(self._by_prefix.setdefault(len(sha), {}).setdefault(sha, []), Reference(kind, change.id))
+        for number in _reverted_pulls(change):
+            if change.pull_request is None or change.pull_request.number != number:
+                self._add(self._by_pull.setdefault(number, []), Reference("revert", change.id))
+
+    def _add(self, bucket: list[Reference], reference: Reference) -> None:
+        if self.pending >= MAX_PENDING:
+            self.dropped += 1
+            return
+        if reference not in bucket:
+            bucket.append(reference)
+            self.pending += 1
+
+
+def _mentions(change: Change) -> Iterable[tuple[str, str]]:
+    for commit in change.commits:
+        message = commit.message
+        reverted = _REVERTS_COMMIT.findall(message)
+        for sha in reverted:
+            yield "revert", sha
+        fixes = _FIXES_TRAILER.findall(message)
+        for sha in fixes:
+            yield "fix", sha
+        if _FIX_WORD.search(message):
+            named = {s.lower() for s in (*reverted, *fixes)}
+            for sha in _HEX.findall(message):
+                if sha.lower() not in named:
+                    yield "fix", sha
+
+
+def _reverted_pulls(change: Change) -> Iterable[int]:
+    for commit in change.commits:
+        for number in _REVERTS_PR.findall(commit.message):
+            yield int(number)
+        match = _REVERT_SUBJECT.match(commit.subject)
+        if match:
+            inner = _INNER_PR.search(match.group("inner"))
+            if inner:
+                yield int(inner.group(1) or inner.group(2))

@@ -1,0 +1,296 @@
+"""Streaming aggregation of an audit: per month and overall, AI-assisted changes versus the others.
+
+Definitions (they are repeated in the JSON summary under ``definitions``):
+
+* **AI-assisted**: the verdict's ``ai_assisted`` (the same markers and confidence floor as ``check``).
+* **unreviewed / untested / without rollout / without rollback evidence**: the question's status is
+  anything but ``satisfied``. A question is satisfied when usable supporting evidence was found (a
+  self-review, an AI reviewer or an unreadable file does not count) and it meets every applicable
+  rule's requirement. So when no rule asks for review, a change still counts as unreviewed unless
+  some review evidence (an approval, a Reviewed-by trailer, ...) was found; and a change whose single
+  approval falls short of a rule asking for two counts as unreviewed too.
+* **compliance** of a question: the share of changes whose status is neither ``missing`` nor
+  ``contradicted`` (what the policy asked for was there, or nothing was asked and no red flag seen).
+* **change-failure signal**: the share of changes later reverted or fixed (see ``failures``).
+* **failing**: the verdict is ``fail`` (a rule at or above ``--fail-on`` failed and was not waived).
+
+Memory is bounded: counters per month, a bounded heap of the worst failing changes, the pending
+references of the failure tracker and the recent window of the knowledge tracker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from govgate.audit.failures import ChangeFacts, FailureTracker
+from govgate.audit.knowledge import KnowledgeTracker
+from govgate.model import GOVERNANCE_QUESTIONS, Question
+from govgate.policy.model import Policy, Waiver
+from govgate.sources.merge_messages import commit_url
+from govgate.verdict import Verdict
+
+SCHEMA = "govgate/audit/v1"
+WORST_LIMIT = 200
+PROBLEM_EXAMPLES = 20
+
+GAPS: dict[str, Question] = {
+    "unreviewed": Question.REVIEWED,
+    "untested": Question.TESTED,
+    "without_rollout": Question.ROLLOUT,
+    "without_rollback": Question.ROLLBACK,
+}
+NONCOMPLIANT = ("missing", "contradicted")
+
+DEFINITIONS = {
+    "ai_assisted": "the verdict found AI-assistance markers (the same detectors and confidence floor as check)",
+    "unreviewed": "the reviewed question is not satisfied: no usable review evidence (self-reviews and AI reviews "
+                  "do not count), or less than an applicable rule requires",
+    "untested": "the tested question is not satisfied (no test evidence, or less than a rule requires)",
+    "without_rollout": "the rollout question is not satisfied (no gradual rollout, flag or plan found, or a red flag)",
+    "without_rollback": "the rollback question is not satisfied (no reversible migration, revert path or plan, or a red flag)",
+    "compliance": "share of changes whose question is neither missing (a rule asked for it) nor contradicted (red flag)",
+    "reverted": "a newer change reverts one of its commits (This reverts commit <sha>) or its pull request",
+    "fixed": "a newer change has a Fixes: <sha> trailer naming one of its commits, or is a fix naming one",
+    "failure_signal": "share of changes later reverted or fixed",
+    "failing": "the verdict is fail: a rule at or above --fail-on failed and was not waived",
+}
+
+
+@dataclass
+class Bucket:
+    """Counts for one group of changes (AI-assisted, or the others) in one period."""
+
+    changes: int = 0
+    failing: int = 0
+    gaps: Counter[str] = field(default_factory=Counter)
+    reverted: int = 0
+    fixed: int = 0
+    failed_later: int = 0
+
+    def add(self, verdict: Verdict, facts: ChangeFacts) -> None:
+        self.changes += 1
+        self.failing += verdict.verdict == "fail"
+        for name, question in GAPS.items():
+            if verdict.questions[question].status != "satisfied":
+                self.gaps[name] += 1
+        self.reverted += facts.reverted
+        self.fixed += facts.fixed
+        self.failed_later += facts.reverted or facts.fixed
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"changes": self.changes, "failing": self.failing}
+        for name in GAPS:
+            data[name] = self.gaps[name]
+        data.update(reverted=self.reverted, fixed=self.fixed, reverted_or_fixed=self.failed_later)
+        data["shares"] = {
+            name: share(value, self.changes)
+            for name, value in (("failing", self.failing), *((n, self.gaps[n]) for n in GAPS),
+                                ("reverted", self.reverted), ("fixed", self.fixed), ("failure_signal", self.failed_later))
+        }
+        return data
+
+
+@dataclass
+class Period:
+    """A month, or the whole run."""
+
+    ai: Bucket = field(default_factory=Bucket)
+    other: Bucket = field(default_factory=Bucket)
+    tools: Counter[str] = field(default_factory=Counter)
+    statuses: dict[Question, Counter[str]] = field(default_factory=lambda: {q: Counter() for q in GOVERNANCE_QUESTIONS})
+
+    @property
+    def changes(self) -> int:
+        return self.ai.changes + self.other.changes
+
+    def add(self, verdict: Verdict, facts: ChangeFacts) -> None:
+        (self.ai if verdict.ai_assisted else self.other).add(verdict, facts)
+        if verdict.ai_assisted:
+            self.tools.update(verdict.ai_tools or ["unnamed tool"])
+        for question in GOVERNANCE_QUESTIONS:
+            self.statuses[question][verdict.questions[question].status] += 1
+
+    def compliance(self, question: Question) -> float | None:
+        bad = sum(self.statuses[question][s] for s in NONCOMPLIANT)
+        return share(self.changes - bad, self.changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changes": self.changes,
+            "failing": self.ai.failing + self.other.failing,
+            "ai_assisted": self.ai.changes,
+            "ai_share": share(self.ai.changes, self.changes),
+            "ai_tools": dict(self.tools.most_common()),
+            "reverted_or_fixed": self.ai.failed_later + self.other.failed_later,
+            "ai": self.ai.to_dict(),
+            "other": self.other.to_dict(),
+            "questions": {
+                q.value: {"compliance": self.compliance(q), "statuses": dict(sorted(self.statuses[q].items()))}
+                for q in GOVERNANCE_QUESTIONS
+            },
+        }
+
+
+class AuditSummary:
+    def __init__(
+        self, policy: Policy, *, range_label: str, since: dt.datetime | None = None, until: dt.datetime | None = None,
+        paths: tuple[str, ...] = (), repo_url: str | None = None, fail_on: str = "error", worst_limit: int = WORST_LIMIT,
+    ) -> None:
+        self.policy = policy
+        self.range_label = range_label
+        self.since, self.until, self.paths = since, until, paths
+        self.repo_url = repo_url
+        self.fail_on = fail_on
+        self.worst_limit = worst_limit
+        self.total = Period()
+        self.months: dict[str, Period] = {}
+        self.rules: dict[str, Counter[str]] = {rule.id: Counter() for rule in policy.rules}
+        self.failures = FailureTracker()
+        self.knowledge = KnowledgeTracker()
+        self.problems: list[str] = []  # about the run as a whole
+        self.problem_changes = 0
+        self.problem_examples: list[dict[str, Any]] = []
+        self.newest: str | None = None
+        self.oldest: str | None = None
+        self._waivers: dict[Waiver, Counter[str]] = {w: Counter() for w in policy.waivers}
+        self._worst: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        self._seen = 0
+
+    @property
+    def changes(self) -> int:
+        return self.total.changes
+
+    def add(self, verdict: Verdict) -> ChangeFacts:
+        change = verdict.change
+        facts = self.failures.observe(change)
+        when = _when(change.date)
+        month = when.strftime("%Y-%m") if when else "unknown"
+        self.total.add(verdict, facts)
+        period = self.months.get(month)
+        if period is None:
+            period = self.months[month] = Period()
+        period.add(verdict, facts)
+        for result in verdict.rules:
+            self.rules.setdefault(result.rule.id, Counter())[result.status] += 1
+        for note in verdict.waivers:
+            self._waivers.setdefault(note.waiver, Counter())[note.status] += 1
+        self.knowledge.observe(change, verdict.ai_assisted, when)
+        if change.problems:
+            self.problem_changes += 1
+            if len(self.problem_examples) < PROBLEM_EXAMPLES:
+                self.problem_examples.append({"change": change.id, "sha": change.head, "problems": list(change.problems)})
+        self.newest = self.newest or change.date
+        self.oldest = change.date
+        self._seen += 1
+        if verdict.verdict == "fail":
+            self._keep_worst(verdict, facts)
+        return facts
+
+    def _keep_worst(self, verdict: Verdict, facts: ChangeFacts) -> None:
+        gating = verdict.gating_failures
+        key = (len(gating), len(verdict.failing_rules), verdict.risk.score, verdict.ai_assisted, -self._seen)
+        if len(self._worst) >= self.worst_limit and key <= self._worst[0][0]:
+            return
+        entry = offender(verdict, facts, self.repo_url)
+        if len(self._worst) >= self.worst_limit:
+            heapq.heapreplace(self._worst, (key, entry))
+        else:
+            heapq.heappush(self._worst, (key, entry))
+
+    def worst(self, limit: int | None = None) -> list[dict[str, Any]]:
+        ranked = [entry for _, entry in sorted(self._worst, key=lambda item: item[0], reverse=True)]
+        return ranked[:limit] if limit is not None else ranked
+
+    def sorted_months(self) -> list[tuple[str, Period]]:
+        return sorted(self.months.items())
+
+    def waiver_notes(self) -> list[dict[str, Any]]:
+        rule_ids = {rule.id for rule in self.policy.rules}
+        notes = []
+        for waiver, counts in self._waivers.items():
+            if counts["applied"]:
+                status = "applied"
+            elif counts["expired"]:
+                status = "expired"
+            elif counts["unused"]:
+                status = "unused"
+            elif waiver.rule not in rule_ids:
+                status = "unknown_rule"
+            else:
+                status = "not_matched"
+            notes.append({
+                "rule": waiver.rule, "change": waiver.change, "reason": waiver.reason, "approved_by": waiver.approved_by,
+                "expires": waiver.expires, "status": status, "applied": counts["applied"],
+            })
+        return notes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "range": {
+                "rev": self.range_label,
+                "since": self.since.isoformat() if self.since else None,
+                "until": self.until.isoformat() if self.until else None,
+                "paths": list(self.paths),
+                "newest": self.newest,
+                "oldest": self.oldest,
+            },
+            "repository": self.repo_url,
+            "policy": self.policy.source,
+            "fail_on": self.fail_on,
+            "definitions": DEFINITIONS,
+            "totals": self.total.to_dict(),
+            "months": [{"month": month, **period.to_dict()} for month, period in self.sorted_months()],
+            "rules": {rule_id: dict(sorted(counts.items())) for rule_id, counts in self.rules.items()},
+            "waivers": self.waiver_notes(),
+            "knowledge_loss": self.knowledge.to_dict(),
+            "worst": self.worst(),
+            "problems": {
+                "run": list(self.problems),
+                "changes_with_problems": self.problem_changes,
+                "examples": self.problem_examples,
+                "unresolved_references": self.failures.pending,
+            },
+        }
+
+
+def offender(verdict: Verdict, facts: ChangeFacts, repo_url: str | None) -> dict[str, Any]:
+    change = verdict.change
+    pr = change.pull_request
+    return {
+        "id": change.id,
+        "sha": change.head,
+        "kind": change.kind,
+        "date": change.date,
+        "title": change.title,
+        "author": change.author.render() if change.author else None,
+        "ai_assisted": verdict.ai_assisted,
+        "ai_tools": verdict.ai_tools,
+        "risk": verdict.risk.level,
+        "risk_score": round(verdict.risk.score, 2),
+        "questions": {q.value: verdict.questions[q].status for q in GOVERNANCE_QUESTIONS},
+        "failing": [
+            {"rule": r.rule.id, "severity": r.rule.severity, "message": r.message} for r in verdict.failing_rules
+        ],
+        "url": commit_url(repo_url, change.head),
+        "pull_request_url": pr.url if pr else None,
+        "reverted_by": facts.reverted_by,
+        "fixed_by": facts.fixed_by,
+    }
+
+
+def share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _when(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+    except ValueError:
+        return None

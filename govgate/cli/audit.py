@@ -1,0 +1,249 @@
+"""``govgate audit``: judge every change on a branch with the same engine as ``check``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, TextIO
+
+import click
+
+from govgate.cli.common import fail_on_option, format_option, policy_option
+from govgate.errors import GovgateError
+from govgate.formats.audit import AUDIT_WRITERS
+
+if TYPE_CHECKING:
+    from govgate.audit.summary import AuditSummary
+    from govgate.formats.audit import AuditWriter
+    from govgate.model import Change
+    from govgate.policy.model import Policy
+    from govgate.sources.history import HistorySource
+    from govgate.verdict import Verdict
+
+MAX_AUTO_JOBS = 4
+PARALLEL_FROM = 500  # first-parent commits: below this, starting workers costs more than it saves
+_RELATIVE = re.compile(r"^(\d+)\s*(day|week|month|year)s?\s+ago$", re.IGNORECASE)
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+
+@click.command("audit")
+@click.argument("revision", required=False, default="HEAD", metavar="[REV | A..B]")
+@click.option("--repo", "repo_dir", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="The git repository to read (a checkout, a bare repository or a mirror).")
+@click.option("--since", default=None, metavar="DATE",
+              help="Only changes that landed on or after DATE (YYYY-MM-DD, ISO 8601 time, or 'N days ago'; UTC).")
+@click.option("--until", default=None, metavar="DATE", help="Only changes that landed on or before DATE (a bare date: the whole day).")
+@click.option("--path", "paths", multiple=True, metavar="GLOB",
+              help="Only changes touching a file that matches GLOB (repeatable; ** spans directories).")
+@policy_option
+@format_option(tuple(AUDIT_WRITERS))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the report here instead of standard output.")
+@click.option("--exact-lines", is_flag=True,
+              help="Count changed lines exactly (git log --numstat: diffs every blob, several times slower). "
+                   "Default: file lists from tree diffs, churn estimated from blob sizes.")
+@click.option("--github", is_flag=True,
+              help="Add verified reviews of merged pull requests from the GitHub GraphQL API (GITHUB_TOKEN; at most one "
+                   "query per 50 pull requests, cached on disk so a re-run costs no API calls).")
+@click.option("--cache-dir", default=None, type=click.Path(file_okay=False),
+              help="Where --github keeps its cache (default: <git dir>/govgate-cache).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
+              help=f"Judge changes in N worker processes (0: as many as CPUs, up to {MAX_AUTO_JOBS}, when the range holds "
+                   f"{PARALLEL_FROM} first-parent commits or more; 1: in this process). Results are the same either way.")
+@fail_on_option
+@click.option("--fail-on-violations", is_flag=True,
+              help="Exit 1 when any audited change fails the policy. Without it an audit is a report and exits 0.")
+def audit(
+    revision: str, repo_dir: str, since: str | None, until: str | None, paths: tuple[str, ...], policy_path: str | None,
+    output_format: str, output: str | None, exact_lines: bool, github: bool, cache_dir: str | None, jobs: int,
+    fail_on: str, fail_on_violations: bool,
+) -> None:
+    """Judge every change on a branch against the policy, newest first, and summarise.
+
+    Each first-parent commit of REV (default HEAD) is one change: a merge's change spans the
+    commits it brought in, a squash merge or direct push is a single commit. A..B audits the
+    changes on B's first-parent line that A does not have. Only that branch is read, never
+    other refs. --format json writes one govgate/check/v1 object per change (one per line) and
+    then one govgate/audit/v1 summary object; text, markdown and html write the summary and the
+    worst failing changes; csv writes one row per change.
+
+    Exit codes: 0 the audit ran (whatever it found, unless --fail-on-violations is given and a
+    change fails: then 1), 2 usage, policy or input error (not a repository, unknown revision,
+    bad date, bad policy). A range with no changes says so on stderr and exits 0.
+    """
+    from govgate.audit.summary import AuditSummary
+    from govgate.cli.common import load_policy_for
+    from govgate.formats.audit import audit_writer
+    from govgate.sources.git import GitRepo
+    from govgate.sources.history import HistoryOptions, HistorySource
+
+    since_at = parse_date(since, "--since", end_of_day=False)
+    until_at = parse_date(until, "--until", end_of_day=True)
+    if since_at and until_at and since_at > until_at:
+        raise GovgateError(f"--since {since} is after --until {until}")
+    repo = GitRepo.open(repo_dir)
+    options = HistoryOptions(rev=revision, since=since_at, until=until_at, paths=paths, exact_lines=exact_lines)
+    try:
+        policy = load_policy_for(policy_path, repo.path)
+        source = HistorySource(repo, options)
+    except BaseException:
+        repo.close()
+        raise
+    try:
+        changes = source.changes()
+        enricher = None
+        if github:
+            from govgate.audit.github_enrich import enricher_for
+
+            enricher = enricher_for(repo, source.repo_url, cache_dir, [source.range.tip, "--not", *source.range.exclude])
+            changes = enricher.enrich(changes)
+        progress = Progress(source.estimate()) if sys.stderr.isatty() else None
+        with OutputFile(output) as out:
+            writer = audit_writer(output_format, out)
+            summary = AuditSummary(policy, range_label=source.range.label, since=since_at, until=until_at, paths=paths,
+                                   repo_url=source.repo_url, fail_on=fail_on)
+            try:
+                _judge_all(changes, source, policy, fail_on, summary, writer, progress, _jobs(jobs, source))
+                summary.problems = list(source.problems) + (enricher.problems if enricher else [])
+                writer.finish(summary)
+            except BrokenPipeError:
+                # The reader went away (`| head`): nothing left to report to; not an error of the audit.
+                sys.stdout = open(os.devnull, "w")  # keeps the exit-time flush of stdout quiet
+                sys.exit(0)
+    finally:
+        source.close()
+    if summary.changes == 0:
+        click.echo(f"govgate: no changes to audit in {source.range.label}{_filters(since, until, paths)}", err=True)
+    failing = summary.total.ai.failing + summary.total.other.failing
+    sys.exit(1 if fail_on_violations and failing else 0)
+
+
+def _judge_all(
+    changes: Iterator[Change], source: HistorySource, policy: Policy, fail_on: str, summary: AuditSummary,
+    writer: AuditWriter, progress: Progress | None, jobs: int,
+) -> None:
+    for verdict, unreadable in _verdicts(changes, source, policy, fail_on, jobs):
+        change = verdict.change
+        if unreadable:
+            change.problems.append("content unavailable (object missing): " + ", ".join(unreadable[:10])
+                                   + (f" and {len(unreadable) - 10} more" if len(unreadable) > 10 else ""))
+        facts = summary.add(verdict)
+        writer.change(verdict, facts)
+        if progress is not None:
+            progress.tick(source.scanned)
+    if progress is not None:
+        progress.done()
+
+
+def _verdicts(
+    changes: Iterator[Change], source: HistorySource, policy: Policy, fail_on: str, jobs: int,
+) -> Iterator[tuple[Verdict, list[str]]]:
+    """Each change's verdict and the files whose content could not be read, in order."""
+    if jobs > 1:
+        from govgate.audit.parallel import judge_in_workers
+
+        yield from judge_in_workers(changes, policy, fail_on, source.repo.path, source.present_blobs, jobs)
+        return
+    from govgate.pipeline import evaluate
+
+    for change in changes:
+        verdict = evaluate(change, policy, fail_on=fail_on)
+        yield verdict, sorted({f.path for f in change.files if f.unavailable})
+
+
+def _jobs(requested: int, source: HistorySource) -> int:
+    """--jobs 0 (auto): worker processes only when the history is long enough to repay starting them."""
+    if requested > 0:
+        return requested
+    cpus = os.cpu_count() or 1
+    if cpus < 2:
+        return 1
+    estimate = source.estimate()
+    return min(cpus, MAX_AUTO_JOBS) if estimate is not None and estimate >= PARALLEL_FROM else 1
+
+
+def parse_date(text: str | None, option: str, *, end_of_day: bool) -> dt.datetime | None:
+    """YYYY-MM-DD, an ISO 8601 time (UTC unless it says otherwise) or 'N days|weeks|months|years ago'."""
+    if text is None:
+        return None
+    value = text.strip()
+    relative = _RELATIVE.match(value)
+    if relative:
+        days = int(relative.group(1)) * _UNIT_DAYS[relative.group(2).lower()]
+        return dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = dt.date.fromisoformat(value)
+            moment = dt.datetime.combine(day, dt.time.max if end_of_day else dt.time.min)
+        else:
+            moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise GovgateError(f"{option} {text!r}: not a date", "use YYYY-MM-DD, an ISO 8601 time or 'N days ago'") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _filters(since: str | None, until: str | None, paths: tuple[str, ...]) -> str:
+    parts = [f"since {since}"] * bool(since) + [f"until {until}"] * bool(until)
+    if paths:
+        parts.append("touching " + ", ".join(paths))
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+class OutputFile:
+    """Standard output, or a file opened only once the input has been checked (a bad run leaves no file)."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.handle: TextIO | None = None
+
+    def __enter__(self) -> TextIO:
+        if self.path is None:
+            return sys.stdout
+        try:
+            self.handle = open(self.path, "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise GovgateError(f"cannot write {self.path}: {exc.strerror}") from None
+        return self.handle
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handle is not None:
+            self.handle.close()
+        else:
+            sys.stdout.flush()
+
+
+class Progress:
+    """``audit [###   ] 1,234/45,000 first-parent commits (2%)  850/s`` on one stderr line, redrawn at most 10 times a second."""
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+        self.count = 0
+        self.started = time.monotonic()
+        self._drawn = 0.0
+
+    def tick(self, scanned: int) -> None:
+        self.count = scanned
+        now = time.monotonic()
+        if now - self._drawn >= 0.1:
+            self._drawn = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        rate = self.count / max(now - self.started, 1e-6)
+        if self.total:
+            share = min(self.count / self.total, 1.0)
+            bar = "#" * int(share * 30)
+            text = f"audit [{bar:<30}] {self.count:,}/{self.total:,} first-parent commits ({share:.0%})  {rate:,.0f}/s"
+        else:
+            text = f"audit: {self.count:,} first-parent commits  {rate:,.0f}/s"
+        sys.stderr.write("\r" + text + "\x1b[K")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        self._draw(time.monotonic())
+        sys.stderr.write("\n")
+        sys.stderr.flush()

@@ -1,0 +1,332 @@
+"""Every change on an audited branch, streamed newest first: one Change per first-parent commit.
+
+Each first-parent commit is one change (DESIGN.md). A merge's change spans the commits it brought
+in (their messages, authors and trailers belong to it) and its files are the diff of the merge
+against its first parent; squash merges and direct pushes are single-commit changes. Only the
+named branch is walked (``git log <rev>``, never ``--all``: mirrors carry ``refs/pull/*``).
+
+Cost: one streamed ``git log --first-parent -z --raw`` gives the commits and their file lists
+(tree diffs only, no blob is read); ``--exact-lines`` adds ``--numstat`` (git then diffs every
+blob, several times slower). The commits merges brought in come from a second, metadata-only
+``git log --topo-order`` read in lockstep (see ``history_walk``). File sizes, which let the risk
+detector estimate churn without diffing, come from one ``git cat-file --batch-check`` process fed
+in batches; contents only when a detector asks, through one ``git cat-file --batch``. No git
+process runs per commit, and memory depends on the width of the history, not its length.
+
+Incomplete histories never end the run. A partial clone (``--filter=blob:none``) lacks most
+blobs: nothing is fetched (an audit stays offline), renames are detected only when the content is
+unchanged, and absent contents read as unavailable. A shallow clone's boundary commit has no parent
+to diff against: its file list is dropped and the change says why. A damaged mirror lacking an
+object: the change that needs it gets a ``problems`` entry, git is restarted after it, and the walk
+goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from govgate.errors import GitError
+from govgate.model import Change, Commit, FileChange, path_matches
+from govgate.sources.git import LOG_FORMAT, GitRepo, parse_diff_tokens, parse_log
+from govgate.sources.history_objects import ChangeContents, SizeLookup, identity_of
+from govgate.sources.history_walk import GitStream, SideCommits, git_dir
+from govgate.sources.merge_messages import pull_request_for, read_landing, web_url
+
+CHANGE_BATCH = 64  # changes whose blob sizes are looked up together
+_NO_LAZY_FETCH = {"GIT_ALLOW_PROTOCOL": "none"}  # a partial clone's lazy fetch fails at once instead of going online
+
+
+@dataclass
+class HistoryOptions:
+    rev: str = "HEAD"  # REV, or A..B
+    since: dt.datetime | None = None  # aware datetimes; a change's date is its first-parent commit's committer date
+    until: dt.datetime | None = None
+    paths: tuple[str, ...] = ()  # keep a change when any of its files matches one of these globs
+    exact_lines: bool = False
+
+
+@dataclass
+class HistoryRange:
+    tip: str
+    exclude: list[str] = field(default_factory=list)
+    label: str = "HEAD"
+
+
+def resolve_range(repo: GitRepo, rev: str) -> HistoryRange:
+    """``REV`` or ``A..B`` (an empty side means HEAD) into shas; unknown revisions are input errors."""
+    text = rev.strip() or "HEAD"
+    if "..." in text:
+        raise GitError(f"{text!r}: symmetric ranges (A...B) are not supported", "audit one branch: REV or A..B")
+    if ".." in text:
+        start, _, end = text.partition("..")
+        return HistoryRange(tip=repo.resolve(end or "HEAD"), exclude=[repo.resolve(start or "HEAD")], label=text)
+    if text.startswith("-"):
+        raise GitError(f"{text!r} is not a revision", "pass REV or A..B")
+    return HistoryRange(tip=repo.resolve(text), label=text)
+
+
+class HistorySource:
+    """A ChangeSource over history; ``problems`` holds notes about the run as a whole."""
+
+    def __init__(self, repo: GitRepo, options: HistoryOptions) -> None:
+        self.repo = repo
+        self.options = options
+        self.range = resolve_range(repo, options.rev)
+        self.problems: list[str] = []
+        self.scanned = 0  # first-parent commits looked at (in the date window or not)
+        self.repo_url = web_url(repo.remote_url())
+        self._shallow = self._read_shallow()
+        self._partial = self._is_partial_clone()
+        self._present: set[str] | None = self._present_blobs() if self._partial else None
+        self._env = _NO_LAZY_FETCH if self._partial else {}
+        self._sizes: SizeLookup | None = None
+        self._side = SideCommits(repo, self.range.exclude, self._shallow)
+        self._streams: list[GitStream] = []
+        self._missing_blobs = 0
+        self._estimate: int | None = None
+        if self._partial:
+            self.problems.append(
+                "partial clone: file contents not present locally are not fetched (an audit stays offline); "
+                "renames are detected only for unchanged files" + ("; --exact-lines needs every blob, so line counts "
+                                                                  "were not computed" if options.exact_lines else ""))
+
+    # -- public ------------------------------------------------------------------------------
+
+    def changes(self) -> Iterator[Change]:
+        batch: list[Change] = []
+        for change in self._changes():
+            batch.append(change)
+            if len(batch) >= CHANGE_BATCH:
+                yield from self._with_sizes(batch)
+                batch = []
+        yield from self._with_sizes(batch)
+        if self._missing_blobs and self._partial:
+            self.problems.append(f"partial clone: {self._missing_blobs} file versions were not present locally")
+        self.problems.extend(self._side.problems)
+
+    @property
+    def present_blobs(self) -> set[str] | None:
+        """In a partial clone, the blobs present locally (None: any blob may be read)."""
+        return self._present
+
+    def estimate(self) -> int | None:
+        """How many first-parent commits the range holds (for a progress bar), or None."""
+        if self._estimate is None:
+            out = self.repo.try_run("rev-list", "--first-parent", "--count", self.range.tip, "--not", *self.range.exclude, "--")
+            self._estimate = int(out) if out and out.strip().isdigit() else -1
+        return self._estimate if self._estimate >= 0 else None
+
+    def close(self) -> None:
+        self._side.close()
+        for stream in self._streams:
+            stream.close()
+        if self._sizes is not None:
+            self._sizes.close()
+        self.repo.close()
+
+    # -- the first-parent walk -------------------------------------------------------------
+
+    def _changes(self) -> Iterator[Change]:
+        since, until = self.options.since, self.options.until
+        for commit, tokens, problems in self._mainline():
+            self.scanned += 1
+            when = _parse_date(commit.committed_at)
+            if since is not None and when is not None and when < since:
+                return  # like git log --since: the walk ends at the first older first-parent commit
+            if until is not None and when is not None and when > until:
+                continue
+            files = self._files(commit, tokens, problems)
+            if self.options.paths and not any(
+                any(path_matches(path, glob) for glob in self.options.paths) for f in files for path in _paths_of(f)
+            ):
+                continue
+            side, side_problems = self._side.brought_in(commit)
+            yield self._change(commit, side, files, problems + side_problems)
+
+    def _mainline(self) -> Iterator[tuple[Commit, list[bytes], list[str]]]:
+        """(commit, diff tokens, problems) for each first-parent commit; git is restarted past damage."""
+        start: str | None = self.range.tip
+        while start is not None:
+            last: Commit | None = None
+            stream = GitStream(self.repo, self._log_args(start), self._env)
+            self._streams.append(stream)
+            try:
+                for commit, tokens in parse_log(stream.chunks()):
+                    last = commit
+                    yield commit, tokens, []
+                return
+            except GitError as exc:
+                if last is not None:
+                    start = last.parents[0] if last.parents else None
+                    continue
+                alone = self._alone(start)  # git may have died on a later commit before this one was complete
+                if alone is not None:
+                    yield alone[0], alone[1], []
+                    start = alone[0].parents[0] if alone[0].parents else None
+                    continue
+                fallback = self._fallback(start, stream.error or exc.message)
+                if fallback is None:
+                    return
+                yield fallback
+                start = fallback[0].parents[0] if fallback[0].parents else None
+            finally:
+                stream.close()
+                self._streams.remove(stream)
+            if start is not None and start in self.range.exclude:
+                return
+
+    def _log_args(self, start: str) -> list[str]:
+        args = ["log", "--first-parent", "-z", f"--format={LOG_FORMAT}", "--raw", "--no-abbrev",
+                "--no-ext-diff", "--no-textconv", "--diff-merges=first-parent"]
+        if self._partial:
+            args.append("-M100%")  # inexact renames would need every blob
+        else:
+            args.append("-M")
+            if self.options.exact_lines:
+                args.append("--numstat")
+        return [*args, start, "--not", *self.range.exclude, "--"]
+
+    def _alone(self, sha: str) -> tuple[Commit, list[bytes]] | None:
+        stream = GitStream(self.repo, ["log", "-1", *self._log_args(sha)[1:]], self._env)
+        try:
+            entries = list(parse_log(stream.chunks()))
+        except GitError:
+            return None
+        finally:
+            stream.close()
+        return entries[0] if entries else None
+
+    def _fallback(self, sha: str, error: str) -> tuple[Commit, list[bytes], list[str]] | None:
+        """The commit git log died on: its metadata and an undetected-rename file list, or the end."""
+        commit = self._commit_object(sha)
+        if commit is None:
+            self.problems.append(f"history ends early: commit {sha[:12]} cannot be read ({error})")
+            return None
+        against = [commit.parents[0], sha] if commit.parents else ["--root", sha]
+        try:
+            diff = self.repo.run_bytes("diff-tree", "-r", "-z", "--raw", "--no-abbrev", "--no-renames", *against)
+            tokens = diff.split(b"\0")
+            note = f"git could not diff this change ({error}); files are listed without rename detection or line counts"
+        except GitError as exc:
+            tokens = []
+            note = f"the files of this change cannot be read ({exc.message})"
+        return commit, tokens, [note]
+
+    def _commit_object(self, sha: str) -> Commit | None:
+        """A commit read straight from its object: works when its parents are missing, unlike git log."""
+        try:
+            raw = self.repo.run_bytes("cat-file", "commit", sha).decode("utf-8", "replace")
+        except GitError:
+            return None
+        header, _, message = raw.partition("\n\n")
+        fields: dict[str, list[str]] = {}
+        for line in header.splitlines():
+            key, _, value = line.partition(" ")
+            fields.setdefault(key, []).append(value)
+        author, authored_at = identity_of(fields.get("author", [""])[0])
+        committer, committed_at = identity_of(fields.get("committer", [""])[0])
+        return Commit(sha=sha, parents=tuple(fields.get("parent", [])), author=author, committer=committer,
+                      authored_at=authored_at, committed_at=committed_at, message=message.rstrip("\n"))
+
+    def _files(self, commit: Commit, tokens: list[bytes], problems: list[str]) -> list[FileChange]:
+        if commit.sha in self._shallow:
+            problems.append("shallow clone: this commit's parent is beyond the clone's depth, so its diff is unknown")
+            note = f"shallow clone: the audit ends at the clone's depth ({commit.sha[:12]})"
+            if note not in self.problems:
+                self.problems.append(note)
+            return []
+        files = parse_diff_tokens(tokens, None)
+        contents = ChangeContents(self.repo.blobs, self._present, files)
+        for f in files:
+            f._load_old = contents.loader(f.old_blob, prefetch=False)
+            f._load_new = contents.loader(f.new_blob, prefetch=True)
+        return files
+
+    def _change(self, commit: Commit, side: list[Commit], files: list[FileChange], problems: list[str]) -> Change:
+        landing = read_landing(commit)
+        pull_request = pull_request_for(landing, commit, self.repo_url)
+        commits = [commit, *side]
+        return Change(
+            id=f"#{landing.number}" if landing.number is not None else commit.sha[:12],
+            title=landing.title or commit.subject,
+            base=commit.parents[0] if commit.parents else None,
+            head=commit.sha,
+            commits=commits,
+            files=files,
+            pull_request=pull_request,
+            branch=landing.head_ref,
+            kind="merge" if commit.is_merge else "commit",
+            date=commit.committed_at,
+            author=commits[-1].author,
+            repo_url=self.repo_url,
+            problems=problems,
+        )
+
+    # -- objects -------------------------------------------------------------------------------
+
+    def _with_sizes(self, batch: list[Change]) -> Iterator[Change]:
+        if self.options.exact_lines and not self._partial:
+            yield from batch  # line counts are exact: sizes would add nothing
+            return
+        wanted = {sha for change in batch for f in change.files for sha in (f.old_blob, f.new_blob) if sha}
+        if self._present is not None:
+            absent = {sha for sha in wanted if sha not in self._present}
+            self._missing_blobs += len(absent)
+            wanted -= absent
+        if self._sizes is None and wanted:
+            self._sizes = SizeLookup(self.repo, self._env)
+        sizes = self._sizes.sizes(sorted(wanted)) if self._sizes is not None and wanted else {}
+        for change in batch:
+            for f in change.files:
+                f.old_size = sizes.get(f.old_blob) if f.old_blob else None
+                f.new_size = sizes.get(f.new_blob) if f.new_blob else None
+                if self._present is None:
+                    gone = [sha for sha in (f.old_blob, f.new_blob) if sha and sha in sizes and sizes[sha] is None]
+                    if gone:
+                        change.problems.append(f"{f.path}: object {gone[0][:12]} is missing from the repository")
+            yield change
+
+    def _read_shallow(self) -> frozenset[str]:
+        try:
+            return frozenset((git_dir(self.repo) / "shallow").read_text().split())
+        except OSError:
+            return frozenset()
+
+    def _is_partial_clone(self) -> bool:
+        out = self.repo.try_run("config", "--get-regexp", r"^(remote\..*\.promisor|extensions\.partialclone)$") or ""
+        return any(line.split(" ", 1)[-1].strip().lower() not in ("", "false") for line in out.splitlines())
+
+    def _present_blobs(self) -> set[str]:
+        """Blobs a partial clone has locally; asking git for any other one would go online."""
+        stream = GitStream(self.repo, ["cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname)"])
+        present: set[str] = set()
+        pending = b""
+        try:
+            for chunk in stream.chunks():
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                present.update(line[5:].decode() for line in lines if line.startswith(b"blob "))
+        except GitError as exc:
+            self.problems.append(f"cannot list the objects of this partial clone ({exc.message})")
+        finally:
+            stream.close()
+        return present
+
+
+def _paths_of(f: FileChange) -> tuple[str, ...]:
+    return (f.path, f.old_path) if f.old_path else (f.path,)
+
+
+def _parse_date(text: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def take(iterator: Iterator[Change], count: int) -> list[Change]:
+    """The first ``count`` changes (tests, previews)."""
+    return list(islice(iterator, count))

@@ -1,0 +1,122 @@
+"""Objects a history audit reads besides the log: file contents (batched per change) and blob sizes.
+
+Both go through long-lived ``git cat-file`` processes, so reading them never costs a process per
+commit, and neither ever asks git for a blob a partial clone lacks (that would go online).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from collections.abc import Callable, Sequence
+from itertools import islice
+
+from govgate.model import ContentUnavailable, FileChange, Person
+from govgate.sources.git import ZERO_SHA, BlobStore, GitRepo, _git_env
+
+PREFETCH_MAX_BLOB = 256 * 1024  # new versions larger than this are read only if a detector asks
+PREFETCH_MAX_BYTES = 4 * 1024 * 1024  # per change
+PREFETCH_MAX_COUNT = 500  # requests per round trip: they must fit in the pipe before answers are read
+SIZE_BATCH = 1000  # object names per cat-file round trip: requests and answers stay within one pipe buffer
+
+
+class ChangeContents:
+    """Content loaders for one change's files that never ask git for a blob a partial clone lacks.
+
+    The first read of a new version fetches the change's other small new versions in the same
+    round trip: a detector that reads one code file of a change usually reads them all, and one
+    pipelined ``cat-file --batch`` exchange costs about what a single one does. Old versions (read
+    only to diff a file a detector found interesting) are read one at a time.
+    """
+
+    def __init__(self, store: Callable[[], BlobStore], present: set[str] | None, files: list[FileChange]) -> None:
+        self._store = store
+        self._present = present
+        self._files = files
+        self._fetched: dict[str, bytes | None] | None = None
+
+    def loader(self, sha: str | None, *, prefetch: bool) -> Callable[[], bytes | None] | None:
+        if not sha or sha == ZERO_SHA:
+            return None
+        if self._present is not None and sha not in self._present:
+            return lambda: _unavailable(sha)
+        if prefetch:
+            return lambda: self._read_new(sha)
+        return lambda: self._store().read(sha)
+
+    def _read_new(self, sha: str) -> bytes | None:
+        if self._fetched is None:
+            wanted = self._prefetchable()
+            self._fetched = self._store().read_many(wanted) if sha in wanted and len(wanted) > 1 else {}
+        if sha in self._fetched:
+            data = self._fetched.pop(sha)
+            if data is None:
+                raise ContentUnavailable(sha)
+            return data
+        return self._store().read(sha)
+
+    def _prefetchable(self) -> list[str]:
+        wanted: list[str] = []
+        total = 0
+        for f in self._files:
+            sha = f.new_blob
+            if not sha or (self._present is not None and sha not in self._present) or f.binary:
+                continue
+            size = f.new_size if f.new_size is not None else (None if f.added is None else f.added * 80)
+            if size is None or size > PREFETCH_MAX_BLOB or total + size > PREFETCH_MAX_BYTES:
+                continue
+            wanted.append(sha)
+            total += size
+            if len(wanted) >= PREFETCH_MAX_COUNT:
+                break
+        return list(dict.fromkeys(wanted))
+
+
+def _unavailable(sha: str) -> bytes:
+    raise ContentUnavailable(sha)
+
+
+class SizeLookup:
+    """Blob sizes through one ``git cat-file --batch-check`` process."""
+
+    def __init__(self, repo: GitRepo, env: dict[str, str]) -> None:
+        self._proc = subprocess.Popen(
+            ["git", "-C", str(repo.path), "cat-file", "--batch-check=%(objectsize)"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**_git_env(), **env},
+        )
+
+    def sizes(self, shas: Sequence[str]) -> dict[str, int | None]:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        found: dict[str, int | None] = {}
+        it = iter(shas)
+        while chunk := list(islice(it, SIZE_BATCH)):
+            try:
+                self._proc.stdin.write(("\n".join(chunk) + "\n").encode())
+                self._proc.stdin.flush()
+                for sha in chunk:
+                    line = self._proc.stdout.readline().strip()
+                    found[sha] = int(line) if line.isdigit() else None
+            except (OSError, ValueError):
+                found.update({sha: found.get(sha) for sha in chunk})
+        return found
+
+    def close(self) -> None:
+        if self._proc.stdin:
+            self._proc.stdin.close()
+        if self._proc.stdout:
+            self._proc.stdout.close()
+        self._proc.wait()
+
+
+def identity_of(line: str) -> tuple[Person, str]:
+    """``Name <email> 1700000000 +0100`` -> (Person, ISO 8601 time)."""
+    name, _, rest = line.partition(" <")
+    email, _, when = rest.partition("> ")
+    try:
+        seconds, offset = when.split()
+        sign = -1 if offset.startswith("-") else 1
+        zone = dt.timezone(sign * dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
+        stamp = dt.datetime.fromtimestamp(int(seconds), zone).isoformat()
+    except (ValueError, IndexError):
+        stamp = ""
+    return Person(name.strip(), email.strip()), stamp
