@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from govgate.globs import glob_any, glob_set, path_matches  # noqa: F401  (re-exported: detectors match paths)
@@ -169,18 +170,19 @@ class Commit:
     def is_merge(self) -> bool:
         return len(self.parents) > 1
 
-    @property
-    def lines(self) -> list[str]:
-        return self.message.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    # Cached: every detector reads them, and a frozen dataclass's __dict__ can still hold the cache.
+    @cached_property
+    def lines(self) -> tuple[str, ...]:
+        return tuple(self.message.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
 
-    @property
-    def trailers(self) -> list[Trailer]:
+    @cached_property
+    def trailers(self) -> tuple[Trailer, ...]:
         """Every ``Key: value`` line anywhere in the message.
 
         Git's own parser only reads the last paragraph, which misses markers followed by
         another block; detectors that need last-paragraph semantics filter by line.
         """
-        return parse_trailer_lines(self.lines)
+        return tuple(parse_trailer_lines(self.lines))
 
 
 def parse_trailer_lines(lines: Iterable[str]) -> list[Trailer]:

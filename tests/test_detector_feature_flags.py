@@ -153,3 +153,9 @@ def test_gitlab_flag_definition(repo: RepoBuilder) -> None:
     assert sorted(kinds(evidence)) == ["gitlab-flag-default-enabled", "gitlab-flag-no-rollout-issue"]
     # Enabling an existing flag by default is its own rollout step, not an introduction.
     assert run(DETECTOR, commit_change(repo, {path: GITLAB_FLAG.replace("false", "true")})) == []
+
+
+def test_quick_tokens_cover_every_flag_call_name() -> None:
+    from govgate.detectors.feature_flags import _CALLS, _QUICK_TOKENS
+
+    assert all(any(token in name for token in _QUICK_TOKENS) for name in [*_CALLS, "<IfFeatureEnabled"])

@@ -76,6 +76,10 @@ _COMPONENT_RE = re.compile(r"<IfFeatureEnabled\b[^>]*?\bfeature=[\"'{]+(?P<key>[
 _QUICK = re.compile(
     r"(?<![\w$])(?:" + "|".join(re.escape(name) for name in sorted(_CALLS, key=len, reverse=True)) + r")\s*\(|<IfFeatureEnabled"
 )
+# Substrings one of which every call name above contains: a plain `in` test rejects most files
+# many times faster than the regex, which a history audit runs on every changed source file.
+_QUICK_TOKENS = ("oolean", "ariation", "nabled", "IsOn", "isOn", "is_on")
+
 # Bundled, vendored and minified code is not where a change's own flag checks live.
 _GENERATED_PATH = re.compile(r"(^|/)(node_modules|vendor|third_party|dist|build)/|\.min\.[a-z]+$|\.bundle\.[a-z]+$")
 _MAX_LINE = 2000  # longer lines are minified or generated
@@ -109,7 +113,7 @@ class FeatureFlagDetector:
                 continue
             if config_kind:
                 yield from judge_flag_config(SOURCE, file, text, config_kind)
-            elif _QUICK.search(text):
+            elif any(token in text for token in _QUICK_TOKENS) and _QUICK.search(text):
                 yield from _judge_code(file, text)
 
 

@@ -193,7 +193,7 @@ class RiskDetector:
     }
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
-        config = _Settings.read(settings)
+        config = _settings_for(settings)
         relevant = [f for f in change.files if not _matches_all(f, config.ignore)]
         if not relevant:
             return []
@@ -208,6 +208,18 @@ class RiskDetector:
         factors += _binary(counted, config)
         factors += _config_only(counted, sensitive_paths, config)
         return [f for f in factors if f.attrs["score"] > 0]
+
+
+_LAST_SETTINGS: list[tuple[Mapping[str, Any], _Settings]] = []
+
+
+def _settings_for(raw: Mapping[str, Any]) -> _Settings:
+    """The parsed settings, reused while the same policy block comes back (every change of an audit)."""
+    if _LAST_SETTINGS and _LAST_SETTINGS[0][0] is raw:
+        return _LAST_SETTINGS[0][1]
+    parsed = _Settings.read(raw)
+    _LAST_SETTINGS[:] = [(raw, parsed)]
+    return parsed
 
 
 def _paths(file: FileChange) -> list[str]:
@@ -274,9 +286,13 @@ def _files(files: list[FileChange], config: _Settings) -> list[Evidence]:
 def _sensitive(files: list[FileChange], config: _Settings) -> tuple[list[Evidence], set[str]]:
     factors: list[Evidence] = []
     touched: set[str] = set()
+    # One combined test first: most paths are not sensitive at all, and only those that are
+    # need the per-label tests.
+    anything = glob_set(tuple(g for _, globs in config.sensitive.values() for g in globs))
+    candidates = [p for f in files for p in _paths(f) if anything(p)]
     for label, (score, globs) in config.sensitive.items():
         matches = glob_set(globs)
-        hits = [p for f in files for p in _paths(f) if matches(p)]
+        hits = [p for p in candidates if matches(p)]
         if not hits or score <= 0:
             continue
         hits = list(dict.fromkeys(hits))

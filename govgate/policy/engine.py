@@ -10,7 +10,8 @@ import datetime as dt
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
-from govgate.model import GOVERNANCE_QUESTIONS, Change, Confidence, Evidence, Question, Trust, glob_any, path_matches
+from govgate.globs import glob_any, glob_set
+from govgate.model import GOVERNANCE_QUESTIONS, Change, Confidence, Evidence, Question, Trust
 from govgate.policy.model import Condition, Policy, Requirement, Rule, Waiver
 from govgate.verdict import (
     SEVERITY_RANK,
@@ -106,9 +107,8 @@ class _Context:
         if when.ai_assisted is not None and when.ai_assisted != self.ai_assisted:
             return False
         if when.paths or when.paths_ignore:
-            paths = [p for p in change.paths() if not any(path_matches(p, g) for g in when.paths_ignore)]
-            patterns = when.paths or ("**",)
-            if not any(path_matches(p, g) for p in paths for g in patterns):
+            ignored, wanted = glob_set(when.paths_ignore), glob_set(when.paths or ("**",))
+            if not any(wanted(p) for p in change.paths() if not ignored(p)):
                 return False
         if when.labels:
             wanted = {label.lower() for label in when.labels}
