@@ -165,8 +165,9 @@ def test_awkward_changes_are_judged(repo: RepoBuilder) -> None:
 
 
 def test_help_on_every_command() -> None:
-    for args in (("--help",), ("check", "--help"), ("policy", "--help"), ("policy", "validate", "--help"),
-                 ("policy", "explain", "--help"), ("policy", "init", "--help")):
+    for args in (("--help",), ("check", "--help"), ("audit", "--help"), ("policy", "--help"), ("policy", "validate", "--help"),
+                 ("policy", "explain", "--help"), ("policy", "init", "--help"), ("policy", "presets", "--help"),
+                 ("policy", "schema", "--help"), ("-h",)):
         result = run_cli(*args)
         assert result.code == 0 and "Usage:" in result.stdout, args
     assert run_cli("--version").stdout.startswith("govgate, version")
