@@ -57,3 +57,8 @@ def assert_common_shape(evidence: Iterable[Evidence]) -> None:
                 assert item.attrs.get("path_kind"), item
         else:
             assert item.severity in ("error", "warning"), item
+
+
+def line_of(text: str, needle: str) -> int:
+    """The 1-based number of the first line of text that contains needle."""
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if needle in line)

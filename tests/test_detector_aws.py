@@ -9,6 +9,7 @@ from govgate.detectors.aws_deploy import DETECTOR
 from govgate.model import Confidence, Question
 from tests.conftest import RepoBuilder, run_cli
 from tests.deploy_support import assert_common_shape, commit_change, fixture, kinds, only, run
+from tests.deploy_support import line_of as _line
 
 # aws/serverless-application-model examples/2016-10-31/lambda_safe_deployments/template.yaml
 SAM = fixture("aws/lambda_safe_deployments-template.yaml")
@@ -18,10 +19,6 @@ ECS_ASG = fixture("aws/ecs-cluster-asg.cfn.yml.tpl")
 TFASG = fixture("aws/tfasg-asg.json.tpl")
 
 ALARMS = "          Alarms:\n            - !Ref AliasErrorMetricGreaterThanZeroAlarm\n"
-
-
-def _line(text: str, needle: str) -> int:
-    return next(n for n, line in enumerate(text.splitlines(), start=1) if needle in line)
 
 
 def test_sam_linear_with_hook_but_no_alarms(repo: RepoBuilder) -> None:

@@ -8,6 +8,7 @@ from govgate.detectors.feature_flags import DETECTOR
 from govgate.model import Confidence, Question
 from tests.conftest import RepoBuilder
 from tests.deploy_support import assert_common_shape, commit_change, fixture, kinds, only, run
+from tests.deploy_support import line_of as _line
 
 # open-feature/playground packages/app/src/app/fibonacci/fibonacci.service.ts
 FIBONACCI = fixture("flags/fibonacci.service.ts")
@@ -22,10 +23,6 @@ UNLEASH_STALE = fixture("flags/hello_world_stale.py.txt")
 FLAGD = fixture("flags/example_flags.flagd.json")
 # gitlabhq/gitlabhq config/feature_flags/gitlab_com_derisk/blame_ignore_revs.yml
 GITLAB_FLAG = fixture("flags/blame_ignore_revs.yml")
-
-
-def _line(text: str, needle: str) -> int:
-    return next(n for n, line in enumerate(text.splitlines(), start=1) if needle in line)
 
 
 def test_openfeature_flag_guarding_a_new_remote_path(repo: RepoBuilder) -> None:

@@ -12,6 +12,7 @@ from govgate.errors import PolicyError
 from govgate.model import Confidence, Question
 from tests.conftest import RepoBuilder
 from tests.deploy_support import assert_common_shape, commit_change, fixture, kinds, make_unreadable, only, run
+from tests.deploy_support import line_of as _line
 
 # gitlabhq/gitlabhq lib/gitlab/ci/templates/Jobs/Deploy.gitlab-ci.yml (older version, excerpt)
 GITLAB_DEPLOY = fixture("helm/Deploy.gitlab-ci.yml")
@@ -20,10 +21,6 @@ PODINFO_VALUES = fixture("helm/podinfo-values.yaml")
 # terraform-aws-modules/terraform-aws-autoscaling main.tf and examples/complete/main.tf (excerpts)
 ASG_MODULE = fixture("terraform/autoscaling-main.tf")
 ASG_EXAMPLE = fixture("terraform/autoscaling-complete-main.tf")
-
-
-def _line(text: str, needle: str) -> int:
-    return next(n for n, line in enumerate(text.splitlines(), start=1) if needle in line)
 
 
 def _lines(text: str, needle: str) -> list[int]:

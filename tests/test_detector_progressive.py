@@ -7,6 +7,7 @@ from govgate.detectors.flagger import DETECTOR as FLAGGER
 from govgate.model import Confidence, Question
 from tests.conftest import RepoBuilder
 from tests.deploy_support import assert_common_shape, commit_change, fixture, kinds, only, run
+from tests.deploy_support import line_of as _line
 
 # argoproj/argo-rollouts examples/rollout-analysis-step.yaml, rollout-canary.yaml, rollout-bluegreen.yaml
 ANALYSIS_STEP = fixture("argo/rollout-analysis-step.yaml")
@@ -16,10 +17,6 @@ BLUE_GREEN = fixture("argo/rollout-bluegreen.yaml")
 ISTIO_CANARY = fixture("flagger/istio-canary.yaml")
 CHART_CANARY = fixture("flagger/podinfo-chart-canary.yaml")
 CHART_CANARY_V1ALPHA3 = fixture("flagger/podinfo-chart-canary-v1alpha3.yaml")
-
-
-def _line(text: str, needle: str) -> int:
-    return next(n for n, line in enumerate(text.splitlines(), start=1) if needle in line)
 
 
 # --- Argo Rollouts ---------------------------------------------------------------------------

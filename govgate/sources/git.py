@@ -202,11 +202,16 @@ class BlobStore:
         return lambda: self.read(sha)
 
     def close(self) -> None:
-        if self._proc.stdin:
-            self._proc.stdin.close()
-        if self._proc.stdout:
-            self._proc.stdout.close()
-        self._proc.wait()
+        close_pipe_process(self._proc)
+
+
+def close_pipe_process(proc: subprocess.Popen[bytes]) -> None:
+    """End a long-lived ``git cat-file --batch*`` process: closing its input lets it exit."""
+    if proc.stdin:
+        proc.stdin.close()
+    if proc.stdout:
+        proc.stdout.close()
+    proc.wait()
 
 
 def parse_log(chunks: Iterator[bytes]) -> Iterator[tuple[Commit, list[bytes]]]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from itertools import islice
 
 from govgate.model import ContentUnavailable, FileChange, Person
-from govgate.sources.git import ZERO_SHA, BlobStore, GitRepo, _git_env
+from govgate.sources.git import ZERO_SHA, BlobStore, GitRepo, _git_env, close_pipe_process
 
 PREFETCH_MAX_BLOB = 256 * 1024  # new versions larger than this are read only if a detector asks
 PREFETCH_MAX_BYTES = 4 * 1024 * 1024  # per change
@@ -101,11 +101,7 @@ class SizeLookup:
         return found
 
     def close(self) -> None:
-        if self._proc.stdin:
-            self._proc.stdin.close()
-        if self._proc.stdout:
-            self._proc.stdout.close()
-        self._proc.wait()
+        close_pipe_process(self._proc)
 
 
 def identity_of(line: str) -> tuple[Person, str]:
