@@ -179,3 +179,13 @@ def test_reviewer_identity_from_trailer_is_not_the_author(repo: RepoBuilder) -> 
     repo.commit("Fix\n\nReviewed-by: Bob Reviewer <bob@example.com>", {"f.py": "1\n"}, author=BOB)
     change = local_change(repo, base)
     assert "bob@example.com" in change.author_identities
+
+
+def test_missing_blob_is_reported_not_fatal(repo: RepoBuilder) -> None:
+    base = repo.head()
+    repo.commit("Add data", {"data.txt": "precious\n" * 10, "src/app.py": "x = 1\n"})
+    blob = repo.git("rev-parse", "HEAD:data.txt").strip()
+    (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()  # a damaged mirror
+    data = judge_range(repo, base)
+    assert any("files are listed without rename detection or line counts" in p for p in data["problems"])
+    assert data["change"]["files"] == 2

@@ -62,8 +62,15 @@ class LocalRangeSource:
                 f"empty range: {self.head} has no commits that are not in {base_rev}",
                 "pass --base with an older revision (e.g. --base HEAD~1)",
             )
-        diff = self.repo.run_bytes("diff", "-z", "--raw", "--numstat", "--no-abbrev", "-M", "--no-ext-diff",
-                               "--no-textconv", fork_point, head_sha)
+        problems: list[str] = []
+        try:
+            diff = self.repo.run_bytes("diff", "-z", "--raw", "--numstat", "--no-abbrev", "-M", "--no-ext-diff",
+                                       "--no-textconv", fork_point, head_sha)
+        except GitError as exc:
+            # A partial clone or damaged mirror lacks blobs that line counts and rename detection
+            # read; the tree diff still lists every file, so judge that and say what is missing.
+            diff = self.repo.run_bytes("diff", "-z", "--raw", "--no-abbrev", "--no-renames", fork_point, head_sha)
+            problems.append(f"{exc.message}: files are listed without rename detection or line counts")
         files = parse_diff_tokens(diff.split(b"\0"), self.repo.blobs())
         branch = self.pr.branch or checked_out
         pull_request = self.pr.to_pull_request()
@@ -86,6 +93,7 @@ class LocalRangeSource:
             kind="range",
             date=newest.committed_at,
             author=commits[-1].author,
+            problems=problems,
         )
 
     def close(self) -> None:
