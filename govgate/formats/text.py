@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from govgate.model import GOVERNANCE_QUESTIONS, Evidence
+from govgate.model import GOVERNANCE_QUESTIONS, Evidence, Question
 from govgate.verdict import RuleResult, Verdict
 
 _MARK = {"satisfied": "ok", "missing": "MISSING", "contradicted": "RED FLAG", "not_required": "-"}
@@ -71,7 +71,7 @@ def _rule_block(result: RuleResult, verdict: Verdict) -> list[str]:
         if req.met:
             continue
         lines.append(f"    {req.question}: {'; '.join(req.reasons)}")
-        seen = [e for e in verdict.evidence if e.question.value == req.question]
+        seen = verdict.questions[Question(req.question)].evidence
         for item in seen[:6]:
             lines.append(f"      evidence: {_evidence(item)}")
         if len(seen) > 6:

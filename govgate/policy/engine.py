@@ -12,7 +12,7 @@ from fnmatch import fnmatchcase
 
 from govgate.globs import glob_any, glob_set
 from govgate.model import GOVERNANCE_QUESTIONS, Change, Confidence, Evidence, Question, Trust
-from govgate.policy.model import Condition, Policy, Requirement, Rule, Waiver
+from govgate.policy.model import FACET_WORDS, Condition, Policy, Requirement, Rule, Waiver
 from govgate.verdict import (
     SEVERITY_RANK,
     QuestionResult,
@@ -35,12 +35,16 @@ def judge(
     today: dt.date | None = None,
 ) -> Verdict:
     today = today or dt.date.today()
-    ai_evidence = [e for e in evidence if e.question is Question.AI_ASSISTED]
+    # Grouped once: every requirement and question status reads only its own question's evidence.
+    by_question: dict[Question, list[Evidence]] = {q: [] for q in Question}
+    for item in evidence:
+        by_question[item.question].append(item)
+    ai_evidence = by_question[Question.AI_ASSISTED]
     floor = _CONFIDENCE_RANK[Confidence(policy.ai_min_confidence)]
     ai_assisted = any(
         e.supports and e.discounted is None and _CONFIDENCE_RANK[e.confidence] >= floor for e in ai_evidence
     )
-    risk = assess_risk(evidence, policy)
+    risk = assess_risk(by_question[Question.RISK], policy)
     context = _Context(change, ai_assisted, risk.level, policy)
 
     results: list[RuleResult] = []
@@ -50,7 +54,7 @@ def judge(
         if not context.applies(rule.when):
             results.append(RuleResult(rule, "skipped"))
             continue
-        requirements = [check_requirement(req, evidence) for req in rule.require]
+        requirements = [check_requirement(req, by_question[Question(req.question)]) for req in rule.require]
         result = RuleResult(rule, "pass" if all(r.met for r in requirements) else "fail", requirements)
         for index, waiver in enumerate(policy.waivers):
             if waiver.rule != rule.id or not waiver_matches(waiver, change):
@@ -69,7 +73,7 @@ def judge(
         if index not in used and waiver.rule not in rule_ids:
             waiver_notes.append(WaiverNote(waiver, "unknown_rule"))
 
-    questions = {q: _question_status(q, evidence, results) for q in GOVERNANCE_QUESTIONS}
+    questions = {q: _question_status(q, by_question[q], results) for q in GOVERNANCE_QUESTIONS}
     threshold = SEVERITY_RANK[fail_on]
     failed = any(r.status == "fail" and SEVERITY_RANK[r.rule.severity] >= threshold for r in results)
     return Verdict(
@@ -152,12 +156,12 @@ def check_requirement(req: Requirement, evidence: Sequence[Evidence]) -> Require
         found = with_facet(facet)
         counted += found
         if not found:
-            reasons.append("missing " + _words(facet, question, usable, minimum))
+            reasons.append("missing " + _words(facet, usable, trusted, minimum))
     if req.any_of:
         found = [e for f in req.any_of for e in with_facet(f)]
         counted += found
         if not found:
-            reasons.append("missing one of: " + ", ".join(_words(f, question, usable, minimum) for f in req.any_of))
+            reasons.append("missing one of: " + ", ".join(_words(f, usable, trusted, minimum) for f in req.any_of))
     if req.approvals or req.on_head or req.codeowners:
         needed = max(req.approvals or 0, 1 if (req.on_head or req.codeowners) else 0)
         approvals = with_facet("approval_on_head" if req.on_head else "approval")
@@ -189,11 +193,8 @@ def check_requirement(req: Requirement, evidence: Sequence[Evidence]) -> Require
     return RequirementResult(req, not reasons, reasons, unique)
 
 
-def _words(facet: str, question: Question, usable: list[Evidence], minimum: Trust) -> str:
-    from govgate.policy.model import _FACET_WORDS
-
-    trusted = [e for e in usable if e.trust.at_least(minimum)]
-    return _FACET_WORDS.get(facet, facet) + _weaker_note(usable, trusted, facet, minimum)
+def _words(facet: str, usable: list[Evidence], trusted: list[Evidence], minimum: Trust) -> str:
+    return FACET_WORDS.get(facet, facet) + _weaker_note(usable, trusted, facet, minimum)
 
 
 def _weaker_note(usable: list[Evidence], trusted: list[Evidence], facet: str | None, minimum: Trust) -> str:

@@ -67,9 +67,10 @@ def load_policy(path: Path) -> Policy:
 
 def parse_policy(text: str, source: str, _depth: int = 0) -> Policy:
     data, positions = _load_yaml(text, source)
-    if not _validated_before(text):
+    key = _validation_key(text)
+    if not _remembered(key):
         _validate(data, positions, source)
-        _remember_valid(text)
+        _remember_valid(key)
     base: Policy | None = None
     if "extends" in data:
         if _depth > 3:
@@ -202,7 +203,7 @@ def _validation_key(text: str) -> Path | None:
     """Where a successful validation of exactly this text, by this govgate, is remembered.
 
     Importing jsonschema and validating costs more than the rest of a check; a policy that
-    passed once with the same schema need not pay it again. Any doubt means validate.
+    passed once with the same schema need not pay it again. Any doubt (None) means validate.
     """
     import hashlib
     import os
@@ -212,7 +213,11 @@ def _validation_key(text: str) -> Path | None:
     root = os.environ.get("GOVGATE_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "govgate"
     )
-    digest = hashlib.sha256(f"{__version__}\0{_schema_fingerprint()}\0{text}".encode()).hexdigest()
+    try:
+        fingerprint = _schema_fingerprint()
+    except OSError:
+        return None
+    digest = hashlib.sha256(f"{__version__}\0{fingerprint}\0{text}".encode()).hexdigest()
     return Path(root) / "validated" / digest
 
 
@@ -223,24 +228,25 @@ def _schema_fingerprint() -> str:
 
     stamps = []
     for folder in (Path(schema_module.__file__).parent, Path(detectors_pkg.__file__).parent):
-        stamps += [f"{p.name}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in sorted(folder.glob("*.py"))]
+        for path in sorted(folder.glob("*.py")):
+            stat = path.stat()
+            stamps.append(f"{path.name}:{stat.st_mtime_ns}:{stat.st_size}")
     return ",".join(stamps)
 
 
-def _validated_before(text: str) -> bool:
+def _remembered(key: Path | None) -> bool:
     try:
-        key = _validation_key(text)
         return key is not None and key.is_file()
     except OSError:
         return False
 
 
-def _remember_valid(text: str) -> None:
+def _remember_valid(key: Path | None) -> None:
+    if key is None:
+        return
     try:
-        key = _validation_key(text)
-        if key is not None:
-            key.parent.mkdir(parents=True, exist_ok=True)
-            key.touch()
+        key.parent.mkdir(parents=True, exist_ok=True)
+        key.touch()
     except OSError:
         pass  # a read-only home only costs the next run a validation
 

@@ -50,11 +50,11 @@ class Requirement:
             parts.append("approved on the current head commit")
         if self.codeowners:
             parts.append("approved by a code owner of the touched paths")
-        parts.extend(_FACET_WORDS.get(f, f) for f in self.facets if f not in ("approval",))
+        parts.extend(FACET_WORDS.get(f, f) for f in self.facets if f not in ("approval",))
         if self.checks:
             parts.append("successful checks " + ", ".join(self.checks) + " on the head commit")
         if self.any_of:
-            parts.append("one of: " + " / ".join(_FACET_WORDS.get(f, f) for f in self.any_of))
+            parts.append("one of: " + " / ".join(FACET_WORDS.get(f, f) for f in self.any_of))
         if self.no_red_flags and not parts:
             parts.append("no red flags" + ("" if self.allow_warnings else " (warnings included)"))
         elif not parts:
@@ -67,7 +67,7 @@ class Requirement:
 
 _FLAGS = {"on_head", "codeowners", "allow_warnings", "no_red_flags"}
 
-_FACET_WORDS = {
+FACET_WORDS = {
     "approval": "a human approval",
     "approval_on_head": "an approval on the head commit",
     "codeowner_approval": "a code owner's approval",
