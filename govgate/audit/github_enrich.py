@@ -25,7 +25,7 @@ from typing import Any
 
 from govgate.errors import GovgateError
 from govgate.model import Change, Review
-from govgate.sources.git import GitRepo
+from govgate.sources.git import GitRepo, log_format, log_records, record_fields
 from govgate.sources.github_api import GitHubApiError, GitHubClient
 from govgate.sources.history_walk import git_dir
 from govgate.sources.merge_messages import github_repository, pull_number
@@ -214,9 +214,9 @@ def enricher_for(repo: GitRepo, web_url: str | None, cache_dir: str | None, rev_
 
 def _numbers_in(repo: GitRepo, rev_args: list[str]) -> Iterator[int]:
     """Pull request numbers named by first-parent subjects, newest first (one cheap git log)."""
-    out = repo.try_run("log", "--first-parent", "--format=%P%x00%s", *rev_args, "--") or ""
-    for line in out.splitlines():
-        parents, _, subject = line.partition("\0")
+    out = repo.try_run("log", "--first-parent", f"--format={log_format('%P', '%s')}", *rev_args, "--") or ""
+    for record in log_records([out.encode()]):
+        parents, subject, _ = (field.decode() for field in record_fields(record, 2))
         number = pull_number(subject.strip(), len(parents.split()) > 1)
         if number is not None:
             yield number

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from govgate.errors import GitError
 from govgate.model import Change, FileChange, FileStatus, PullRequest
-from govgate.sources.git import LOG_FORMAT, ZERO_SHA, GitRepo, _git_env, parse_diff_tokens, parse_log
+from govgate.sources.git import LOG_FORMAT, ZERO_SHA, GitRepo, _git_env, commit_from_object, parse_diff_tokens, parse_log
 from govgate.sources.github_api import GitHubClient
 from govgate.sources.github_pr import fetch_commits, fetch_files
 
@@ -43,9 +43,10 @@ def has_commit(repo: GitRepo, sha: str) -> bool:
 
 def commit_parents(repo: GitRepo, sha: str) -> tuple[str, ...]:
     """Parents as recorded in the commit object: known even when a shallow clone cut them off."""
-    raw = repo.try_run("cat-file", "commit", sha) or ""
-    header = raw.split("\n\n", 1)[0]
-    return tuple(line.split()[1] for line in header.splitlines() if line.startswith("parent "))
+    try:
+        return commit_from_object(sha, repo.run_bytes("cat-file", "commit", sha)).parents
+    except GitError:
+        return ()
 
 
 def ensure_history(repo: GitRepo, base: str, head: str, *, pr_number: int | None = None) -> tuple[str | None, list[str]]:

@@ -30,8 +30,8 @@ from itertools import islice
 
 from govgate.errors import GitError
 from govgate.model import Change, Commit, FileChange, path_matches
-from govgate.sources.git import LOG_FORMAT, GitRepo, parse_diff_tokens, parse_log
-from govgate.sources.history_objects import ChangeContents, SizeLookup, identity_of
+from govgate.sources.git import LOG_FORMAT, GitRepo, commit_from_object, parse_diff_tokens, parse_log
+from govgate.sources.history_objects import ChangeContents, SizeLookup
 from govgate.sources.history_walk import GitStream, SideCommits, git_dir
 from govgate.sources.merge_messages import pull_request_for, read_landing, web_url
 
@@ -218,18 +218,9 @@ class HistorySource:
     def _commit_object(self, sha: str) -> Commit | None:
         """A commit read straight from its object: works when its parents are missing, unlike git log."""
         try:
-            raw = self.repo.run_bytes("cat-file", "commit", sha).decode("utf-8", "replace")
+            return commit_from_object(sha, self.repo.run_bytes("cat-file", "commit", sha))
         except GitError:
             return None
-        header, _, message = raw.partition("\n\n")
-        fields: dict[str, list[str]] = {}
-        for line in header.splitlines():
-            key, _, value = line.partition(" ")
-            fields.setdefault(key, []).append(value)
-        author, authored_at = identity_of(fields.get("author", [""])[0])
-        committer, committed_at = identity_of(fields.get("committer", [""])[0])
-        return Commit(sha=sha, parents=tuple(fields.get("parent", [])), author=author, committer=committer,
-                      authored_at=authored_at, committed_at=committed_at, message=message.rstrip("\n"))
 
     def _files(self, commit: Commit, tokens: list[bytes], problems: list[str]) -> list[FileChange]:
         if commit.sha in self._shallow:

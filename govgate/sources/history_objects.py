@@ -6,12 +6,11 @@ commit, and neither ever asks git for a blob a partial clone lacks (that would g
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 from collections.abc import Callable, Sequence
 from itertools import islice
 
-from govgate.model import ContentUnavailable, FileChange, Person
+from govgate.model import ContentUnavailable, FileChange
 from govgate.sources.git import ZERO_SHA, BlobStore, GitRepo, _git_env, close_pipe_process
 
 PREFETCH_MAX_BLOB = 256 * 1024  # new versions larger than this are read only if a detector asks
@@ -102,17 +101,3 @@ class SizeLookup:
 
     def close(self) -> None:
         close_pipe_process(self._proc)
-
-
-def identity_of(line: str) -> tuple[Person, str]:
-    """``Name <email> 1700000000 +0100`` -> (Person, ISO 8601 time)."""
-    name, _, rest = line.partition(" <")
-    email, _, when = rest.partition("> ")
-    try:
-        seconds, offset = when.split()
-        sign = -1 if offset.startswith("-") else 1
-        zone = dt.timezone(sign * dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
-        stamp = dt.datetime.fromtimestamp(int(seconds), zone).isoformat()
-    except (ValueError, IndexError):
-        stamp = ""
-    return Person(name.strip(), email.strip()), stamp

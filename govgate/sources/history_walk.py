@@ -37,7 +37,7 @@ from pathlib import Path
 
 from govgate.errors import GitError
 from govgate.model import Commit
-from govgate.sources.git import LOG_FORMAT, GitRepo, _git_env, parse_log, parse_record
+from govgate.sources.git import LOG_FORMAT, GitRepo, _git_env, commit_of, log_records, parse_log, record_fields
 
 READ_AHEAD = 4096  # first-parent commits known beyond the walk's position
 HOLD_LIMIT = 512  # first-parent commits allowed to wait behind an open group before holders are resolved
@@ -78,20 +78,6 @@ class GitStream:
             self._proc.stdout.close()
         self._proc.wait()
         self._stderr.close()
-
-
-def records(stream: GitStream) -> Iterator[bytes]:
-    """The raw records of a ``LOG_FORMAT`` stream (split on the record separator)."""
-    pending = b""
-    for chunk in stream.chunks():
-        pending += chunk
-        parts = pending.split(b"\x1e")
-        pending = parts.pop()
-        for part in parts:
-            if part:
-                yield part
-    if pending:
-        yield pending
 
 
 class SideCommits:
@@ -154,7 +140,7 @@ class _TopoWalk:
         self.repo = owner.repo
         self._topo = GitStream(self.repo, ["log", "-z", "--topo-order", f"--format={LOG_FORMAT}", start,
                                            "--not", *owner.exclude, "--"])
-        self._records = records(self._topo)
+        self._records = log_records(self._topo.chunks())
         self._chain_stream = GitStream(self.repo, ["rev-list", "--first-parent", start, "--not", *owner.exclude, "--"])
         self._chain_lines = _lines(self._chain_stream)
         self._chain: dict[str, int] = {}  # first-parent sha -> index (0 = start), a window
@@ -196,9 +182,9 @@ class _TopoWalk:
         return not any(k <= index for k in self._holding)
 
     def _take(self, record: bytes) -> None:
-        sha_b, parents_b, _ = record.split(b"\0", 2)
-        sha = sha_b.decode()
-        parents = parents_b.decode().split()
+        fields = record_fields(record)
+        sha = fields[0].decode()
+        parents = fields[1].decode().split()
         self._read_chain(self._shown_upto + READ_AHEAD)
         index = self._chain.get(sha)
         held = self._frontier.pop(sha, None)
@@ -211,7 +197,7 @@ class _TopoWalk:
             self._forget_chain_before(self._asked)
             return
         group = held if held is not None else max(self._shown_upto, 0)
-        self._groups.setdefault(group, []).append(parse_record(record)[0])
+        self._groups.setdefault(group, []).append(commit_of(fields))
         for parent in parents:
             self._hold(parent, group)
 
