@@ -73,13 +73,14 @@ def _start(repo_path: str, policy: Policy, fail_on: str, present: set[str] | Non
 
 
 def _judge(changes: list[Change]) -> list[tuple[Verdict, list[str]]]:
+    from govgate.detectors import reads_content
     from govgate.pipeline import evaluate
     from govgate.sources.history_objects import ChangeContents
 
     repo = _worker["repo"]
     results = []
     for change in changes:
-        contents = ChangeContents(repo.blobs, _worker["present"], change.files)
+        contents = ChangeContents(repo.blobs, _worker["present"], change.files, reads_content)
         for f in change.files:
             f._load_old = contents.loader(f.old_blob, prefetch=False)
             f._load_new = contents.loader(f.new_blob, prefetch=True)

@@ -77,6 +77,7 @@ def audit(
     """
     from govgate.audit.summary import AuditSummary
     from govgate.cli.common import load_policy_for
+    from govgate.detectors import reads_content
     from govgate.formats.audit import audit_writer
     from govgate.sources.git import GitRepo
     from govgate.sources.history import HistoryOptions, HistorySource
@@ -89,7 +90,7 @@ def audit(
     options = HistoryOptions(rev=revision, since=since_at, until=until_at, paths=paths, exact_lines=exact_lines)
     try:
         policy = load_policy_for(policy_path, repo.path)
-        source = HistorySource(repo, options)
+        source = HistorySource(repo, options, prefetch=reads_content)
     except BaseException:
         repo.close()
         raise

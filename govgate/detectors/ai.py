@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from govgate.detectors import ai_markers as markers
+from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.errors import PolicyError
 from govgate.model import (
     Change,
@@ -135,6 +136,8 @@ class _Hit:
 
 class AiDetector:
     name = "ai"
+    speaks_to = EVERY_CHANGE
+    reads = NO_CONTENT
     config_schema: Mapping[str, Any] | None = {
         "type": "object",
         "additionalProperties": False,

@@ -24,6 +24,7 @@ from typing import Any
 
 from govgate.detectors import deploy_evidence as ev
 from govgate.detectors.flag_configs import flag_config_kind, judge_flag_config
+from govgate.detectors.scope import FileScope
 from govgate.model import Change, Confidence, Evidence, FileChange, Question
 
 SOURCE = "feature_flags"
@@ -95,14 +96,18 @@ _FALSE = {"false", "False", "FALSE"}
 class FeatureFlagDetector:
     name = SOURCE
     config_schema: Mapping[str, Any] | None = None
+    speaks_to = (
+        FileScope(_CODE_SUFFIXES, accept=lambda path: _is_flag_code(path)),
+        FileScope((".json", ".yaml", ".yml"), accept=lambda path: flag_config_kind(path) is not None),
+    )
+    reads = speaks_to
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
         for file in change.files:
             if ev.is_deleted(file):
                 continue
             config_kind = flag_config_kind(file.path)
-            is_code = (file.path.endswith(_CODE_SUFFIXES) and not _TEST_PATH.search(file.path)
-                       and not _GENERATED_PATH.search(file.path))
+            is_code = _is_flag_code(file.path)
             if not (config_kind or is_code):
                 continue
             text = file.new_text()
@@ -115,6 +120,10 @@ class FeatureFlagDetector:
                 yield from judge_flag_config(SOURCE, file, text, config_kind)
             elif any(token in text for token in _QUICK_TOKENS) and _QUICK.search(text):
                 yield from _judge_code(file, text)
+
+
+def _is_flag_code(path: str) -> bool:
+    return path.endswith(_CODE_SUFFIXES) and not _TEST_PATH.search(path) and not _GENERATED_PATH.search(path)
 
 
 @dataclass

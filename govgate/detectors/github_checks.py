@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
+from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import Change, CheckResult, Evidence, Location, Question, Trust
 
 _FAILED = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure", "error"})
@@ -19,6 +20,8 @@ _NOT_A_RESULT = frozenset({"neutral", "skipped", "stale"})
 
 class GitHubCheckDetector:
     name = "github_checks"
+    speaks_to = EVERY_CHANGE
+    reads = NO_CONTENT
     config_schema: Mapping[str, Any] | None = {
         "type": "object",
         "additionalProperties": False,

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import Change, Confidence, Evidence, Location, Question, Trust
 
 
@@ -99,6 +100,8 @@ class _Section:
 
 class PrSectionsDetector:
     name = "pr_sections"
+    speaks_to = EVERY_CHANGE
+    reads = NO_CONTENT
     config_schema: Mapping[str, Any] | None = {
         "type": "object",
         "additionalProperties": False,

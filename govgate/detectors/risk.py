@@ -50,6 +50,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import Change, Evidence, FileChange, FileStatus, Location, Question, Trust, glob_set
 
 _SOURCE = "risk"
@@ -162,6 +163,8 @@ class _Settings:
 
 class RiskDetector:
     name = "risk"
+    speaks_to = EVERY_CHANGE
+    reads = NO_CONTENT
     config_schema: Mapping[str, Any] | None = {
         "type": "object",
         "additionalProperties": False,

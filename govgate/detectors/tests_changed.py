@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from govgate.detectors.ai import is_ai_identity
+from govgate.detectors.scope import EVERY_CHANGE, FileScope
 from govgate.model import (
     Change,
     Confidence,
@@ -63,6 +64,8 @@ class _TestChange:
 
 class TestsChangedDetector:
     name = "tests_changed"
+    speaks_to = EVERY_CHANGE  # every path decides whether sources came with tests
+    reads = (FileScope((".rs",)),)  # inline #[test]s in Rust sources
     config_schema: Mapping[str, Any] | None = {
         "type": "object",
         "additionalProperties": False,

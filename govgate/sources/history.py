@@ -24,7 +24,7 @@ goes on.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -71,9 +71,11 @@ def resolve_range(repo: GitRepo, rev: str) -> HistoryRange:
 class HistorySource:
     """A ChangeSource over history; ``problems`` holds notes about the run as a whole."""
 
-    def __init__(self, repo: GitRepo, options: HistoryOptions) -> None:
+    def __init__(self, repo: GitRepo, options: HistoryOptions, prefetch: Callable[[FileChange], bool] | None = None) -> None:
+        """``prefetch``: which files' new contents to fetch together on a change's first read."""
         self.repo = repo
         self.options = options
+        self.prefetch = prefetch
         self.range = resolve_range(repo, options.rev)
         self.problems: list[str] = []
         self.scanned = 0  # first-parent commits looked at (in the date window or not)
@@ -230,7 +232,7 @@ class HistorySource:
                 self.problems.append(note)
             return []
         files = parse_diff_tokens(tokens, None)
-        contents = ChangeContents(self.repo.blobs, self._present, files)
+        contents = ChangeContents(self.repo.blobs, self._present, files, self.prefetch)
         for f in files:
             f._load_old = contents.loader(f.old_blob, prefetch=False)
             f._load_new = contents.loader(f.new_blob, prefetch=True)

@@ -22,16 +22,19 @@ SIZE_BATCH = 1000  # object names per cat-file round trip: requests and answers 
 class ChangeContents:
     """Content loaders for one change's files that never ask git for a blob a partial clone lacks.
 
-    The first read of a new version fetches the change's other small new versions in the same
-    round trip: a detector that reads one code file of a change usually reads them all, and one
-    pipelined ``cat-file --batch`` exchange costs about what a single one does. Old versions (read
-    only to diff a file a detector found interesting) are read one at a time.
+    The first read of a new version fetches, in the same round trip, the new versions of the
+    change's other files that ``wanted`` says a detector will read (the detectors' declared
+    scopes), and no others: one pipelined ``cat-file --batch`` exchange costs about what a single
+    one does. Old versions (read only to diff a file a detector found interesting) are read one at
+    a time.
     """
 
-    def __init__(self, store: Callable[[], BlobStore], present: set[str] | None, files: list[FileChange]) -> None:
+    def __init__(self, store: Callable[[], BlobStore], present: set[str] | None, files: list[FileChange],
+                 wanted: Callable[[FileChange], bool] | None = None) -> None:
         self._store = store
         self._present = present
         self._files = files
+        self._wanted = wanted
         self._fetched: dict[str, bytes | None] | None = None
 
     def loader(self, sha: str | None, *, prefetch: bool) -> Callable[[], bytes | None] | None:
@@ -60,6 +63,8 @@ class ChangeContents:
         for f in self._files:
             sha = f.new_blob
             if not sha or (self._present is not None and sha not in self._present) or f.binary:
+                continue
+            if self._wanted is None or not self._wanted(f):
                 continue
             size = f.new_size if f.new_size is not None else (None if f.added is None else f.added * 80)
             if size is None or size > PREFETCH_MAX_BLOB or total + size > PREFETCH_MAX_BYTES:
