@@ -18,6 +18,7 @@ def path_matches(path: str, pattern: str) -> bool:
 
 
 _GLOB_SETS: dict[tuple[str, ...], Callable[[str], bool]] = {}
+MEMO_LIMIT = 50_000  # answers remembered per glob set: a history touches the same paths again and again
 
 
 def glob_set(patterns: Iterable[str]) -> Callable[[str], bool]:
@@ -39,8 +40,16 @@ def glob_set(patterns: Iterable[str]) -> Callable[[str], bool]:
     at_root = re.compile("(?:" + "|".join(anchored) + r")(?:/|$)") if anchored else None
     anywhere = re.compile("(?:^|/)(?:" + "|".join(floating) + r")(?:/|$)") if floating else None
 
+    memo: dict[str, bool] = {}
+
     def matcher(path: str) -> bool:
-        return bool((at_root is not None and at_root.match(path)) or (anywhere is not None and anywhere.search(path)))
+        found = memo.get(path)
+        if found is None:
+            found = bool((at_root is not None and at_root.match(path)) or (anywhere is not None and anywhere.search(path)))
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+            memo[path] = found
+        return found
 
     _GLOB_SETS[key] = matcher
     return matcher

@@ -15,6 +15,7 @@ import copy
 import importlib
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from govgate.detectors.scope import FileScope, ScopeMatcher
@@ -31,6 +32,10 @@ class Detector(Protocol):
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]: ...
 
+
+# The settings block of a detector the policy does not configure: one object, so detectors that
+# compile their settings once (keyed by the block's identity) do it once per run, not per change.
+NO_SETTINGS: Mapping[str, Any] = MappingProxyType({})
 
 # "module:attribute" of every detector; imported lazily so the CLI starts fast.
 DETECTORS: tuple[str, ...] = (
@@ -85,7 +90,7 @@ def run_detectors(change: Change, settings: Mapping[str, Mapping[str, Any]]) -> 
         if bit is not None and not present & bit:
             continue  # no file of this change is one the detector can speak to
         view = change if bit is None else _only(change, masks, bit)
-        evidence.extend(detector.detect(view, settings.get(detector.name, {})))
+        evidence.extend(detector.detect(view, settings.get(detector.name, NO_SETTINGS)))
     return evidence
 
 

@@ -46,8 +46,9 @@ Settings (``settings.risk`` in the policy), all optional:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
@@ -160,6 +161,25 @@ class _Settings:
     def score(self, table: str, value: float) -> float:
         return max((score for above, score in self.thresholds[table] if value > above), default=0.0)
 
+    @cached_property
+    def matchers(self) -> _Matchers:
+        return _Matchers(
+            ignored=glob_set(self.ignore), generated=glob_set(self.generated), config=glob_set(self.config),
+            sensitive=glob_set(tuple(g for _, globs in self.sensitive.values() for g in globs)),
+            labels=tuple((label, score, glob_set(globs)) for label, (score, globs) in self.sensitive.items()),
+        )
+
+
+@dataclass(frozen=True)
+class _Matchers:
+    """The settings' glob lists, compiled once per policy (they answer for every file of every change)."""
+
+    ignored: Callable[[str], bool]
+    generated: Callable[[str], bool]
+    config: Callable[[str], bool]
+    sensitive: Callable[[str], bool]  # any label's globs
+    labels: tuple[tuple[str, float, Callable[[str], bool]], ...]
+
 
 class RiskDetector:
     name = "risk"
@@ -197,10 +217,11 @@ class RiskDetector:
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
         config = _settings_for(settings)
-        relevant = [f for f in change.files if not _matches_all(f, config.ignore)]
+        matchers = config.matchers
+        relevant = [f for f in change.files if not _matches_all(f, matchers.ignored)]
         if not relevant:
             return []
-        counted = [f for f in relevant if not _matches_all(f, config.generated)]
+        counted = [f for f in relevant if not _matches_all(f, matchers.generated)]
         factors: list[Evidence] = []
         factors += _size(counted, config)
         factors += _files(counted, config)
@@ -229,10 +250,9 @@ def _paths(file: FileChange) -> list[str]:
     return [file.path] + ([file.old_path] if file.old_path else [])
 
 
-def _matches_all(file: FileChange, globs: Sequence[str]) -> bool:
+def _matches_all(file: FileChange, matches: Callable[[str], bool]) -> bool:
     """Every path of the file (new and, for renames, old) matches one of the globs."""
-    matches = glob_set(globs)
-    return all(matches(p) for p in _paths(file))
+    return matches(file.path) and (file.old_path is None or matches(file.old_path))
 
 
 def _factor(kind: str, score: float, detail: str, path: str | None = None, **attrs: Any) -> Evidence:
@@ -259,13 +279,16 @@ def _size(files: list[FileChange], config: _Settings) -> list[Evidence]:
         else:
             estimated += lines
     total = exact + estimated
+    score = config.score("size", total)
+    if score <= 0:
+        return []  # reported only above 0 (and a factor is the costly part of a small change)
     if estimated:
         detail = f"about {total} lines changed (estimated from blob sizes)"
     else:
         detail = f"{total} lines changed"
     if unknown:
         detail += f"; size unknown for {unknown} file{'s' if unknown != 1 else ''}"
-    return [_factor("size", config.score("size", total), detail, lines=total, estimated=bool(estimated))]
+    return [_factor("size", score, detail, lines=total, estimated=bool(estimated))]
 
 
 def _estimate_lines(file: FileChange, bytes_per_line: float) -> int | None:
@@ -282,8 +305,10 @@ def _estimate_lines(file: FileChange, bytes_per_line: float) -> int | None:
 
 def _files(files: list[FileChange], config: _Settings) -> list[Evidence]:
     count = len(files)
-    return [_factor("files", config.score("files", count), f"{count} files changed (docs, tests and generated "
-                    "files not counted)", count=count)]
+    score = config.score("files", count)
+    if score <= 0:
+        return []
+    return [_factor("files", score, f"{count} files changed (docs, tests and generated files not counted)", count=count)]
 
 
 def _sensitive(files: list[FileChange], config: _Settings) -> tuple[list[Evidence], set[str]]:
@@ -291,10 +316,11 @@ def _sensitive(files: list[FileChange], config: _Settings) -> tuple[list[Evidenc
     touched: set[str] = set()
     # One combined test first: most paths are not sensitive at all, and only those that are
     # need the per-label tests.
-    anything = glob_set(tuple(g for _, globs in config.sensitive.values() for g in globs))
+    anything = config.matchers.sensitive
     candidates = [p for f in files for p in _paths(f) if anything(p)]
-    for label, (score, globs) in config.sensitive.items():
-        matches = glob_set(globs)
+    if not candidates:
+        return factors, touched
+    for label, score, matches in config.matchers.labels:
         hits = [p for p in candidates if matches(p)]
         if not hits or score <= 0:
             continue
@@ -316,16 +342,22 @@ def _area(path: str, containers: frozenset[str]) -> str:
 
 
 def _areas(files: list[FileChange], config: _Settings) -> list[Evidence]:
-    areas = sorted({_area(f.path, config.containers) for f in files})
+    distinct = {_area(f.path, config.containers) for f in files}
+    score = config.score("areas", len(distinct))
+    if score <= 0:
+        return []
+    areas = sorted(distinct)
     shown = ", ".join(areas[:6]) + (", ..." if len(areas) > 6 else "")
-    return [_factor("areas", config.score("areas", len(areas)), f"{len(areas)} areas touched: {shown}",
-                    count=len(areas), areas=areas)]
+    return [_factor("areas", score, f"{len(areas)} areas touched: {shown}", count=len(areas), areas=areas)]
 
 
 def _deleted(files: list[FileChange], config: _Settings) -> list[Evidence]:
     deleted = [f.path for f in files if f.status is FileStatus.DELETED]
-    return [_factor("deleted-files", config.score("deleted", len(deleted)), f"{len(deleted)} files deleted",
-                    deleted[0] if deleted else None, count=len(deleted))]
+    score = config.score("deleted", len(deleted))
+    if score <= 0:
+        return []
+    return [_factor("deleted-files", score, f"{len(deleted)} files deleted", deleted[0] if deleted else None,
+                    count=len(deleted))]
 
 
 def _binary(files: list[FileChange], config: _Settings) -> list[Evidence]:
@@ -339,7 +371,7 @@ def _binary(files: list[FileChange], config: _Settings) -> list[Evidence]:
 
 def _config_only(files: list[FileChange], sensitive_paths: set[str], config: _Settings) -> list[Evidence]:
     live = [f for f in files if f.status is not FileStatus.DELETED]
-    is_config = glob_set(config.config)
+    is_config = config.matchers.config
     if not live or not all(is_config(f.path) for f in live):
         return []
     if any(p in sensitive_paths for f in live for p in _paths(f)):

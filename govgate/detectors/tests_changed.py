@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,23 +78,21 @@ class TestsChangedDetector:
     }
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
-        tests = (*DEFAULT_TEST_PATTERNS, *settings.get("test_patterns", []))
-        sources = (*DEFAULT_SOURCE_PATTERNS, *settings.get("source_patterns", []))
-        ignore = (*DEFAULT_IGNORE, *settings.get("ignore", []))
+        ignore, tests, sources = _matchers_for(settings)
         changed_tests: list[_TestChange] = []
         deleted_tests: list[str] = []
         changed_sources: list[str] = []
         deleted_sources: list[str] = []
         for file in change.files:
-            if _any(file.path, ignore):
+            if ignore(file.path):
                 continue
-            if _any(file.path, tests):
+            if tests(file.path):
                 if file.status is FileStatus.DELETED:
                     deleted_tests.append(file.path)
                 elif file.status in _CHANGED_TEST_STATUSES and not _pure_rename(file):
                     changed_tests.append(_TestChange(file.path))
                 continue
-            if not _any(file.path, sources):
+            if not sources(file.path):
                 continue
             if file.status is FileStatus.DELETED:
                 deleted_sources.append(file.path)
@@ -115,8 +113,19 @@ class TestsChangedDetector:
         yield from _tested_by(change)
 
 
-def _any(path: str, patterns: Sequence[str]) -> bool:
-    return glob_set(patterns)(path)
+_Matcher = Callable[[str], bool]
+_LAST_SETTINGS: list[tuple[Mapping[str, Any], tuple[_Matcher, _Matcher, _Matcher]]] = []
+
+
+def _matchers_for(settings: Mapping[str, Any]) -> tuple[_Matcher, _Matcher, _Matcher]:
+    """(ignored, test, source) path matchers, compiled once while the same policy block comes back."""
+    if _LAST_SETTINGS and _LAST_SETTINGS[0][0] is settings:
+        return _LAST_SETTINGS[0][1]
+    matchers = (glob_set((*DEFAULT_IGNORE, *settings.get("ignore", []))),
+                glob_set((*DEFAULT_TEST_PATTERNS, *settings.get("test_patterns", []))),
+                glob_set((*DEFAULT_SOURCE_PATTERNS, *settings.get("source_patterns", []))))
+    _LAST_SETTINGS[:] = [(settings, matchers)]
+    return matchers
 
 
 def _pure_rename(file: FileChange) -> bool:
@@ -198,11 +207,13 @@ def _unreadable(file: FileChange) -> Evidence:
 
 
 def _tested_by(change: Change) -> Iterator[Evidence]:
-    authors = change.author_identities
+    authors: set[str] | None = None
     for commit in change.commits:
         for trailer in commit.trailers:
             if trailer.key.lower() != "tested-by" or trailer.line == 1:
                 continue
+            if authors is None:
+                authors = change.author_identities
             match = _IDENTITY.match(trailer.value)
             name = (match.group("name") if match else trailer.value).strip()
             email = (match.group("email") if match else "").strip().lower()
