@@ -188,6 +188,8 @@ class Commit:
 def parse_trailer_lines(lines: Iterable[str]) -> list[Trailer]:
     found: list[Trailer] = []
     for number, raw in enumerate(lines, start=1):
+        if ":" not in raw:
+            continue  # most lines: no need to look closer
         key, sep, value = raw.strip().partition(":")
         if not sep or not key or not value.strip():
             continue
