@@ -74,12 +74,13 @@ _CALL_RE = re.compile(
     + r")(?![\w?])\s*\("
 )
 _COMPONENT_RE = re.compile(r"<IfFeatureEnabled\b[^>]*?\bfeature=[\"'{]+(?P<key>[\w.:-]+)")
-_QUICK = re.compile(
-    r"(?<![\w$])(?:" + "|".join(re.escape(name) for name in sorted(_CALLS, key=len, reverse=True)) + r")\s*\(|<IfFeatureEnabled"
-)
-# Substrings one of which every call name above contains: a plain `in` test rejects most files
-# many times faster than the regex, which a history audit runs on every changed source file.
+# Substrings one of which every call name above contains. ``_mentions_flag_call`` finds them with
+# str.find (memchr speed) and looks at the identifier around each hit, instead of running a regex
+# over every changed source file (at about 50 ns a byte, most of a history audit's time).
 _QUICK_TOKENS = ("oolean", "ariation", "nabled", "IsOn", "isOn", "is_on")
+_NAMES_BY_START: dict[str, tuple[str, ...]] = {}
+for _name in sorted(_CALLS, key=len, reverse=True):
+    _NAMES_BY_START[_name[0]] = (*_NAMES_BY_START.get(_name[0], ()), _name)
 
 # Bundled, vendored and minified code is not where a change's own flag checks live.
 _GENERATED_PATH = re.compile(r"(^|/)(node_modules|vendor|third_party|dist|build)/|\.min\.[a-z]+$|\.bundle\.[a-z]+$")
@@ -118,8 +119,36 @@ class FeatureFlagDetector:
                 continue
             if config_kind:
                 yield from judge_flag_config(SOURCE, file, text, config_kind)
-            elif any(token in text for token in _QUICK_TOKENS) and _QUICK.search(text):
+            elif _mentions_flag_call(text):
                 yield from _judge_code(file, text)
+
+
+def _mentions_flag_call(text: str) -> bool:
+    """Whether ``text`` holds a call of a flag SDK: a name of ``_CALLS`` starting an identifier
+    (not preceded by a word character or $), then optional whitespace and "(" ; or <IfFeatureEnabled."""
+    if "<IfFeatureEnabled" in text:
+        return True
+    for token in _QUICK_TOKENS:
+        at = text.find(token)
+        while at >= 0:
+            start = at
+            while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_$"):
+                start -= 1
+            if _call_at(text, start):
+                return True
+            at = text.find(token, at + 1)
+    return False
+
+
+def _call_at(text: str, start: int) -> bool:
+    for name in _NAMES_BY_START.get(text[start], ()):
+        if text.startswith(name, start):
+            end = start + len(name)
+            while end < len(text) and text[end].isspace():
+                end += 1
+            if end < len(text) and text[end] == "(":
+                return True
+    return False
 
 
 def _is_flag_code(path: str) -> bool:
