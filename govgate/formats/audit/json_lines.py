@@ -6,11 +6,11 @@ plus an ``audit`` member with what only the history knows (``reverted_by``, ``fi
 
 from __future__ import annotations
 
-import json
 from typing import TextIO
 
 from govgate.audit.failures import ChangeFacts
 from govgate.audit.summary import AuditSummary
+from govgate.formats.compact_json import compact
 from govgate.verdict import Verdict
 
 
@@ -21,10 +21,10 @@ class JsonLinesWriter:
     def change(self, verdict: Verdict, facts: ChangeFacts) -> None:
         data = verdict.to_dict()
         data["audit"] = facts.to_dict()
-        self.out.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self.out.write(compact(data) + "\n")
 
     def finish(self, summary: AuditSummary) -> None:
-        self.out.write(json.dumps(summary.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
+        self.out.write(compact(summary.to_dict()) + "\n")
 
 
 def writer(out: TextIO) -> JsonLinesWriter:
