@@ -26,12 +26,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from govgate.audit.failures import ChangeFacts, FailureTracker
+from govgate.audit.failures import ChangeFacts, ChangeRefs, FailureTracker
 from govgate.audit.knowledge import KnowledgeTracker
+from govgate.audit.record import ChangeRecord
 from govgate.model import GOVERNANCE_QUESTIONS, Question
 from govgate.policy.model import Policy, Waiver
-from govgate.sources.merge_messages import commit_url
-from govgate.verdict import Verdict
 
 SCHEMA = "govgate/audit/v1"
 WORST_LIMIT = 200
@@ -44,6 +43,7 @@ GAPS: dict[str, Question] = {
     "without_rollback": Question.ROLLBACK,
 }
 NONCOMPLIANT = ("missing", "contradicted")
+_GAP_INDEX = tuple((name, GOVERNANCE_QUESTIONS.index(question)) for name, question in GAPS.items())
 
 DEFINITIONS = {
     "ai_assisted": "the verdict found AI-assistance markers (the same detectors and confidence floor as check)",
@@ -71,11 +71,11 @@ class Bucket:
     fixed: int = 0
     failed_later: int = 0
 
-    def add(self, verdict: Verdict, facts: ChangeFacts) -> None:
+    def add(self, record: ChangeRecord, facts: ChangeFacts) -> None:
         self.changes += 1
-        self.failing += verdict.verdict == "fail"
-        for name, question in GAPS.items():
-            if verdict.questions[question].status != "satisfied":
+        self.failing += record.verdict == "fail"
+        for name, index in _GAP_INDEX:
+            if record.statuses[index] != "satisfied":
                 self.gaps[name] += 1
         self.reverted += facts.reverted
         self.fixed += facts.fixed
@@ -107,12 +107,12 @@ class Period:
     def changes(self) -> int:
         return self.ai.changes + self.other.changes
 
-    def add(self, verdict: Verdict, facts: ChangeFacts) -> None:
-        (self.ai if verdict.ai_assisted else self.other).add(verdict, facts)
-        if verdict.ai_assisted:
-            self.tools.update(verdict.ai_tools or ["unnamed tool"])
-        for question in GOVERNANCE_QUESTIONS:
-            self.statuses[question][verdict.questions[question].status] += 1
+    def add(self, record: ChangeRecord, facts: ChangeFacts) -> None:
+        (self.ai if record.ai_assisted else self.other).add(record, facts)
+        if record.ai_assisted:
+            self.tools.update(record.ai_tools or ["unnamed tool"])
+        for question, status in zip(GOVERNANCE_QUESTIONS, record.statuses, strict=True):
+            self.statuses[question][status] += 1
 
     def compliance(self, question: Question) -> float | None:
         bad = sum(self.statuses[question][s] for s in NONCOMPLIANT)
@@ -164,38 +164,38 @@ class AuditSummary:
     def changes(self) -> int:
         return self.total.changes
 
-    def add(self, verdict: Verdict) -> ChangeFacts:
-        change = verdict.change
-        facts = self.failures.observe(change)
-        when = _when(change.date)
+    def add(self, record: ChangeRecord, refs: ChangeRefs) -> ChangeFacts:
+        """Count one judged change (in history order, newest first); returns what newer changes said of it."""
+        facts = self.failures.observe(refs)
+        when = _when(record.date)
         month = when.strftime("%Y-%m") if when else "unknown"
-        self.total.add(verdict, facts)
+        self.total.add(record, facts)
         period = self.months.get(month)
         if period is None:
             period = self.months[month] = Period()
-        period.add(verdict, facts)
-        for result in verdict.rules:
-            self.rules.setdefault(result.rule.id, Counter())[result.status] += 1
-        for note in verdict.waivers:
-            self._waivers.setdefault(note.waiver, Counter())[note.status] += 1
-        self.knowledge.observe(change, verdict.ai_assisted, when)
-        if change.problems:
+        period.add(record, facts)
+        for rule_id, status in record.rules:
+            self.rules.setdefault(rule_id, Counter())[status] += 1
+        waivers = self.policy.waivers
+        for index, status in record.waivers:
+            self._waivers.setdefault(waivers[index], Counter())[status] += 1
+        self.knowledge.observe(record, when)
+        if record.problems:
             self.problem_changes += 1
             if len(self.problem_examples) < PROBLEM_EXAMPLES:
-                self.problem_examples.append({"change": change.id, "sha": change.head, "problems": list(change.problems)})
-        self.newest = self.newest or change.date
-        self.oldest = change.date
+                self.problem_examples.append({"change": record.id, "sha": record.sha, "problems": list(record.problems)})
+        self.newest = self.newest or record.date
+        self.oldest = record.date
         self._seen += 1
-        if verdict.verdict == "fail":
-            self._keep_worst(verdict, facts)
+        if record.verdict == "fail":
+            self._keep_worst(record, facts)
         return facts
 
-    def _keep_worst(self, verdict: Verdict, facts: ChangeFacts) -> None:
-        gating = verdict.gating_failures
-        key = (len(gating), len(verdict.failing_rules), verdict.risk.score, verdict.ai_assisted, -self._seen)
+    def _keep_worst(self, record: ChangeRecord, facts: ChangeFacts) -> None:
+        key = (record.gating, len(record.failing), record.risk_score, record.ai_assisted, -self._seen)
         if len(self._worst) >= self.worst_limit and key <= self._worst[0][0]:
             return
-        entry = offender(verdict, facts, self.repo_url)
+        entry = offender(record, facts)
         if len(self._worst) >= self.worst_limit:
             heapq.heapreplace(self._worst, (key, entry))
         else:
@@ -258,26 +258,22 @@ class AuditSummary:
         }
 
 
-def offender(verdict: Verdict, facts: ChangeFacts, repo_url: str | None) -> dict[str, Any]:
-    change = verdict.change
-    pr = change.pull_request
+def offender(record: ChangeRecord, facts: ChangeFacts) -> dict[str, Any]:
     return {
-        "id": change.id,
-        "sha": change.head,
-        "kind": change.kind,
-        "date": change.date,
-        "title": change.title,
-        "author": change.author.render() if change.author else None,
-        "ai_assisted": verdict.ai_assisted,
-        "ai_tools": verdict.ai_tools,
-        "risk": verdict.risk.level,
-        "risk_score": round(verdict.risk.score, 2),
-        "questions": {q.value: verdict.questions[q].status for q in GOVERNANCE_QUESTIONS},
-        "failing": [
-            {"rule": r.rule.id, "severity": r.rule.severity, "message": r.message} for r in verdict.failing_rules
-        ],
-        "url": commit_url(repo_url, change.head),
-        "pull_request_url": pr.url if pr else None,
+        "id": record.id,
+        "sha": record.sha,
+        "kind": record.kind,
+        "date": record.date,
+        "title": record.title,
+        "author": record.author,
+        "ai_assisted": record.ai_assisted,
+        "ai_tools": record.ai_tools,
+        "risk": record.risk_level,
+        "risk_score": round(record.risk_score, 2),
+        "questions": {q.value: status for q, status in zip(GOVERNANCE_QUESTIONS, record.statuses, strict=True)},
+        "failing": [{"rule": rule, "severity": severity, "message": message} for rule, severity, message in record.failing],
+        "url": record.url,
+        "pull_request_url": record.pull_request_url,
         "reverted_by": facts.reverted_by,
         "fixed_by": facts.fixed_by,
     }

@@ -17,12 +17,11 @@ from govgate.errors import GovgateError
 from govgate.formats.audit import AUDIT_WRITERS
 
 if TYPE_CHECKING:
+    from govgate.audit.judging import JudgeSettings
     from govgate.audit.summary import AuditSummary
     from govgate.formats.audit import AuditWriter
     from govgate.model import Change
-    from govgate.policy.model import Policy
     from govgate.sources.history import HistorySource
-    from govgate.verdict import Verdict
 
 MAX_AUTO_JOBS = 4
 PARALLEL_FROM = 500  # first-parent commits: below this, starting workers costs more than it saves
@@ -75,10 +74,11 @@ def audit(
     change fails: then 1), 2 usage, policy or input error (not a repository, unknown revision,
     bad date, bad policy). A range with no changes says so on stderr and exits 0.
     """
+    from govgate.audit.judging import JudgeSettings
     from govgate.audit.summary import AuditSummary
     from govgate.cli.common import load_policy_for
     from govgate.detectors import reads_content
-    from govgate.formats.audit import audit_writer
+    from govgate.formats.audit import audit_writer, needs_check_json
     from govgate.sources.git import GitRepo
     from govgate.sources.history import HistoryOptions, HistorySource
 
@@ -107,8 +107,10 @@ def audit(
             writer = audit_writer(output_format, out)
             summary = AuditSummary(policy, range_label=source.range.label, since=since_at, until=until_at, paths=paths,
                                    repo_url=source.repo_url, fail_on=fail_on)
+            settings = JudgeSettings(policy=policy, fail_on=fail_on, today=dt.date.today(), sizes=source.size_settings,
+                                     with_json=needs_check_json(output_format))
             try:
-                _judge_all(changes, source, policy, fail_on, summary, writer, progress, _jobs(jobs, source))
+                _judge_all(changes, source, settings, summary, writer, progress, _jobs(jobs, source))
                 summary.problems = list(source.problems) + (enricher.problems if enricher else [])
                 writer.finish(summary)
             except BrokenPipeError:
@@ -124,36 +126,18 @@ def audit(
 
 
 def _judge_all(
-    changes: Iterator[Change], source: HistorySource, policy: Policy, fail_on: str, summary: AuditSummary,
+    changes: Iterator[Change], source: HistorySource, settings: JudgeSettings, summary: AuditSummary,
     writer: AuditWriter, progress: Progress | None, jobs: int,
 ) -> None:
-    for verdict, unreadable in _verdicts(changes, source, policy, fail_on, jobs):
-        change = verdict.change
-        if unreadable:
-            change.problems.append("content unavailable (object missing): " + ", ".join(unreadable[:10])
-                                   + (f" and {len(unreadable) - 10} more" if len(unreadable) > 10 else ""))
-        facts = summary.add(verdict)
-        writer.change(verdict, facts)
+    from govgate.audit.judging import judged
+
+    for record, refs in judged(changes, settings, source.repo, jobs):
+        facts = summary.add(record, refs)
+        writer.change(record, facts)
         if progress is not None:
             progress.tick(source.scanned)
     if progress is not None:
         progress.done()
-
-
-def _verdicts(
-    changes: Iterator[Change], source: HistorySource, policy: Policy, fail_on: str, jobs: int,
-) -> Iterator[tuple[Verdict, list[str]]]:
-    """Each change's verdict and the files whose content could not be read, in order."""
-    if jobs > 1:
-        from govgate.audit.parallel import judge_in_workers
-
-        yield from judge_in_workers(changes, policy, fail_on, source.repo.path, source.present_blobs, jobs)
-        return
-    from govgate.pipeline import evaluate
-
-    for change in changes:
-        verdict = evaluate(change, policy, fail_on=fail_on)
-        yield verdict, sorted({f.path for f in change.files if f.unavailable})
 
 
 def _jobs(requested: int, source: HistorySource) -> int:

@@ -31,11 +31,11 @@ from itertools import islice
 from govgate.errors import GitError
 from govgate.model import Change, Commit, FileChange, path_matches
 from govgate.sources.git import LOG_FORMAT, GitRepo, commit_from_object, parse_diff_tokens, parse_log
-from govgate.sources.history_objects import ChangeContents, SizeLookup
+from govgate.sources.history_objects import ChangeContents, SizeSettings
 from govgate.sources.history_walk import GitStream, SideCommits, git_dir
 from govgate.sources.merge_messages import pull_request_for, read_landing, web_url
 
-CHANGE_BATCH = 64  # changes whose blob sizes are looked up together
+CHANGE_BATCH = 64  # changes whose absent blobs (partial clones) are counted together
 _NO_LAZY_FETCH = {"GIT_ALLOW_PROTOCOL": "none"}  # a partial clone's lazy fetch fails at once instead of going online
 
 
@@ -84,7 +84,6 @@ class HistorySource:
         self._partial = self._is_partial_clone()
         self._present: set[str] | None = self._present_blobs() if self._partial else None
         self._env = _NO_LAZY_FETCH if self._partial else {}
-        self._sizes: SizeLookup | None = None
         self._side = SideCommits(repo, self.range.exclude, self._shallow)
         self._streams: list[GitStream] = []
         self._missing_blobs = 0
@@ -98,13 +97,20 @@ class HistorySource:
     # -- public ------------------------------------------------------------------------------
 
     def changes(self) -> Iterator[Change]:
-        batch: list[Change] = []
+        """The changes, newest first. Blob sizes are not filled in here: ``BlobSizes`` (made from
+        ``size_settings``) does it where the changes are judged, in this process or a worker."""
+        absent: set[str] = set()  # counted per batch of changes, as the sizes were once looked up
+        in_batch = 0
+        present = self._present
         for change in self._changes():
-            batch.append(change)
-            if len(batch) >= CHANGE_BATCH:
-                yield from self._with_sizes(batch)
-                batch = []
-        yield from self._with_sizes(batch)
+            if present is not None:
+                absent.update(sha for f in change.files for sha in (f.old_blob, f.new_blob) if sha and sha not in present)
+                in_batch += 1
+                if in_batch >= CHANGE_BATCH:
+                    self._missing_blobs += len(absent)
+                    absent, in_batch = set(), 0
+            yield change
+        self._missing_blobs += len(absent)
         if self._missing_blobs and self._partial:
             self.problems.append(f"partial clone: {self._missing_blobs} file versions were not present locally")
         self.problems.extend(self._side.problems)
@@ -113,6 +119,11 @@ class HistorySource:
     def present_blobs(self) -> set[str] | None:
         """In a partial clone, the blobs present locally (None: any blob may be read)."""
         return self._present
+
+    @property
+    def size_settings(self) -> SizeSettings:
+        """How the changes of this source get their blob sizes (picklable: workers look them up themselves)."""
+        return SizeSettings(enabled=self._partial or not self.options.exact_lines, present=self._present, env=self._env)
 
     def estimate(self) -> int | None:
         """How many first-parent commits the range holds (for a progress bar), or None."""
@@ -125,8 +136,6 @@ class HistorySource:
         self._side.close()
         for stream in self._streams:
             stream.close()
-        if self._sizes is not None:
-            self._sizes.close()
         self.repo.close()
 
     # -- the first-parent walk -------------------------------------------------------------
@@ -259,28 +268,6 @@ class HistorySource:
         )
 
     # -- objects -------------------------------------------------------------------------------
-
-    def _with_sizes(self, batch: list[Change]) -> Iterator[Change]:
-        if self.options.exact_lines and not self._partial:
-            yield from batch  # line counts are exact: sizes would add nothing
-            return
-        wanted = {sha for change in batch for f in change.files for sha in (f.old_blob, f.new_blob) if sha}
-        if self._present is not None:
-            absent = {sha for sha in wanted if sha not in self._present}
-            self._missing_blobs += len(absent)
-            wanted -= absent
-        if self._sizes is None and wanted:
-            self._sizes = SizeLookup(self.repo, self._env)
-        sizes = self._sizes.sizes(sorted(wanted)) if self._sizes is not None and wanted else {}
-        for change in batch:
-            for f in change.files:
-                f.old_size = sizes.get(f.old_blob) if f.old_blob else None
-                f.new_size = sizes.get(f.new_blob) if f.new_blob else None
-                if self._present is None:
-                    gone = [sha for sha in (f.old_blob, f.new_blob) if sha and sha in sizes and sizes[sha] is None]
-                    if gone:
-                        change.problems.append(f"{f.path}: object {gone[0][:12]} is missing from the repository")
-            yield change
 
     def _read_shallow(self) -> frozenset[str]:
         try:

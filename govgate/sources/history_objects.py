@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from itertools import islice
 
-from govgate.model import ContentUnavailable, FileChange
+from govgate.model import Change, ContentUnavailable, FileChange
 from govgate.sources.git import ZERO_SHA, BlobStore, GitRepo, _git_env, close_pipe_process
 
 PREFETCH_MAX_BLOB = 256 * 1024  # new versions larger than this are read only if a detector asks
@@ -78,6 +79,47 @@ class ChangeContents:
 
 def _unavailable(sha: str) -> bytes:
     raise ContentUnavailable(sha)
+
+
+@dataclass(frozen=True)
+class SizeSettings:
+    enabled: bool  # False with --exact-lines (line counts are exact: sizes would add nothing)
+    present: set[str] | None  # a partial clone's local blobs: no other is asked for
+    env: dict[str, str]
+
+
+class BlobSizes:
+    """Fills in the blob sizes of changes' files (the risk detector estimates churn from them), for
+    many changes per round trip, and notes objects missing from a repository that should have them."""
+
+    def __init__(self, repo: GitRepo, settings: SizeSettings) -> None:
+        self._repo = repo
+        self._settings = settings
+        self._lookup: SizeLookup | None = None
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        if not self._settings.enabled:
+            return
+        present = self._settings.present
+        wanted = {sha for change in changes for f in change.files for sha in (f.old_blob, f.new_blob) if sha}
+        if present is not None:
+            wanted = {sha for sha in wanted if sha in present}
+        if self._lookup is None and wanted:
+            self._lookup = SizeLookup(self._repo, self._settings.env)
+        sizes = self._lookup.sizes(sorted(wanted)) if self._lookup is not None and wanted else {}
+        for change in changes:
+            for f in change.files:
+                f.old_size = sizes.get(f.old_blob) if f.old_blob else None
+                f.new_size = sizes.get(f.new_blob) if f.new_blob else None
+                if present is None:
+                    gone = [sha for sha in (f.old_blob, f.new_blob) if sha and sha in sizes and sizes[sha] is None]
+                    if gone:
+                        change.problems.append(f"{f.path}: object {gone[0][:12]} is missing from the repository")
+
+    def close(self) -> None:
+        if self._lookup is not None:
+            self._lookup.close()
+            self._lookup = None
 
 
 class SizeLookup:

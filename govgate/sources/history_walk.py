@@ -29,6 +29,7 @@ passed, then a fresh walk starts at the next merge.
 
 from __future__ import annotations
 
+import heapq
 import subprocess
 import tempfile
 from collections import Counter, deque
@@ -149,7 +150,11 @@ class _TopoWalk:
         self._chain_done = False
         self._frontier: dict[str, int] = {}  # unseen commit -> oldest merge index among its seen children
         self._holding: Counter[int] = Counter()  # merge index -> frontier commits at that index
+        # Min-heaps of the keys of _holding and _groups (stale entries dropped as they surface), so a
+        # request looks at the oldest open group instead of scanning them all.
+        self._holding_keys: list[int] = []
         self._groups: dict[int, list[Commit]] = {}
+        self._group_keys: list[int] = []
         self._shown_upto = -1  # highest first-parent index the walk has shown
         self._asked = 0  # the last index asked for: requests only go forward
         self._next_check = 0  # when open groups may next be resolved (one git process per HOLD_LIMIT)
@@ -170,8 +175,9 @@ class _TopoWalk:
                 self._next_check = self._shown_upto + HOLD_LIMIT
                 self._resolve_holders(index)
         group = self._groups.pop(index, [])
-        for older in [k for k in self._groups if k < index]:
-            del self._groups[older]  # groups of first-parent commits nobody asked for (filtered out)
+        keys = self._group_keys
+        while keys and keys[0] <= index:
+            self._groups.pop(heapq.heappop(keys), None)  # groups of first-parent commits nobody asked for (filtered out)
         return group
 
     def _complete(self, index: int) -> bool:
@@ -179,7 +185,10 @@ class _TopoWalk:
             return True
         if self._shown_upto < index:
             return False
-        return not any(k <= index for k in self._holding)
+        keys = self._holding_keys
+        while keys and keys[0] not in self._holding:
+            heapq.heappop(keys)
+        return not (keys and keys[0] <= index)
 
     def _take(self, record: bytes) -> None:
         fields = record_fields(record)
@@ -197,7 +206,11 @@ class _TopoWalk:
             self._forget_chain_before(self._asked)
             return
         group = held if held is not None else max(self._shown_upto, 0)
-        self._groups.setdefault(group, []).append(commit_of(fields))
+        members = self._groups.get(group)
+        if members is None:
+            members = self._groups[group] = []
+            heapq.heappush(self._group_keys, group)
+        members.append(commit_of(fields))
         for parent in parents:
             self._hold(parent, group)
 
@@ -207,11 +220,17 @@ class _TopoWalk:
         before = self._frontier.get(parent)
         if before is None:
             self._frontier[parent] = group
-            self._holding[group] += 1
+            self._add_holder(group)
         elif group > before:
             self._frontier[parent] = group
             self._release(before)
-            self._holding[group] += 1
+            self._add_holder(group)
+
+    def _add_holder(self, group: int) -> None:
+        count = self._holding[group]
+        if not count:
+            heapq.heappush(self._holding_keys, group)
+        self._holding[group] = count + 1
 
     def _release(self, group: int) -> None:
         left = self._holding[group] - 1
@@ -240,7 +259,7 @@ class _TopoWalk:
             if sha not in not_ancestors:
                 self._release(self._frontier[sha])
                 self._frontier[sha] = far_index
-                self._holding[far_index] += 1
+                self._add_holder(far_index)
 
     def _index_of(self, sha: str) -> int | None:
         while sha not in self._chain and not self._chain_done:

@@ -13,12 +13,12 @@ from html import escape
 from typing import Any, TextIO
 
 from govgate.audit.failures import ChangeFacts
+from govgate.audit.record import ChangeRecord
 from govgate.audit.summary import AuditSummary, Bucket
 from govgate.formats.audit import percent
 from govgate.formats.audit.svg import bar_chart, line_chart
 from govgate.formats.audit.text import ROW_LABELS, _cell
 from govgate.model import GOVERNANCE_QUESTIONS
-from govgate.verdict import Verdict
 
 COLOURS = {"reviewed": "#2563eb", "tested": "#16a34a", "rollout": "#d97706", "rollback": "#9333ea"}
 AI_COLOUR, OTHER_COLOUR = "#db2777", "#64748b"
@@ -61,7 +61,7 @@ class HtmlWriter:
     def __init__(self, out: TextIO) -> None:
         self.out = out
 
-    def change(self, verdict: Verdict, facts: ChangeFacts) -> None:
+    def change(self, record: ChangeRecord, facts: ChangeFacts) -> None:
         return None  # the summary keeps the bounded list of worst failing changes
 
     def finish(self, summary: AuditSummary) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from govgate.audit.failures import ChangeFacts
+from govgate.audit.record import ChangeRecord
 from govgate.audit.summary import AuditSummary, Bucket
 from govgate.formats.audit import percent
 from govgate.formats.audit.text import ROW_LABELS, _cell, _filters
 from govgate.model import GOVERNANCE_QUESTIONS
-from govgate.verdict import Verdict
 
 WORST_SHOWN = 50
 
@@ -18,7 +18,7 @@ class MarkdownWriter:
     def __init__(self, out: TextIO) -> None:
         self.out = out
 
-    def change(self, verdict: Verdict, facts: ChangeFacts) -> None:
+    def change(self, record: ChangeRecord, facts: ChangeFacts) -> None:
         return None  # a summary format
 
     def finish(self, summary: AuditSummary) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from govgate.audit.failures import ChangeFacts
+from govgate.audit.record import ChangeRecord
 from govgate.audit.summary import GAPS, AuditSummary, Bucket, Period
 from govgate.formats.audit import percent
 from govgate.model import GOVERNANCE_QUESTIONS
-from govgate.verdict import Verdict
 
 WORST_SHOWN = 10
 MONTHS_SHOWN = 24
@@ -28,7 +28,7 @@ class TextWriter:
     def __init__(self, out: TextIO) -> None:
         self.out = out
 
-    def change(self, verdict: Verdict, facts: ChangeFacts) -> None:
+    def change(self, record: ChangeRecord, facts: ChangeFacts) -> None:
         return None  # a summary format
 
     def finish(self, summary: AuditSummary) -> None:

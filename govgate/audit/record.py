@@ -1,0 +1,100 @@
+"""What an audit keeps of one judged change: its finished output and the few facts the summary counts.
+
+A ChangeRecord is built where the change was judged (this process, or a worker) from the
+Verdict, and is all the rest of the audit needs: the summary counts it, the writers render it
+(the ``govgate/check/v1`` object is already text), and the incremental cache stores it. It
+holds nothing that depends on newer changes: what the history says later about a change
+(reverted, fixed) is settled as the stream goes and joined at write time.
+
+A new summary figure that needs a per-change fact adds a field here and sets it in
+``record_of``; everything else passes records through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from govgate.audit.knowledge import knowledge_paths
+from govgate.formats.compact_json import compact
+from govgate.model import GOVERNANCE_QUESTIONS, Change
+from govgate.policy.model import Policy
+from govgate.sources.merge_messages import commit_url
+from govgate.verdict import Verdict
+
+
+@dataclass
+class ChangeRecord:
+    id: str
+    sha: str
+    kind: str
+    date: str | None
+    title: str
+    author: str | None  # "Name <email>"
+    author_email: str  # lower-cased, "" when unknown
+    commit_authors: list[str]  # lower-cased emails of every commit of the change
+    pull_request: int | None
+    pull_request_url: str | None
+    url: str | None  # the change's head commit on the forge
+    files: int
+    commits: int
+    problems: list[str]
+    verdict: str  # pass | fail
+    ai_assisted: bool
+    ai_tools: list[str]
+    risk_level: str
+    risk_score: float
+    statuses: list[str]  # per governance question, in GOVERNANCE_QUESTIONS order
+    rules: list[tuple[str, str]]  # (rule id, status) in policy order
+    failing: list[tuple[str, str, str]]  # (rule id, severity, message) of failed rules
+    gating: int  # failed rules at or above --fail-on
+    waivers: list[tuple[int, str]]  # (index of the waiver in the policy, status)
+    knowledge_paths: list[str]  # folders the change touched, for the knowledge-loss figures
+    check_json: str = ""  # the govgate/check/v1 object, compact, when asked for
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChangeRecord:
+        """The inverse of ``to_dict`` after a JSON round trip (tuples came back as lists)."""
+        record = cls(**{f.name: data[f.name] for f in fields(cls)})
+        record.rules = [tuple(r) for r in record.rules]  # type: ignore[misc]
+        record.failing = [tuple(r) for r in record.failing]  # type: ignore[misc]
+        record.waivers = [tuple(w) for w in record.waivers]  # type: ignore[misc]
+        return record
+
+
+def record_of(verdict: Verdict, policy: Policy, *, with_json: bool) -> ChangeRecord:
+    change: Change = verdict.change
+    pr = change.pull_request
+    waiver_index = {id(w): i for i, w in enumerate(policy.waivers)}
+    failing = verdict.failing_rules
+    return ChangeRecord(
+        id=change.id,
+        sha=change.head,
+        kind=change.kind,
+        date=change.date,
+        title=change.title,
+        author=change.author.render() if change.author else None,
+        author_email=change.author.email.lower() if change.author else "",
+        commit_authors=[c.author.email.lower() for c in change.commits],
+        pull_request=pr.number if pr is not None else None,
+        pull_request_url=pr.url if pr is not None else None,
+        url=commit_url(change.repo_url, change.head),
+        files=len(change.files),
+        commits=len(change.commits),
+        problems=list(change.problems),
+        verdict=verdict.verdict,
+        ai_assisted=verdict.ai_assisted,
+        ai_tools=verdict.ai_tools,
+        risk_level=verdict.risk.level,
+        risk_score=verdict.risk.score,
+        statuses=[verdict.questions[q].status for q in GOVERNANCE_QUESTIONS],
+        rules=[(r.rule.id, r.status) for r in verdict.rules],
+        failing=[(r.rule.id, r.rule.severity, r.message) for r in failing],
+        gating=len(verdict.gating_failures),
+        waivers=[(waiver_index.get(id(n.waiver), -1), n.status) for n in verdict.waivers],
+        knowledge_paths=sorted(knowledge_paths(change)),
+        check_json=compact(verdict.to_dict()) if with_json else "",
+    )
