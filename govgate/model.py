@@ -112,11 +112,12 @@ class Evidence:
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "question": self.question.value,
+            # _value_ is what .value returns, without the enum descriptor (every evidence of every change)
+            "question": self.question._value_,
             "kind": self.kind,
             "effect": "supports" if self.supports else "contradicts",
-            "trust": self.trust.value,
-            "confidence": self.confidence.value,
+            "trust": self.trust._value_,
+            "confidence": self.confidence._value_,
             "source": self.source,
             "detail": self.detail,
             "location": self.location.to_dict(),

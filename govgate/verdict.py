@@ -146,7 +146,7 @@ class Verdict:
             "ai_assisted": self.ai_assisted,
             "ai": {"tools": self.ai_tools, "evidence": [e.to_dict() for e in self.ai_evidence]},
             "risk": self.risk.to_dict(),
-            "questions": {q.value: self.questions[q].to_dict() for q in GOVERNANCE_QUESTIONS},
+            "questions": {q._value_: self.questions[q].to_dict() for q in GOVERNANCE_QUESTIONS},
             "rules": [r.to_dict() for r in self.rules],
             "waivers": [w.to_dict() for w in self.waivers],
             "problems": list(self.change.problems),

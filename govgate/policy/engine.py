@@ -7,7 +7,7 @@ detector, a source or an output format.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fnmatch import fnmatchcase
 
 from govgate.globs import glob_any, glob_set
@@ -24,6 +24,9 @@ from govgate.verdict import (
 )
 
 _CONFIDENCE_RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
+_QUESTION = {q.value: q for q in Question}  # a requirement names its question as text
+_TRUST = {t.value: t for t in Trust}
+_QUESTIONS = tuple(Question)
 
 
 def judge(
@@ -36,7 +39,7 @@ def judge(
 ) -> Verdict:
     today = today or dt.date.today()
     # Grouped once: every requirement and question status reads only its own question's evidence.
-    by_question: dict[Question, list[Evidence]] = {q: [] for q in Question}
+    by_question: dict[Question, list[Evidence]] = {q: [] for q in _QUESTIONS}
     for item in evidence:
         by_question[item.question].append(item)
     ai_evidence = by_question[Question.AI_ASSISTED]
@@ -50,11 +53,18 @@ def judge(
     results: list[RuleResult] = []
     waiver_notes: list[WaiverNote] = []
     used: set[int] = set()
+    # Per question, the (rule, requirement result) pairs of applicable rules that demand evidence.
+    applicable: dict[Question, list[tuple[Rule, RequirementResult]]] = {q: [] for q in GOVERNANCE_QUESTIONS}
     for rule in policy.rules:
         if not context.applies(rule.when):
             results.append(RuleResult(rule, "skipped"))
             continue
-        requirements = [check_requirement(req, by_question[Question(req.question)]) for req in rule.require]
+        requirements = [check_requirement(req, by_question[_QUESTION[req.question]]) for req in rule.require]
+        for checked in requirements:
+            if checked.requirement.demands_evidence:
+                question = _QUESTION[checked.requirement.question]
+                if question in applicable:
+                    applicable[question].append((rule, checked))
         result = RuleResult(rule, "pass" if all(r.met for r in requirements) else "fail", requirements)
         for index, waiver in enumerate(policy.waivers):
             if waiver.rule != rule.id or not waiver_matches(waiver, change):
@@ -73,7 +83,7 @@ def judge(
         if index not in used and waiver.rule not in rule_ids:
             waiver_notes.append(WaiverNote(waiver, "unknown_rule"))
 
-    questions = {q: _question_status(q, by_question[q], results) for q in GOVERNANCE_QUESTIONS}
+    questions = {q: _question_status(q, by_question[q], applicable[q]) for q in GOVERNANCE_QUESTIONS}
     threshold = SEVERITY_RANK[fail_on]
     failed = any(r.status == "fail" and SEVERITY_RANK[r.rule.severity] >= threshold for r in results)
     return Verdict(
@@ -105,14 +115,21 @@ class _Context:
         self.ai_assisted = ai_assisted
         self.risk_level = risk_level
         self.policy = policy
+        self._paths: list[str] | None = None
+
+    @property
+    def paths(self) -> list[str]:
+        if self._paths is None:
+            self._paths = self.change.paths()
+        return self._paths
 
     def applies(self, when: Condition) -> bool:
         change = self.change
         if when.ai_assisted is not None and when.ai_assisted != self.ai_assisted:
             return False
         if when.paths or when.paths_ignore:
-            ignored, wanted = glob_set(when.paths_ignore), glob_set(when.paths or ("**",))
-            if not any(wanted(p) for p in change.paths() if not ignored(p)):
+            ignored, wanted = _path_tests(when)
+            if not any(wanted(p) for p in self.paths if not ignored(p)):
                 return False
         if when.labels:
             wanted = {label.lower() for label in when.labels}
@@ -129,15 +146,27 @@ class _Context:
         if when.risk and self.risk_level not in when.risk:
             return False
         if when.policy_changed is not None:
-            edits_policy = any(p in self.policy.policy_paths for p in change.paths())
+            edits_policy = any(p in self.policy.policy_paths for p in self.paths)
             if edits_policy != when.policy_changed:
                 return False
         return True
 
 
+_PATH_TESTS: dict[int, tuple[Condition, tuple[Callable[[str], bool], Callable[[str], bool]]]] = {}
+
+
+def _path_tests(when: Condition) -> tuple[Callable[[str], bool], Callable[[str], bool]]:
+    """(ignored, wanted) path matchers of a condition, compiled once per condition object."""
+    found = _PATH_TESTS.get(id(when))
+    if found is None or found[0] is not when:
+        found = (when, (glob_set(when.paths_ignore), glob_set(when.paths or ("**",))))
+        _PATH_TESTS[id(when)] = found
+    return found[1]
+
+
 def check_requirement(req: Requirement, evidence: Sequence[Evidence]) -> RequirementResult:
-    question = Question(req.question)
-    minimum = Trust(req.trust)
+    question = _QUESTION[req.question]
+    minimum = _TRUST[req.trust]
     shown = [e for e in evidence if e.question is question]
     relevant = [e for e in shown if e.discounted is None]
     usable = [e for e in relevant if e.supports and not e.unavailable]
@@ -205,13 +234,12 @@ def _weaker_note(usable: list[Evidence], trusted: list[Evidence], facet: str | N
     return f" ({len(weaker)} only {'/'.join(levels)}; this rule needs {minimum.value})"
 
 
-def _question_status(question: Question, evidence: Sequence[Evidence], results: list[RuleResult]) -> QuestionResult:
+def _question_status(
+    question: Question, evidence: Sequence[Evidence], applicable: list[tuple[Rule, RequirementResult]],
+) -> QuestionResult:
+    """``applicable``: the requirements on this question, of rules that apply, that demand evidence."""
     shown = [e for e in evidence if e.question is question]
     relevant = [e for e in shown if e.discounted is None]
-    applicable = [
-        (rr.rule, req) for rr in results if rr.status != "skipped"
-        for req in rr.requirements if req.question == question.value and req.requirement.demands_evidence
-    ]
     required_by = list(dict.fromkeys(rule.id for rule, _ in applicable))
     if any(e.contradicts for e in relevant):
         status = "contradicted"

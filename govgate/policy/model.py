@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -35,7 +37,7 @@ class Requirement:
             no_red_flags=bool(data.get("no_red_flags", False)),
         )
 
-    @property
+    @cached_property  # asked for every requirement of every judged change
     def demands_evidence(self) -> bool:
         """False for a requirement that only forbids red flags."""
         return bool(self.facets or self.any_of or self.approvals or self.on_head or self.codeowners
@@ -43,6 +45,9 @@ class Requirement:
 
     def describe(self) -> str:
         """What would satisfy this requirement, in words."""
+        return _remembered(self, self._describe)
+
+    def _describe(self) -> str:
         parts: list[str] = []
         if self.approvals:
             parts.append(f"{self.approvals} approval{'s' if self.approvals != 1 else ''} by humans other than the author")
@@ -66,6 +71,14 @@ class Requirement:
 
 
 _FLAGS = {"on_head", "codeowners", "allow_warnings", "no_red_flags"}
+
+
+def _remembered(owner: object, describe: Callable[[], str]) -> str:
+    """A frozen rule part's description, worded once (every judged change's JSON repeats it)."""
+    text = owner.__dict__.get("_description")
+    if text is None:
+        text = owner.__dict__["_description"] = describe()
+    return text  # type: ignore[no-any-return]
 
 FACET_WORDS = {
     "approval": "a human approval",
@@ -112,6 +125,9 @@ class Condition:
         )
 
     def describe(self) -> str:
+        return _remembered(self, self._describe)
+
+    def _describe(self) -> str:
         parts: list[str] = []
         if self.ai_assisted is not None:
             parts.append("AI-assisted" if self.ai_assisted else "not AI-assisted")
