@@ -201,8 +201,9 @@ def parse_trailer_lines(lines: Iterable[str]) -> list[Trailer]:
 
 
 def _is_trailer_key(key: str) -> bool:
-    # Git trailer keys are tokens: letters, digits and hyphens, no spaces.
-    return key[0].isalpha() and all(c.isalnum() or c == "-" for c in key)
+    # Git trailer keys are tokens: letters, digits and hyphens, no spaces. (The first character is a
+    # letter, so what is left without the hyphens is never empty.)
+    return key[0].isalpha() and key.replace("-", "").isalnum()
 
 
 class FileStatus(str, enum.Enum):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from govgate.detectors import deploy_evidence as ev
@@ -151,6 +152,7 @@ def _call_at(text: str, start: int) -> bool:
     return False
 
 
+@lru_cache(maxsize=65536)
 def _is_flag_code(path: str) -> bool:
     return path.endswith(_CODE_SUFFIXES) and not _TEST_PATH.search(path) and not _GENERATED_PATH.search(path)
 

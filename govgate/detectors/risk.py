@@ -161,8 +161,28 @@ class _Settings:
     def score(self, table: str, value: float) -> float:
         return max((score for above, score in self.thresholds[table] if value > above), default=0.0)
 
+    def facts(self, path: str) -> _PathFacts:
+        """What these settings say of one path, worked out once per path (a history repeats its paths)."""
+        found = self._memo.get(path)
+        if found is None:
+            matchers = self._matchers
+            found = _PathFacts(
+                ignored=matchers.ignored(path), generated=matchers.generated(path), config=matchers.config(path),
+                labels=tuple(label for label, _, matches in matchers.labels if matches(path))
+                if matchers.sensitive(path) else (),
+                area=_area(path, self.containers),
+            )
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[path] = found
+        return found
+
     @cached_property
-    def matchers(self) -> _Matchers:
+    def _memo(self) -> dict[str, _PathFacts]:
+        return {}
+
+    @cached_property
+    def _matchers(self) -> _Matchers:
         return _Matchers(
             ignored=glob_set(self.ignore), generated=glob_set(self.generated), config=glob_set(self.config),
             sensitive=glob_set(tuple(g for _, globs in self.sensitive.values() for g in globs)),
@@ -170,15 +190,27 @@ class _Settings:
         )
 
 
+_MEMO_LIMIT = 100_000
+
+
 @dataclass(frozen=True)
 class _Matchers:
-    """The settings' glob lists, compiled once per policy (they answer for every file of every change)."""
+    """The settings' glob lists, compiled once per policy."""
 
     ignored: Callable[[str], bool]
     generated: Callable[[str], bool]
     config: Callable[[str], bool]
     sensitive: Callable[[str], bool]  # any label's globs
     labels: tuple[tuple[str, float, Callable[[str], bool]], ...]
+
+
+@dataclass(frozen=True)
+class _PathFacts:
+    ignored: bool
+    generated: bool
+    config: bool
+    labels: tuple[str, ...]  # sensitive-path labels whose globs match
+    area: str
 
 
 class RiskDetector:
@@ -217,11 +249,13 @@ class RiskDetector:
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
         config = _settings_for(settings)
-        matchers = config.matchers
-        relevant = [f for f in change.files if not _matches_all(f, matchers.ignored)]
+        facts = config.facts
+        relevant = [f for f in change.files
+                    if not (facts(f.path).ignored and (f.old_path is None or facts(f.old_path).ignored))]
         if not relevant:
             return []
-        counted = [f for f in relevant if not _matches_all(f, matchers.generated)]
+        counted = [f for f in relevant
+                   if not (facts(f.path).generated and (f.old_path is None or facts(f.old_path).generated))]
         factors: list[Evidence] = []
         factors += _size(counted, config)
         factors += _files(counted, config)
@@ -248,11 +282,6 @@ def _settings_for(raw: Mapping[str, Any]) -> _Settings:
 
 def _paths(file: FileChange) -> list[str]:
     return [file.path] + ([file.old_path] if file.old_path else [])
-
-
-def _matches_all(file: FileChange, matches: Callable[[str], bool]) -> bool:
-    """Every path of the file (new and, for renames, old) matches one of the globs."""
-    return matches(file.path) and (file.old_path is None or matches(file.old_path))
 
 
 def _factor(kind: str, score: float, detail: str, path: str | None = None, **attrs: Any) -> Evidence:
@@ -314,14 +343,12 @@ def _files(files: list[FileChange], config: _Settings) -> list[Evidence]:
 def _sensitive(files: list[FileChange], config: _Settings) -> tuple[list[Evidence], set[str]]:
     factors: list[Evidence] = []
     touched: set[str] = set()
-    # One combined test first: most paths are not sensitive at all, and only those that are
-    # need the per-label tests.
-    anything = config.matchers.sensitive
-    candidates = [p for f in files for p in _paths(f) if anything(p)]
+    facts = config.facts
+    candidates = [p for f in files for p in _paths(f) if facts(p).labels]
     if not candidates:
         return factors, touched
-    for label, score, matches in config.matchers.labels:
-        hits = [p for p in candidates if matches(p)]
+    for label, (score, _) in config.sensitive.items():
+        hits = [p for p in candidates if label in facts(p).labels]
         if not hits or score <= 0:
             continue
         hits = list(dict.fromkeys(hits))
@@ -342,7 +369,7 @@ def _area(path: str, containers: frozenset[str]) -> str:
 
 
 def _areas(files: list[FileChange], config: _Settings) -> list[Evidence]:
-    distinct = {_area(f.path, config.containers) for f in files}
+    distinct = {config.facts(f.path).area for f in files}
     score = config.score("areas", len(distinct))
     if score <= 0:
         return []
@@ -371,8 +398,7 @@ def _binary(files: list[FileChange], config: _Settings) -> list[Evidence]:
 
 def _config_only(files: list[FileChange], sensitive_paths: set[str], config: _Settings) -> list[Evidence]:
     live = [f for f in files if f.status is not FileStatus.DELETED]
-    is_config = config.matchers.config
-    if not live or not all(is_config(f.path) for f in live):
+    if not live or not all(config.facts(f.path).config for f in live):
         return []
     if any(p in sensitive_paths for f in live for p in _paths(f)):
         return []
