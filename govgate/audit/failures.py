@@ -63,14 +63,13 @@ class ChangeRefs:
     mentions: list[tuple[str, str]]  # ("revert" | "fix", lower-cased sha prefix), none of its own commits
     reverted_pulls: list[int]  # pull requests it reverts, not its own
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "shas": self.shas, "pull_request": self.pull_request, "mentions": self.mentions,
-                "reverted_pulls": self.reverted_pulls}
+    def values(self) -> list[Any]:
+        return [self.id, self.shas, self.pull_request, self.mentions, self.reverted_pulls]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ChangeRefs:
-        return cls(data["id"], data["shas"], data["pull_request"], [tuple(m) for m in data["mentions"]],  # type: ignore[misc]
-                   data["reverted_pulls"])
+    def from_values(cls, values: list[Any]) -> ChangeRefs:
+        change_id, shas, number, mentions, pulls = values
+        return cls(change_id, shas, number, [tuple(m) for m in mentions], pulls)  # type: ignore[misc]
 
 
 def references_of(change: Change) -> ChangeRefs:

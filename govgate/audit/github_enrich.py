@@ -96,19 +96,21 @@ class GitHubReviewEnricher:
         self._failed = False
 
     def enrich(self, changes: Iterator[Change]) -> Iterator[Change]:
-        try:
-            for change in changes:
-                pr = change.pull_request
-                if pr is not None and pr.number is not None:
+        """The changes, with their pull requests' GitHub data; may be called for several stretches of one
+        history (an incremental audit); ``close`` when done."""
+        for change in changes:
+            pr = change.pull_request
+            if pr is not None and pr.number is not None:
+                data = self.cache.get(pr.number)
+                if data is None and not self._failed:
+                    self._fetch_from(pr.number)
                     data = self.cache.get(pr.number)
-                    if data is None and not self._failed:
-                        self._fetch_from(pr.number)
-                        data = self.cache.get(pr.number)
-                    if data is not None:
-                        apply(change, data)
-                yield change
-        finally:
-            self.cache.close()
+                if data is not None:
+                    apply(change, data)
+            yield change
+
+    def close(self) -> None:
+        self.cache.close()
 
     def _fetch_from(self, number: int) -> None:
         while self._upcoming and self._upcoming[0] != number:

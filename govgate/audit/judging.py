@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from typing import TypeVar
 
 from govgate.audit.failures import ChangeRefs, references_of
 from govgate.audit.record import ChangeRecord, record_of
@@ -20,6 +21,7 @@ from govgate.policy.model import Policy
 from govgate.sources.git import GitRepo
 from govgate.sources.history_objects import BlobSizes, ChangeContents, SizeSettings
 
+Tag = TypeVar("Tag")
 UNREADABLE_SHOWN = 10
 BATCH = 64  # changes judged together in this process (one blob-size round trip each)
 
@@ -70,17 +72,23 @@ class Judge:
         self._sizes.close()
 
 
-def judged(changes: Iterable[Change], settings: JudgeSettings, repo: GitRepo, jobs: int) -> Iterator[tuple[ChangeRecord, ChangeRefs]]:
-    """Each change's record, with the references it makes (read here, where its messages are), in order."""
-    items = ((change, references_of(change)) for change in changes)
+def judged(items: Iterable[tuple[Change, Tag]], settings: JudgeSettings, repo: GitRepo, jobs: int) -> Iterator[tuple[ChangeRecord, Tag]]:
+    """(record, tag) for each (change, tag), in order: in ``jobs`` worker processes, or in this one.
+    The tag (what else this process needs of the change) never leaves this process."""
     if jobs > 1:
         from govgate.audit.parallel import judge_in_workers
 
         yield from judge_in_workers(items, settings, repo.path, jobs)
         return
     judge = Judge(repo, settings, bind_contents=False)
+    source = iter(items)
     try:
-        while batch := list(islice(items, BATCH)):
-            yield from zip(judge.judge([change for change, _ in batch]), [refs for _, refs in batch], strict=True)
+        while batch := list(islice(source, BATCH)):
+            yield from zip(judge.judge([change for change, _ in batch]), [tag for _, tag in batch], strict=True)
     finally:
         judge.close()
+
+
+def with_references(changes: Iterable[Change]) -> Iterator[tuple[Change, ChangeRefs]]:
+    """Each change with the references it makes to older ones, read here, where its messages are."""
+    return ((change, references_of(change)) for change in changes)

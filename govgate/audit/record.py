@@ -12,7 +12,7 @@ A new summary figure that needs a per-change fact adds a field here and sets it 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from govgate.audit.knowledge import knowledge_paths
@@ -52,17 +52,21 @@ class ChangeRecord:
     knowledge_paths: list[str]  # folders the change touched, for the knowledge-loss figures
     check_json: str = ""  # the govgate/check/v1 object, compact, when asked for
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def values(self) -> list[Any]:
+        """The fields but the check object, in order (what the cache stores as a JSON array)."""
+        return [getattr(self, name) for name in _STORED]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ChangeRecord:
-        """The inverse of ``to_dict`` after a JSON round trip (tuples came back as lists)."""
-        record = cls(**{f.name: data[f.name] for f in fields(cls)})
+    def from_values(cls, values: list[Any], check_json: str) -> ChangeRecord:
+        """The inverse of ``values`` after a JSON round trip (tuples came back as lists)."""
+        record = cls(*values, check_json)  # type: ignore[arg-type]
         record.rules = [tuple(r) for r in record.rules]  # type: ignore[misc]
         record.failing = [tuple(r) for r in record.failing]  # type: ignore[misc]
         record.waivers = [tuple(w) for w in record.waivers]  # type: ignore[misc]
         return record
+
+
+_STORED = tuple(f.name for f in fields(ChangeRecord) if f.name != "check_json")
 
 
 def record_of(verdict: Verdict, policy: Policy, *, with_json: bool) -> ChangeRecord:

@@ -174,11 +174,18 @@ class AuditSummary:
         if period is None:
             period = self.months[month] = Period()
         period.add(record, facts)
+        rules = self.rules
         for rule_id, status in record.rules:
-            self.rules.setdefault(rule_id, Counter())[status] += 1
+            counts = rules.get(rule_id)
+            if counts is None:
+                counts = rules[rule_id] = Counter()
+            counts[status] += 1
         waivers = self.policy.waivers
         for index, status in record.waivers:
-            self._waivers.setdefault(waivers[index], Counter())[status] += 1
+            waiver = waivers[index]
+            if waiver not in self._waivers:
+                self._waivers[waiver] = Counter()
+            self._waivers[waiver][status] += 1
         self.knowledge.observe(record, when)
         if record.problems:
             self.problem_changes += 1

@@ -8,7 +8,8 @@ import re
 import sys
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -17,10 +18,12 @@ from govgate.errors import GovgateError
 from govgate.formats.audit import AUDIT_WRITERS
 
 if TYPE_CHECKING:
+    from govgate.audit.cache import AuditCache
     from govgate.audit.judging import JudgeSettings
     from govgate.audit.summary import AuditSummary
     from govgate.formats.audit import AuditWriter
     from govgate.model import Change
+    from govgate.policy.model import Policy
     from govgate.sources.history import HistorySource
 
 MAX_AUTO_JOBS = 4
@@ -49,7 +52,10 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
               help="Add verified reviews of merged pull requests from the GitHub GraphQL API (GITHUB_TOKEN; at most one "
                    "query per 50 pull requests, cached on disk so a re-run costs no API calls).")
 @click.option("--cache-dir", default=None, type=click.Path(file_okay=False),
-              help="Where --github keeps its cache (default: <git dir>/govgate-cache).")
+              help="Where the audit keeps its incremental cache and --github its answers (default: <git dir>/govgate-cache).")
+@click.option("--no-cache", is_flag=True,
+              help="Judge every change afresh and leave the cache alone. By default verdicts are cached per change, so a "
+                   "re-audit reads and judges only what is new; the output is the same either way.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
               help=f"Judge changes in N worker processes (0: as many as CPUs, up to {MAX_AUTO_JOBS}, when the range holds "
                    f"{PARALLEL_FROM} first-parent commits or more; 1: in this process). Results are the same either way.")
@@ -58,8 +64,8 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
               help="Exit 1 when any audited change fails the policy. Without it an audit is a report and exits 0.")
 def audit(
     revision: str, repo_dir: str, since: str | None, until: str | None, paths: tuple[str, ...], policy_path: str | None,
-    output_format: str, output: str | None, exact_lines: bool, github: bool, cache_dir: str | None, jobs: int,
-    fail_on: str, fail_on_violations: bool,
+    output_format: str, output: str | None, exact_lines: bool, github: bool, cache_dir: str | None, no_cache: bool,
+    jobs: int, fail_on: str, fail_on_violations: bool,
 ) -> None:
     """Judge every change on a branch against the policy, newest first, and summarise.
 
@@ -107,17 +113,27 @@ def audit(
             writer = audit_writer(output_format, out)
             summary = AuditSummary(policy, range_label=source.range.label, since=since_at, until=until_at, paths=paths,
                                    repo_url=source.repo_url, fail_on=fail_on)
-            settings = JudgeSettings(policy=policy, fail_on=fail_on, today=dt.date.today(), sizes=source.size_settings,
-                                     with_json=needs_check_json(output_format))
+            today = dt.date.today()
+            cache = None if no_cache else _open_cache(source, policy, fail_on, github, cache_dir, today)
+            settings = JudgeSettings(policy=policy, fail_on=fail_on, today=today, sizes=source.size_settings,
+                                     with_json=needs_check_json(output_format) or cache is not None)
             try:
-                _judge_all(changes, source, settings, summary, writer, progress, _jobs(jobs, source))
+                if cache is not None:
+                    _judge_incrementally(source, cache, settings, enricher, summary, writer, progress, jobs)
+                else:
+                    _judge_all(changes, source, settings, summary, writer, progress, _jobs(jobs, source))
                 summary.problems = list(source.problems) + (enricher.problems if enricher else [])
                 writer.finish(summary)
             except BrokenPipeError:
                 # The reader went away (`| head`): nothing left to report to; not an error of the audit.
                 sys.stdout = open(os.devnull, "w")  # keeps the exit-time flush of stdout quiet
                 sys.exit(0)
+            finally:
+                if cache is not None:
+                    cache.close()
     finally:
+        if enricher is not None:
+            enricher.close()
         source.close()
     if summary.changes == 0:
         click.echo(f"govgate: no changes to audit in {source.range.label}{_filters(since, until, paths)}", err=True)
@@ -129,15 +145,52 @@ def _judge_all(
     changes: Iterator[Change], source: HistorySource, settings: JudgeSettings, summary: AuditSummary,
     writer: AuditWriter, progress: Progress | None, jobs: int,
 ) -> None:
-    from govgate.audit.judging import judged
+    from govgate.audit.judging import judged, with_references
 
-    for record, refs in judged(changes, settings, source.repo, jobs):
+    for record, refs in judged(with_references(changes), settings, source.repo, jobs):
         facts = summary.add(record, refs)
         writer.change(record, facts)
         if progress is not None:
             progress.tick(source.scanned)
     if progress is not None:
         progress.done()
+
+
+def _judge_incrementally(
+    source: HistorySource, cache: AuditCache, settings: JudgeSettings, enricher: Any, summary: AuditSummary,
+    writer: AuditWriter, progress: Progress | None, requested_jobs: int,
+) -> None:
+    from govgate.audit.incremental import IncrementalAudit
+
+    jobs = requested_jobs or min(os.cpu_count() or 1, MAX_AUTO_JOBS)  # used only for long stretches to read
+    run = IncrementalAudit(source, cache, settings, jobs, enricher)
+    for record, refs in run.records():
+        facts = summary.add(record, refs)
+        writer.change(record, facts)
+        if progress is not None:
+            progress.tick(run.scanned)
+    if progress is not None:
+        progress.done()
+
+
+def _open_cache(source: HistorySource, policy: Policy, fail_on: str, github: bool, cache_dir: str | None,
+                today: dt.date) -> AuditCache | None:
+    """The incremental cache for this audit, or None (a partial or shallow clone, or a cache that cannot be used)."""
+    import sqlite3
+
+    from govgate.audit.cache import AuditCache, chain_key, default_directory, judge_inputs
+    from govgate.sources.history_walk import git_dir
+
+    if source.present_blobs is not None or source.is_shallow:
+        return None
+    inputs = judge_inputs(policy, fail_on=fail_on, exact_lines=source.options.exact_lines, github=github,
+                          repo_url=source.repo_url, today=today)
+    directory = Path(cache_dir) if cache_dir else default_directory(git_dir(source.repo))
+    try:
+        return AuditCache.open(directory, chain_key(inputs, source.range.exclude, source.options.paths))
+    except (OSError, sqlite3.Error) as exc:
+        click.echo(f"govgate: the audit cache in {directory} cannot be used ({exc}); judging every change afresh", err=True)
+        return None
 
 
 def _jobs(requested: int, source: HistorySource) -> int:

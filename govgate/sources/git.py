@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import secrets
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ ZERO_SHA = "0" * 40
 # ``git hash-object --literally``), so records and fields are delimited by markers drawn at random
 # for each run: no commit written before the run can contain them, so none can split a record or
 # forge one. Every field is found by position between two markers, never by its content.
-_NONCE = secrets.token_hex(16)
+_NONCE = os.urandom(16).hex()
 RECORD_MARK = f"{_NONCE}R"
 FIELD_MARK = f"{_NONCE}F"
 _RECORD = RECORD_MARK.encode()

@@ -76,6 +76,9 @@ class HistorySource:
         self.repo = repo
         self.options = options
         self.prefetch = prefetch
+        self.on_skip: Callable[[Commit, str], None] | None = None
+        self.last_scanned: Commit | None = None  # the last first-parent commit looked at
+        self.reached_since = False  # the walk ended at a commit older than --since
         self.range = resolve_range(repo, options.rev)
         self.problems: list[str] = []
         self.scanned = 0  # first-parent commits looked at (in the date window or not)
@@ -96,13 +99,22 @@ class HistorySource:
 
     # -- public ------------------------------------------------------------------------------
 
-    def changes(self) -> Iterator[Change]:
+    def changes(self, start: str | None = None, limit: int | None = None) -> Iterator[Change]:
         """The changes, newest first. Blob sizes are not filled in here: ``BlobSizes`` (made from
-        ``size_settings``) does it where the changes are judged, in this process or a worker."""
+        ``size_settings``) does it where the changes are judged, in this process or a worker.
+
+        ``start`` and ``limit`` read a segment of the range: at most ``limit`` first-parent commits
+        from ``start`` (a first-parent commit of the range) down (an incremental audit reads only
+        what its cache does not hold). First-parent commits the filters pass over are reported to
+        ``on_skip`` (commit, "until" | "paths") when it is set.
+        """
+        if start is not None:
+            self._side.close()
+            self._side = SideCommits(self.repo, self.range.exclude, self._shallow)  # a walk from the segment's top
         absent: set[str] = set()  # counted per batch of changes, as the sizes were once looked up
         in_batch = 0
         present = self._present
-        for change in self._changes():
+        for change in self._changes(start or self.range.tip, limit):
             if present is not None:
                 absent.update(sha for f in change.files for sha in (f.old_blob, f.new_blob) if sha and sha not in present)
                 in_batch += 1
@@ -111,9 +123,19 @@ class HistorySource:
                     absent, in_batch = set(), 0
             yield change
         self._missing_blobs += len(absent)
-        if self._missing_blobs and self._partial:
+        if self._missing_blobs and self._partial and start is None:
             self.problems.append(f"partial clone: {self._missing_blobs} file versions were not present locally")
         self.problems.extend(self._side.problems)
+        self._side.problems.clear()
+
+    @property
+    def troubled(self) -> bool:
+        """Whether reading has run into damage so far (a run-level problem, or one on its way)."""
+        return bool(self.problems or self._side.problems)
+
+    @property
+    def is_shallow(self) -> bool:
+        return bool(self._shallow)
 
     @property
     def present_blobs(self) -> set[str] | None:
@@ -140,33 +162,46 @@ class HistorySource:
 
     # -- the first-parent walk -------------------------------------------------------------
 
-    def _changes(self) -> Iterator[Change]:
+    def _changes(self, start: str, limit: int | None) -> Iterator[Change]:
         since, until = self.options.since, self.options.until
-        for commit, tokens, problems in self._mainline():
+        for commit, tokens, problems in self._mainline(start, limit):
             self.scanned += 1
+            self.last_scanned = commit
             when = _parse_date(commit.committed_at)
             if since is not None and when is not None and when < since:
+                self.reached_since = True
                 return  # like git log --since: the walk ends at the first older first-parent commit
             if until is not None and when is not None and when > until:
+                if self.on_skip is not None:
+                    self.on_skip(commit, "until")
                 continue
             files = self._files(commit, tokens, problems)
             if self.options.paths and not any(
                 any(path_matches(path, glob) for glob in self.options.paths) for f in files for path in _paths_of(f)
             ):
+                if self.on_skip is not None:
+                    self.on_skip(commit, "paths")
                 continue
             side, side_problems = self._side.brought_in(commit)
             yield self._change(commit, side, files, problems + side_problems)
 
-    def _mainline(self) -> Iterator[tuple[Commit, list[bytes], list[str]]]:
-        """(commit, diff tokens, problems) for each first-parent commit; git is restarted past damage."""
-        start: str | None = self.range.tip
-        while start is not None:
+    def _mainline(self, first: str, limit: int | None) -> Iterator[tuple[Commit, list[bytes], list[str]]]:
+        """(commit, diff tokens, problems) for each first-parent commit from ``first`` (at most
+        ``limit`` of them); git is restarted past damage."""
+        start: str | None = first
+        left = limit
+        while start is not None and (left is None or left > 0):
             last: Commit | None = None
-            stream = GitStream(self.repo, self._log_args(start), self._env)
+            args = self._log_args(start)
+            if left is not None:
+                args.insert(1, f"--max-count={left}")
+            stream = GitStream(self.repo, args, self._env)
             self._streams.append(stream)
             try:
                 for commit, tokens in parse_log(stream.chunks()):
                     last = commit
+                    if left is not None:
+                        left -= 1
                     yield commit, tokens, []
                 return
             except GitError as exc:
@@ -175,12 +210,16 @@ class HistorySource:
                     continue
                 alone = self._alone(start)  # git may have died on a later commit before this one was complete
                 if alone is not None:
+                    if left is not None:
+                        left -= 1
                     yield alone[0], alone[1], []
                     start = alone[0].parents[0] if alone[0].parents else None
                     continue
                 fallback = self._fallback(start, stream.error or exc.message)
                 if fallback is None:
                     return
+                if left is not None:
+                    left -= 1
                 yield fallback
                 start = fallback[0].parents[0] if fallback[0].parents else None
             finally:
