@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import BOB, CliResult, RepoBuilder, run_cli
+from tests.conftest import BOB, CliResult, run_cli
 from tests.github_case import (
     API,
     TOKEN,
@@ -17,22 +14,11 @@ from tests.github_case import (
     payload,
     pr_repo,
     pull_request_event,
+    run_check,
     serve_evidence,
     write_event,
 )
-from tests.github_server import GitHubServer, Reply, check_run, commit_status, review, serving
-
-
-@pytest.fixture
-def github_server() -> Iterator[GitHubServer]:
-    with serving() as server:
-        yield server
-
-
-def run_check(repo: RepoBuilder, env: dict[str, str], *args: str) -> CliResult:
-    result = run_cli("check", "--format", "json", *args, cwd=repo.path, env=env)
-    assert TOKEN not in result.stdout + result.stderr
-    return result
+from tests.github_server import GitHubServer, Reply, check_run, commit_status, review
 
 
 def rule(result: CliResult, rule_id: str) -> dict:

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import RepoBuilder, run_cli
 from tests.github_case import API, TOKEN, VERIFIED_POLICY, actions_env, payload, pull_request_event, serve_evidence, write_event
-from tests.github_server import GitHubServer, serving
-
-
-@pytest.fixture
-def github_server() -> Iterator[GitHubServer]:
-    with serving() as server:
-        yield server
+from tests.github_server import GitHubServer
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.audit_support import audit, audit_json
-from tests.conftest import CliResult, RepoBuilder, run_cli
-from tests.github_case import API, TOKEN, actions_env, payload, pull_request_event, serve_evidence, write_event
-from tests.github_server import GitHubServer, review, serving
+from tests.audit_support import audit, audit_json, git
+from tests.conftest import RepoBuilder, run_cli
+from tests.github_case import API, actions_env, payload, pull_request_event, run_check, serve_evidence, write_event
+from tests.github_server import GitHubServer, review
 
 REVIEWED = "version: 1\ngithub: {timeout_seconds: 10}\nrules:\n  - id: reviewed\n    require:\n      reviewed: {approvals: 1}\n"
 RECREATE = """\
@@ -39,22 +38,6 @@ MIGRATION = ("revision = '0002'\ndown_revision = '0001'\n\n\ndef upgrade():\n   
              "\n\ndef downgrade():\n    op.drop_column('users', 'age')\n")
 NEWLINE_NAME = "deploy/first\nsecond.yaml"
 GONE = "1234567890abcdef1234567890abcdef12345678"  # a commit no clone has: what a force-push leaves as `before`
-
-
-@pytest.fixture
-def github_server() -> Iterator[GitHubServer]:
-    with serving() as server:
-        yield server
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
-
-
-def run_check(cwd: Path, env: dict[str, str], *args: str) -> CliResult:
-    result = run_cli("check", "--format", "json", *args, cwd=cwd, env=env)
-    assert TOKEN not in result.stdout + result.stderr
-    return result
 
 
 def cut_off_clone(tmp_path: Path, files: dict[str, str | bytes | None]) -> tuple[Path, str, str, list[str]]:

@@ -37,16 +37,6 @@ def statuses(data: dict) -> dict[str, str]:
     return {r["id"]: r["status"] for r in data["rules"]}
 
 
-def symlink(repo: RepoBuilder, link: str, target: str) -> None:
-    path = repo.path / link
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() or path.is_symlink():
-        repo.git("rm", "-q", "--cached", link)
-        path.unlink()
-    os.symlink(target, path)
-    repo.git("add", link)
-
-
 def test_a_range_that_weakens_the_policy_is_judged_by_the_base_policy(repo: RepoBuilder) -> None:
     repo.commit("Add the policy", {".govgate.yml": NEEDS_REVIEW})
     base = repo.head()
@@ -141,7 +131,7 @@ def test_a_symlinked_policy_at_the_base_is_refused(repo: RepoBuilder) -> None:
     assert check(repo, base).code == 1  # control: a regular file judges
     repo.checkout(base)
     repo.git("checkout", "-q", "-b", "linked")
-    symlink(repo, ".govgate.yml", "ci/lax.yml")
+    repo.symlink(".govgate.yml", "ci/lax.yml")
     repo.commit("Point the policy at a file")
     linked_base = repo.head()
     repo.commit("Change", {"src/app.py": "x = 2\n"})
@@ -153,7 +143,7 @@ def test_a_symlinked_policy_at_the_base_is_refused(repo: RepoBuilder) -> None:
 
 def test_a_symlinked_folder_on_the_way_to_the_policy_is_refused(repo: RepoBuilder) -> None:
     repo.commit("Policies", {"real/gate.yml": LAX})
-    symlink(repo, "ci", "real")
+    repo.symlink("ci", "real")
     repo.commit("Link the folder")
     base = repo.head()
     repo.commit("Change", {"src/app.py": "x = 1\n"})
@@ -167,7 +157,7 @@ def test_a_symlink_the_range_puts_in_place_of_the_policy_changes_nothing_but_is_
     base = repo.head()
     repo.commit("Plain change", {"src/app.py": "x = 1\n"})
     assert statuses(check(repo, base).json())["policy-edits-need-two"] == "skipped"  # control
-    symlink(repo, ".govgate.yml", "docs/lax.yml")
+    repo.symlink(".govgate.yml", "docs/lax.yml")
     repo.commit("Replace the policy with a link")
     attack = check(repo, base)
     assert statuses(attack.json()) == {"reviewed": "fail", "policy-edits-need-two": "fail"}

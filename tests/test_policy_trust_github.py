@@ -6,15 +6,11 @@ comes with its control (the same setup without the attack, giving the safe verdi
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import CliResult, RepoBuilder, run_cli
-from tests.github_case import API, TOKEN, actions_env, payload, pr_repo, pull_request_event, serve_evidence, write_event
-from tests.github_server import GitHubServer, review, serving
+from tests.conftest import CliResult, RepoBuilder
+from tests.github_case import API, actions_env, payload, pr_repo, pull_request_event, run_check, serve_evidence, write_event
+from tests.github_server import GitHubServer, review
 
 NEEDS_REVIEW = """\
 version: 1
@@ -32,30 +28,8 @@ LAX = "version: 1\nrules: []\n"
 OWNERS_POLICY = "version: 1\ngithub: {timeout_seconds: 10}\nrules:\n  - id: owners\n    require:\n      reviewed: {codeowners: true}\n"
 
 
-@pytest.fixture
-def github_server() -> Iterator[GitHubServer]:
-    with serving() as server:
-        yield server
-
-
-def run_check(repo: RepoBuilder, env: dict[str, str], *args: str) -> CliResult:
-    result = run_cli("check", "--format", "json", *args, cwd=repo.path, env=env)
-    assert TOKEN not in result.stdout + result.stderr
-    return result
-
-
 def statuses(result: CliResult) -> dict[str, str]:
     return {r["id"]: r["status"] for r in result.json()["rules"]}
-
-
-def symlink(repo: RepoBuilder, link: str, target: str) -> None:
-    path = repo.path / link
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() or path.is_symlink():
-        repo.git("rm", "-q", "--cached", link)
-        path.unlink()
-    os.symlink(target, path)
-    repo.git("add", link)
 
 
 def push_event(tmp_path: Path, branch: str, before: str, after: str) -> Path:
@@ -148,8 +122,8 @@ def test_a_symlink_in_place_of_the_policy_or_codeowners(tmp_path: Path, github_s
     builder.write("mine/owners", "* @Codertocat\n")
     builder.write("mine/lax.yml", LAX)
     builder.git("add", "mine")
-    symlink(builder, ".govgate.yml", "mine/lax.yml")
-    symlink(builder, ".github/CODEOWNERS", "../mine/owners")
+    builder.symlink(".govgate.yml", "mine/lax.yml")
+    builder.symlink(".github/CODEOWNERS", "../mine/owners")
     head = builder.commit("Link the policy and the owners")
     serve_evidence(github_server, head, reviews=[review("someone", "APPROVED", head)])
     env = actions_env(github_server, "pull_request", write_event(tmp_path, pull_request_event(base, head)))
@@ -165,7 +139,7 @@ def test_a_symlink_in_place_of_the_policy_or_codeowners(tmp_path: Path, github_s
         builder.write("mine/owners", "* @Codertocat\n")
         builder.write("mine/lax.yml", OWNERS_POLICY)
         builder.git("add", "mine")
-        symlink(builder, link, target)
+        builder.symlink(link, target)
         linked_base = builder.commit(f"Link {link}")
         linked_head = builder.commit("Change", {"src/app.py": "print('linked')\n"})
         serve_evidence(github_server, linked_head, reviews=[review("someone", "APPROVED", linked_head)])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 import subprocess
 from pathlib import Path
 
@@ -68,17 +67,10 @@ def base_files(builder: RepoBuilder, role: str = "the test revision") -> BaseFil
     return BaseFiles(GitRepo.open(builder.path), builder.head(), role)
 
 
-def link(builder: RepoBuilder, name: str, target: str) -> None:
-    path = builder.path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.symlink(target, path)
-    builder.git("add", name)
-
-
 def test_base_files_read_regular_files_and_refuse_everything_else(repo: RepoBuilder) -> None:
     repo.commit("Files", {"conf/policy.yml": "version: 1\n", "conf/deep/x.txt": "x\n", "latin.txt": b"caf\xe9\n"})
-    link(repo, "conf/link.yml", "policy.yml")
-    link(repo, "linked-dir", "conf")
+    repo.symlink("conf/link.yml", "policy.yml")
+    repo.symlink("linked-dir", "conf")
     repo.git("update-index", "--add", "--cacheinfo", f"160000,{repo.head()},vendor/lib")
     repo.commit("Links and a submodule")
     files = base_files(repo)
@@ -156,7 +148,7 @@ def test_trusted_config_reads_other_files_of_the_trust_root(repo: RepoBuilder) -
     trusted = read_trusted(git_repo, TrustRoot(root, "the base"), PolicyChoice())
     assert trusted.read_file(".govgate/memory.yml", what="memory") == "paths: {}\n"
     assert read_trusted(git_repo, TrustRoot(None, "no base"), PolicyChoice()).read_file(".govgate/memory.yml") is None
-    link(repo, ".govgate/memory.yml.link", "memory.yml")
+    repo.symlink(".govgate/memory.yml.link", "memory.yml")
     repo.commit("Link")
     trusted = read_trusted(git_repo, TrustRoot(repo.head(), "the base"), PolicyChoice())
     with pytest.raises(BaseFileError, match="symbolic link"):
