@@ -73,8 +73,8 @@ def test_repo_policy_file_is_read_at_the_base_and_embedded_default_otherwise(rep
     data = judge_range(repo, base)
     assert data["policy"] == f".govgate.yml@{base[:12]}" and data["verdict"] == "fail"
     assert data["policy_origin"] == {"kind": "revision", "path": ".govgate.yml", "revision": base,
-                                     "role": f"the base revision {base}",
-                                     "description": f".govgate.yml at {base[:12]} (the base revision {base})"}
+                                     "role": "the base revision",
+                                     "description": f".govgate.yml at {base[:12]} (the base revision)"}
     repo.commit("Remove policy", {".govgate.yml": None})
     data = judge_range(repo, "HEAD~1")  # the removal is judged by the policy it removes
     assert data["policy"] == f".govgate.yml@{repo.git('rev-parse', 'HEAD~1').strip()[:12]}"

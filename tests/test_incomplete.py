@@ -192,7 +192,7 @@ def test_every_format_says_not_fully_judged_and_where_the_policy_came_from(repo:
     repo.commit("Policy", {".govgate.yml": "version: 1\nrules: []\n"})
     base = repo.head()
     repo.commit("Add data", {"data.txt": "precious\n" * 10, "src/app.py": "x = 1\n"})
-    origin = f".govgate.yml at {base[:12]} (the base revision {base})"
+    origin = f".govgate.yml at {base[:12]} (the base revision)"
 
     def outputs() -> tuple[int, dict[str, str]]:
         targets = {name: tmp_path / f"out.{name}" for name in ("text", "json", "markdown", "sarif", "junit", "github")}

@@ -31,7 +31,7 @@ def test_every_available_source_is_one_module_with_open_source() -> None:
     ("auto", None, {}, "local"),
     ("auto", None, {"GITHUB_ACTIONS": "true"}, "github"),
     ("auto", None, {"GITHUB_ACTIONS": "false"}, "local"),
-    ("auto", None, {"GITLAB_CI": "true"}, "local"),  # until the GitLab source exists, GitLab CI judges git ranges
+    ("auto", None, {"GITLAB_CI": "true", "CI_MERGE_REQUEST_IID": "7"}, "local"),  # until the GitLab source exists
     ("auto", False, {"GITHUB_ACTIONS": "true"}, "local"),
     ("auto", True, {}, "github"),
     ("local", None, {"GITHUB_ACTIONS": "true"}, "local"),
@@ -41,6 +41,16 @@ def test_the_source_comes_from_flags_then_the_ci_environment(
     requested: str, github: bool | None, environ: dict[str, str], expected: str,
 ) -> None:
     assert detect_source(requested, github, environ) == expected
+
+
+def test_a_source_is_detected_only_in_the_kind_of_job_it_reads() -> None:
+    from dataclasses import replace
+
+    gitlab = replace(SOURCES["gitlab"], module="govgate.sources.local")  # as if the GitLab source had landed
+    assert gitlab.detected({"GITLAB_CI": "true", "CI_MERGE_REQUEST_IID": "7"})
+    assert not gitlab.detected({"GITLAB_CI": "true"})  # a branch pipeline: no merge request to read
+    assert not SOURCES["gitlab"].detected({"GITLAB_CI": "true", "CI_MERGE_REQUEST_IID": "7"})  # reserved
+    assert SOURCES["github"].detected({"GITHUB_ACTIONS": "true"})
 
 
 def test_contradicting_flags_and_reserved_sources_are_usage_errors(repo: RepoBuilder) -> None:

@@ -110,13 +110,19 @@ class SourceEntry:
     summary: str
     command: str  # the command that reads it: check (one change) or audit (many)
     ci_variable: str | None = None  # set to "true" by the CI service this source reads (auto-detection)
+    ci_requires: tuple[str, ...] = ()  # also set (non-empty) when that service runs the kind of job it reads
+
+    def detected(self, environ: Mapping[str, str]) -> bool:
+        return (self.module is not None and self.ci_variable is not None and environ.get(self.ci_variable) == "true"
+                and all(environ.get(name) for name in self.ci_requires))
 
 
 SOURCES: dict[str, SourceEntry] = {entry.name: entry for entry in (
     SourceEntry("local", "govgate.sources.local", "the commits BASE..HEAD of a local repository", "check"),
     SourceEntry("github", "govgate.sources.github_event", "a GitHub Actions event and the GitHub API", "check",
                 "GITHUB_ACTIONS"),
-    SourceEntry("gitlab", None, "a GitLab CI merge-request pipeline and the GitLab API", "check", "GITLAB_CI"),
+    SourceEntry("gitlab", None, "a GitLab CI merge-request pipeline and the GitLab API", "check", "GITLAB_CI",
+                ("CI_MERGE_REQUEST_IID",)),
     SourceEntry("history", "govgate.sources.history", "every change on a branch's first-parent line", "audit"),
 )}
 
@@ -134,7 +140,7 @@ def detect_source(requested: str | None, github: bool | None, environ: Mapping[s
     if github is not None:
         return "github" if github else "local"
     for name, entry in SOURCES.items():
-        if entry.command == "check" and entry.module and entry.ci_variable and environ.get(entry.ci_variable) == "true":
+        if entry.command == "check" and entry.detected(environ):
             return name
     return "local"
 

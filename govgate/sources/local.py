@@ -30,7 +30,8 @@ class LocalRangeSource:
 
     def trust_root(self) -> TrustRoot:
         base_rev, base_sha, _, _ = self._resolve()
-        return TrustRoot(base_sha, f"the base revision {base_rev}")
+        named = "" if base_sha.startswith(base_rev.lower()) else f" {base_rev}"  # a sha would only repeat itself
+        return TrustRoot(base_sha, f"the base revision{named}")
 
     def changes(self, trusted: TrustedConfig) -> Iterator[Change]:
         yield self.read()
