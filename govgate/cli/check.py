@@ -12,7 +12,8 @@ from govgate.cli.common import fail_on_option, format_option, policy_from_worktr
 from govgate.formats import CHECK_FORMATS
 from govgate.sources import SOURCES, check_source_names
 
-_SOURCE_HELP = "; ".join(f"{name}: {SOURCES[name].summary}" for name in check_source_names())
+_SOURCE_HELP = "; ".join(f"{name}: {SOURCES[name].summary}" + ("" if SOURCES[name].module else " (not available yet)")
+                         for name in check_source_names())
 
 
 @click.command("check")
