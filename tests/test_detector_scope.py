@@ -28,13 +28,18 @@ DOCS = {"docs/guide.md": "# Guide\n", "docs/faq.md": "# FAQ\n", "img/logo.png": 
 def requested(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every object id asked of ``git cat-file --batch`` (the real one still answers)."""
     asked: list[str] = []
-    real = BlobStore.read_many
+    real_many, real_one = BlobStore.read_many, BlobStore.read
 
-    def recording(self: BlobStore, shas: list[str]) -> dict[str, bytes | None]:
+    def many(self: BlobStore, shas: list[str]) -> dict[str, bytes | None]:
         asked.extend(shas)
-        return real(self, shas)
+        return real_many(self, shas)
 
-    monkeypatch.setattr(BlobStore, "read_many", recording)
+    def one(self: BlobStore, sha: str, limit: int | None = None) -> bytes:
+        asked.append(sha)
+        return real_one(self, sha, limit)
+
+    monkeypatch.setattr(BlobStore, "read_many", many)
+    monkeypatch.setattr(BlobStore, "read", one)
     return asked
 
 

@@ -20,6 +20,7 @@ whoever can write it could plant verdicts. Do not restore it from an untrusted s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -61,7 +62,10 @@ def judge_inputs(policy: Policy, *, fail_on: str, exact_lines: bool, github: boo
     A feature that makes verdicts depend on something else (a file, a date window) adds it here.
     """
     expired = "".join("1" if dt.date.fromisoformat(w.expires) < today else "0" for w in policy.waivers)
-    return [f"schema {SCHEMA}", f"govgate {govgate.__version__}", f"code {_code_digest()}", f"policy {policy!r}",
+    # Where the policy was read (the audited tip, which moves) is the same for every change of a run: it
+    # is joined to records as they are written, never stored, so it stays out of the key.
+    judged_by = dataclasses.replace(policy, origin=None)
+    return [f"schema {SCHEMA}", f"govgate {govgate.__version__}", f"code {_code_digest()}", f"policy {judged_by!r}",
             f"fail_on {fail_on}", f"exact_lines {exact_lines}", f"github {github}", f"repo_url {repo_url}",
             f"expired waivers {expired}"]
 

@@ -22,7 +22,6 @@ from govgate.sources.git import GitRepo
 from govgate.sources.history_objects import BlobSizes, ChangeContents, SizeSettings
 
 Tag = TypeVar("Tag")
-UNREADABLE_SHOWN = 10
 BATCH = 64  # changes judged together in this process (one blob-size round trip each)
 
 
@@ -60,11 +59,6 @@ class Judge:
                     f._load_old = contents.loader(f.old_blob, prefetch=False)
                     f._load_new = contents.loader(f.new_blob, prefetch=True)
             verdict = evaluate(change, settings.policy, fail_on=settings.fail_on, today=settings.today)
-            unreadable = sorted({f.path for f in change.files if f.unavailable})
-            if unreadable:
-                change.problems.append(
-                    "content unavailable (object missing): " + ", ".join(unreadable[:UNREADABLE_SHOWN])
-                    + (f" and {len(unreadable) - UNREADABLE_SHOWN} more" if len(unreadable) > UNREADABLE_SHOWN else ""))
             records.append(record_of(verdict, settings.policy, with_json=settings.with_json))
         return records
 

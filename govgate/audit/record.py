@@ -20,7 +20,7 @@ from govgate.formats.compact_json import compact
 from govgate.model import GOVERNANCE_QUESTIONS, Change
 from govgate.policy.model import Policy
 from govgate.sources.merge_messages import commit_url
-from govgate.verdict import Verdict
+from govgate.verdict import Verdict, run_members
 
 
 @dataclass
@@ -38,8 +38,9 @@ class ChangeRecord:
     url: str | None  # the change's head commit on the forge
     files: int
     commits: int
-    problems: list[str]
-    verdict: str  # pass | fail
+    problems: list[str]  # what reading the change ran into: its gaps, then its notes
+    complete: bool  # no gap: the change was read in full
+    verdict: str  # pass | fail | incomplete
     ai_assisted: bool
     ai_tools: list[str]
     risk_level: str
@@ -50,7 +51,10 @@ class ChangeRecord:
     gating: int  # failed rules at or above --fail-on
     waivers: list[tuple[int, str]]  # (index of the waiver in the policy, status)
     knowledge_paths: list[str]  # folders the change touched, for the knowledge-loss figures
-    check_json: str = ""  # the govgate/check/v1 object, compact, when asked for
+    # The govgate/check/v1 object, compact, when asked for, with RUN_PLACEHOLDER where the members
+    # every change of a run shares go (where the policy was read: the audited tip moves between runs).
+    check_json: str = ""
+    policy: str = ""  # where the policy came from, in words: the run's, set by RunFacts.finish (never stored)
 
     def values(self) -> list[Any]:
         """The fields but the check object, in order (what the cache stores as a JSON array)."""
@@ -66,7 +70,7 @@ class ChangeRecord:
         return record
 
 
-_STORED = tuple(f.name for f in fields(ChangeRecord) if f.name != "check_json")
+_STORED = tuple(f.name for f in fields(ChangeRecord) if f.name not in ("check_json", "policy"))
 
 
 def record_of(verdict: Verdict, policy: Policy, *, with_json: bool) -> ChangeRecord:
@@ -88,8 +92,9 @@ def record_of(verdict: Verdict, policy: Policy, *, with_json: bool) -> ChangeRec
         url=commit_url(change.repo_url, change.head),
         files=len(change.files),
         commits=len(change.commits),
-        problems=list(change.problems),
-        verdict=verdict.verdict,
+        problems=verdict.problems,
+        complete=verdict.complete,
+        verdict=verdict.verdict.value,
         ai_assisted=verdict.ai_assisted,
         ai_tools=verdict.ai_tools,
         risk_level=verdict.risk.level,
@@ -100,5 +105,37 @@ def record_of(verdict: Verdict, policy: Policy, *, with_json: bool) -> ChangeRec
         gating=len(verdict.gating_failures),
         waivers=[(waiver_index.get(id(n.waiver), -1), n.status) for n in verdict.waivers],
         knowledge_paths=sorted(knowledge_paths(change)),
-        check_json=compact(verdict.to_dict()) if with_json else "",
+        check_json=_check_json(verdict) if with_json else "",
     )
+
+
+_SAME_FOR_THE_RUN = "(the same for the whole run)"
+RUN_PLACEHOLDER = compact(run_members(_SAME_FOR_THE_RUN, None, _SAME_FOR_THE_RUN))[1:-1]
+
+
+def _check_json(verdict: Verdict) -> str:
+    data = verdict.to_dict()
+    for key in run_members(verdict.policy_source, verdict.policy_origin, verdict.fail_on):
+        data[key] = None if key == "policy_origin" else _SAME_FOR_THE_RUN
+    return compact(data)
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What every change of a run shares, joined to each record as it is written."""
+
+    policy: str  # where the policy came from, in words (the CSV's column)
+    check_members: str  # the check object's members that RUN_PLACEHOLDER stands for
+
+    @classmethod
+    def of(cls, policy: Policy, fail_on: str) -> RunFacts:
+        description = policy.origin.describe() if policy.origin else policy.source
+        return cls(description, compact(run_members(policy.source, policy.origin, fail_on))[1:-1])
+
+    def finish(self, record: ChangeRecord) -> ChangeRecord:
+        """The record with the run's facts joined: its check object whole (in JSON text a quote inside a
+        string is always escaped, so the placeholder's members can only be the object's own)."""
+        record.policy = self.policy
+        if record.check_json:
+            record.check_json = record.check_json.replace(RUN_PLACEHOLDER, self.check_members, 1)
+        return record

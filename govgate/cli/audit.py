@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from govgate.cli.common import fail_on_option, format_option, policy_option
+from govgate.cli.common import fail_on_option, format_option, policy_from_worktree_option, policy_option
 from govgate.errors import GovgateError
 from govgate.formats.audit import AUDIT_WRITERS
 
@@ -42,6 +42,7 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 @click.option("--path", "paths", multiple=True, metavar="GLOB",
               help="Only changes touching a file that matches GLOB (repeatable; ** spans directories).")
 @policy_option
+@policy_from_worktree_option
 @format_option(tuple(AUDIT_WRITERS))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report here instead of standard output.")
@@ -61,11 +62,12 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
                    f"{PARALLEL_FROM} first-parent commits or more; 1: in this process). Results are the same either way.")
 @fail_on_option
 @click.option("--fail-on-violations", is_flag=True,
-              help="Exit 1 when any audited change fails the policy. Without it an audit is a report and exits 0.")
+              help="Exit 1 when any audited change fails the policy or could not be fully judged. Without it an audit "
+                   "is a report and exits 0.")
 def audit(
     revision: str, repo_dir: str, since: str | None, until: str | None, paths: tuple[str, ...], policy_path: str | None,
-    output_format: str, output: str | None, exact_lines: bool, github: bool, cache_dir: str | None, no_cache: bool,
-    jobs: int, fail_on: str, fail_on_violations: bool,
+    policy_from_worktree: bool, output_format: str, output: str | None, exact_lines: bool, github: bool,
+    cache_dir: str | None, no_cache: bool, jobs: int, fail_on: str, fail_on_violations: bool,
 ) -> None:
     """Judge every change on a branch against the policy, newest first, and summarise.
 
@@ -76,17 +78,24 @@ def audit(
     then one govgate/audit/v1 summary object; text, markdown and html write the summary and the
     worst failing changes; csv writes one row per change.
 
+    The policy is read from the audited revision's git objects (.govgate.yml at REV, or at B for
+    A..B), not from the working tree; --policy-from-worktree reads the working tree's instead.
+    A change whose commits or contents could not be read in full is "not fully judged" (verdict
+    incomplete), never counted as passing.
+
     Exit codes: 0 the audit ran (whatever it found, unless --fail-on-violations is given and a
     change fails: then 1), 2 usage, policy or input error (not a repository, unknown revision,
     bad date, bad policy). A range with no changes says so on stderr and exits 0.
     """
     from govgate.audit.judging import JudgeSettings
     from govgate.audit.summary import AuditSummary
-    from govgate.cli.common import load_policy_for
     from govgate.detectors import reads_content
     from govgate.formats.audit import audit_writer, needs_check_json
+    from govgate.policy.choice import PolicyChoice
+    from govgate.sources import SourceRequest, open_source
     from govgate.sources.git import GitRepo
-    from govgate.sources.history import HistoryOptions, HistorySource
+    from govgate.sources.history import HistoryOptions
+    from govgate.sources.trusted import read_trusted
 
     since_at = parse_date(since, "--since", end_of_day=False)
     until_at = parse_date(until, "--until", end_of_day=True)
@@ -95,8 +104,11 @@ def audit(
     repo = GitRepo.open(repo_dir)
     options = HistoryOptions(rev=revision, since=since_at, until=until_at, paths=paths, exact_lines=exact_lines)
     try:
-        policy = load_policy_for(policy_path, repo.path)
-        source = HistorySource(repo, options, prefetch=reads_content)
+        choice = PolicyChoice.parse(policy_path)
+        source: HistorySource = open_source("history", SourceRequest(repo, history=options))  # type: ignore[assignment]
+        source.prefetch = reads_content
+        trusted = read_trusted(repo, source.trust_root(), choice, from_worktree=policy_from_worktree)
+        policy = trusted.policy
     except BaseException:
         repo.close()
         raise
@@ -122,7 +134,7 @@ def audit(
                     _judge_incrementally(source, cache, settings, enricher, summary, writer, progress, jobs)
                 else:
                     _judge_all(changes, source, settings, summary, writer, progress, _jobs(jobs, source))
-                summary.problems = list(source.problems) + (enricher.problems if enricher else [])
+                summary.problems = trusted.problems + list(source.problems) + (enricher.problems if enricher else [])
                 writer.finish(summary)
             except BrokenPipeError:
                 # The reader went away (`| head`): nothing left to report to; not an error of the audit.
@@ -137,8 +149,8 @@ def audit(
         source.close()
     if summary.changes == 0:
         click.echo(f"govgate: no changes to audit in {source.range.label}{_filters(since, until, paths)}", err=True)
-    failing = summary.total.ai.failing + summary.total.other.failing
-    sys.exit(1 if fail_on_violations and failing else 0)
+    not_passing = summary.total.ai.failing + summary.total.other.failing + summary.total.incomplete
+    sys.exit(1 if fail_on_violations and not_passing else 0)
 
 
 def _judge_all(
@@ -146,8 +158,11 @@ def _judge_all(
     writer: AuditWriter, progress: Progress | None, jobs: int,
 ) -> None:
     from govgate.audit.judging import judged, with_references
+    from govgate.audit.record import RunFacts
 
+    run = RunFacts.of(settings.policy, settings.fail_on)
     for record, refs in judged(with_references(changes), settings, source.repo, jobs):
+        run.finish(record)
         facts = summary.add(record, refs)
         writer.change(record, facts)
         if progress is not None:
@@ -161,14 +176,17 @@ def _judge_incrementally(
     writer: AuditWriter, progress: Progress | None, requested_jobs: int,
 ) -> None:
     from govgate.audit.incremental import IncrementalAudit
+    from govgate.audit.record import RunFacts
 
     jobs = requested_jobs or min(os.cpu_count() or 1, MAX_AUTO_JOBS)  # used only for long stretches to read
-    run = IncrementalAudit(source, cache, settings, jobs, enricher)
-    for record, refs in run.records():
+    walk = IncrementalAudit(source, cache, settings, jobs, enricher)
+    run = RunFacts.of(settings.policy, settings.fail_on)
+    for record, refs in walk.records():
+        run.finish(record)
         facts = summary.add(record, refs)
         writer.change(record, facts)
         if progress is not None:
-            progress.tick(run.scanned)
+            progress.tick(walk.scanned)
     if progress is not None:
         progress.done()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,7 +40,8 @@ def log_format(*placeholders: str) -> str:
 
 
 LOG_FORMAT = log_format(*_FIELDS)
-GITLINK_MODE = b"160000"  # a submodule entry: its "blob" is a commit of another repository
+GITLINK_MODE = b"160000"
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # a submodule entry: its "blob" is a commit of another repository
 
 _STATUS = {
     "A": FileStatus.ADDED,
@@ -185,19 +187,31 @@ class BlobStore:
         self._env = {**_git_env(), **(extra_env or {})}
         self._proc: subprocess.Popen[bytes] | None = None
 
-    def read(self, sha: str) -> bytes:
-        data = self.read_many([sha])[sha]
+    def read(self, sha: str, limit: int | None = None) -> bytes:
+        """An object's content by name; ObjectTooLarge (content skipped) when it exceeds ``limit`` bytes."""
+        if "\n" in sha:  # one request per line: a newline would desynchronise every later answer
+            raise ContentUnavailable(sha)
+        proc = self._process()
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(sha.encode() + b"\n")
+            proc.stdin.flush()
+            data = self._answer(proc.stdout, sha, limit)
+        except (OSError, _OutOfStep):  # cat-file died (a partial clone's failed lazy fetch): no content, not a crash
+            self.close()
+            raise ContentUnavailable(sha) from None
         if data is None:
             raise ContentUnavailable(sha)
         return data
 
     def read_many(self, shas: list[str]) -> dict[str, bytes | None]:
-        """Several objects in one round trip (None for a missing one, or one that is not a blob).
+        """Several objects in one round trip (None for a missing one).
         Keep the list short (< 1000): all requests are written before any answer is read, so
         they must fit in the pipe."""
+        found: dict[str, bytes | None] = dict.fromkeys(shas)
+        shas = [sha for sha in shas if "\n" not in sha]  # one request per line
         proc = self._process()
         assert proc.stdin is not None and proc.stdout is not None
-        found: dict[str, bytes | None] = dict.fromkeys(shas)
         try:
             proc.stdin.write("".join(f"{sha}\n" for sha in shas).encode())
             proc.stdin.flush()
@@ -208,18 +222,30 @@ class BlobStore:
         return found
 
     @staticmethod
-    def _answer(stdout: IO[bytes], sha: str) -> bytes | None:
+    def _answer(stdout: IO[bytes], name: str, limit: int | None = None) -> bytes | None:
         header = stdout.readline()
-        parts = header.split()
-        if len(parts) == 2 and parts[0].decode("ascii", "replace") == sha:
-            return None  # "<sha> missing" (partial clone, damaged mirror) or "<sha> ambiguous"
-        if len(parts) != 3 or parts[0].decode("ascii", "replace") != sha or not parts[2].isdigit():
+        if not header.endswith(b"\n"):
+            raise _OutOfStep  # end of output: git died
+        line = header[:-1]
+        if line.endswith((b" missing", b" ambiguous")):
+            return None  # partial clone, damaged mirror
+        parts = line.split(b" ")
+        if len(parts) != 3 or not parts[2].isdigit():
             raise _OutOfStep
+        if _OBJECT_ID.fullmatch(name) and parts[0].decode("ascii", "replace") != name:
+            raise _OutOfStep  # an answer about another object than the one asked for
         size = int(parts[2])
+        if limit is not None and size > limit:
+            remaining = size + 1  # skip it and its newline, so that the next answer lines up
+            while remaining > 0 and (chunk := stdout.read(min(1 << 16, remaining))):
+                remaining -= len(chunk)
+            if remaining:
+                raise _OutOfStep
+            raise ObjectTooLarge(name, size)
         data = stdout.read(size)
         if len(data) != size or stdout.read(1) != b"\n":
             raise _OutOfStep
-        return data if parts[1] == b"blob" else None
+        return data
 
     def loader(self, sha: str | None):  # type: ignore[no-untyped-def]
         if not sha or sha == ZERO_SHA:
@@ -240,6 +266,12 @@ class BlobStore:
 
 class _OutOfStep(Exception):
     """cat-file's answer does not match the request: the rest of its output cannot be trusted."""
+
+
+class ObjectTooLarge(Exception):
+    def __init__(self, name: str, size: int) -> None:
+        super().__init__(f"{name}: {size} bytes")
+        self.size = size
 
 
 def close_pipe_process(proc: subprocess.Popen[bytes]) -> None:

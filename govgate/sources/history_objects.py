@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
-from govgate.model import Change, ContentUnavailable, FileChange
+from govgate.model import Change, ContentUnavailable, FileChange, Gap, GapKind
 from govgate.sources.git import ZERO_SHA, BlobStore, GitRepo, _git_env, close_pipe_process
 
 PREFETCH_MAX_BLOB = 256 * 1024  # new versions larger than this are read only if a detector asks
@@ -114,7 +114,8 @@ class BlobSizes:
                 if present is None:
                     gone = [sha for sha in (f.old_blob, f.new_blob) if sha and sha in sizes and sizes[sha] is None]
                     if gone:
-                        change.problems.append(f"{f.path}: object {gone[0][:12]} is missing from the repository")
+                        change.incomplete.append(Gap(GapKind.CONTENT_MISSING,
+                                                     f"{f.path}: object {gone[0][:12]} is missing from the repository"))
 
     def close(self) -> None:
         if self._lookup is not None:

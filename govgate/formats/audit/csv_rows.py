@@ -13,7 +13,7 @@ from govgate.model import GOVERNANCE_QUESTIONS
 COLUMNS = (
     "id", "sha", "kind", "date", "author", "title", "pull_request", "verdict", "ai_assisted", "ai_tools", "risk",
     "risk_score", *(q.value for q in GOVERNANCE_QUESTIONS), "failing_rules", "waived_rules", "reverted_by", "fixed_by",
-    "files", "commits", "problems", "url",
+    "files", "commits", "problems", "url", "complete", "policy",
 )
 
 
@@ -32,6 +32,7 @@ class CsvWriter:
             ";".join(rule for rule, status in record.rules if status == "waived"),
             ";".join(facts.reverted_by), ";".join(facts.fixed_by), record.files, record.commits,
             " | ".join(record.problems), record.url or "",
+            "true" if record.complete else "false", record.policy,
         ])
 
     def finish(self, summary: AuditSummary) -> None:
