@@ -56,10 +56,11 @@ class Row:
 
 
 def judge_inputs(policy: Policy, *, fail_on: str, exact_lines: bool, github: bool, repo_url: str | None,
-                 today: dt.date) -> list[str]:
+                 today: dt.date, extra: Iterable[str] = ()) -> list[str]:
     """Everything besides a change's commits that decides its record, as text to digest.
 
-    A feature that makes verdicts depend on something else (a file, a date window) adds it here.
+    A feature that makes verdicts depend on something else adds it here or passes it in ``extra``:
+    a file read at the trust root (its digest), a date window (which side of it ``today`` is on).
     """
     expired = "".join("1" if dt.date.fromisoformat(w.expires) < today else "0" for w in policy.waivers)
     # Where the policy was read (the audited tip, which moves) is the same for every change of a run: it
@@ -67,7 +68,7 @@ def judge_inputs(policy: Policy, *, fail_on: str, exact_lines: bool, github: boo
     judged_by = dataclasses.replace(policy, origin=None)
     return [f"schema {SCHEMA}", f"govgate {govgate.__version__}", f"code {_code_digest()}", f"policy {judged_by!r}",
             f"fail_on {fail_on}", f"exact_lines {exact_lines}", f"github {github}", f"repo_url {repo_url}",
-            f"expired waivers {expired}"]
+            f"expired waivers {expired}", *extra]
 
 
 def chain_key(inputs: Iterable[str], exclude: Iterable[str], paths: Iterable[str]) -> str:

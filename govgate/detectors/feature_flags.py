@@ -79,6 +79,7 @@ _COMPONENT_RE = re.compile(r"<IfFeatureEnabled\b[^>]*?\bfeature=[\"'{]+(?P<key>[
 # str.find (memchr speed) and looks at the identifier around each hit, instead of running a regex
 # over every changed source file (at about 50 ns a byte, most of a history audit's time).
 _QUICK_TOKENS = ("oolean", "ariation", "nabled", "IsOn", "isOn", "is_on")
+_QUICK_BYTES = (*(token.encode() for token in _QUICK_TOKENS), b"<IfFeatureEnabled")  # ASCII: the same in UTF-8
 _NAMES_BY_START: dict[str, tuple[str, ...]] = {}
 for _name in sorted(_CALLS, key=len, reverse=True):
     _NAMES_BY_START[_name[0]] = (*_NAMES_BY_START.get(_name[0], ()), _name)
@@ -112,10 +113,15 @@ class FeatureFlagDetector:
             is_code = _is_flag_code(file.path)
             if not (config_kind or is_code):
                 continue
-            text = file.new_text()
+            raw = file.new_bytes()
             if file.unavailable:
                 yield ev.unavailable(SOURCE, Question.ROLLOUT, file)
                 continue
+            if raw is None:
+                continue
+            if not config_kind and not any(token in raw for token in _QUICK_BYTES):
+                continue  # no call name in the bytes, so none in the text: spare decoding it
+            text = file.new_text()
             if text is None:
                 continue
             if config_kind:

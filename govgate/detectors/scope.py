@@ -30,8 +30,9 @@ class FileScope:
     suffixes: tuple[str, ...] = ()  # () means any ending
     accept: Callable[[str], bool] | None = None
 
-    def matches(self, path: str) -> bool:
-        if self.suffixes and not path.lower().endswith(self.suffixes):
+    def matches(self, path: str, lowered: str | None = None) -> bool:
+        """``lowered``: ``path.lower()``, when the caller has it already."""
+        if self.suffixes and not (path.lower() if lowered is None else lowered).endswith(self.suffixes):
             return False
         return self.accept is None or self.accept(path)
 
@@ -55,12 +56,17 @@ class ScopeMatcher:
     def path_mask(self, path: str) -> int:
         mask = self._memo.get(path)
         if mask is None:
+            lowered = path.lower()
             mask = 0
             for bit, scopes in self._scopes:
-                if any(scope.matches(path) for scope in scopes):
-                    mask |= bit
-            if any(scope.matches(path) for scope in self._reads):
-                mask |= self.read_bit
+                for scope in scopes:
+                    if scope.matches(path, lowered):
+                        mask |= bit
+                        break
+            for scope in self._reads:
+                if scope.matches(path, lowered):
+                    mask |= self.read_bit
+                    break
             if len(self._memo) >= MEMO_LIMIT:
                 self._memo.clear()
             self._memo[path] = mask
