@@ -255,6 +255,15 @@ def measure(name: str, repo: Path, jobs: list[int], repeat: int, wrapper: GitWra
     return row
 
 
+def targets(sizes: list[int], repos: list[Path]) -> list[tuple[str, Path]]:
+    """(name, path) of each history to measure: the generated ones, then the repositories given."""
+    found = [(f"generated {size:,}", history(size)) for size in sizes]
+    for repo in repos:
+        path = repo.resolve()
+        found.append((path.parent.name if path.name in ("repo", ".git") else path.name, path))
+    return found
+
+
 def report(rows: list[Row]) -> None:
     header = ("history", "changes", "jobs", "git log --raw", "audit", "own git", "py/change", "net py/change", "main",
               "x git log --raw", "x own git", "govgate RSS", "git RSS", "wall")
@@ -289,10 +298,7 @@ def main() -> None:
     wrapper = GitWrapper()
     rows = []
     try:
-        targets = [(f"generated {size:,}", history(size)) for size in args.sizes]
-        targets += [(repo.resolve().name if repo.resolve().name not in ("repo", ".git") else repo.resolve().parent.name,
-                     repo.resolve()) for repo in args.repo]
-        for name, repo in targets:
+        for name, repo in targets(args.sizes, args.repo):
             rows.append(measure(name, repo, args.jobs, args.repeat, wrapper))
     finally:
         wrapper.close()

@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from audit_bench import GitWrapper, children_cpu, git_count, git_log_raw, history  # noqa: E402
+from audit_bench import GitWrapper, children_cpu, git_count, git_log_raw, targets  # noqa: E402
 
 
 @dataclass
@@ -117,10 +117,7 @@ def main() -> None:
     wrapper = GitWrapper()
     rows = []
     try:
-        targets = [(f"generated {size:,}", history(size)) for size in args.sizes]
-        targets += [(repo.resolve().name if repo.resolve().name not in ("repo", ".git") else repo.resolve().parent.name,
-                     repo.resolve()) for repo in args.repo]
-        for name, repo in targets:
+        for name, repo in targets(args.sizes, args.repo):
             rows.append(measure(name, repo, args.new, wrapper, args.repeat))
     finally:
         wrapper.close()

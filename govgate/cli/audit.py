@@ -7,7 +7,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -19,7 +19,9 @@ from govgate.formats.audit import AUDIT_WRITERS
 
 if TYPE_CHECKING:
     from govgate.audit.cache import AuditCache
+    from govgate.audit.failures import ChangeRefs
     from govgate.audit.judging import JudgeSettings
+    from govgate.audit.record import ChangeRecord
     from govgate.audit.summary import AuditSummary
     from govgate.formats.audit import AuditWriter
     from govgate.model import Change
@@ -158,17 +160,9 @@ def _judge_all(
     writer: AuditWriter, progress: Progress | None, jobs: int,
 ) -> None:
     from govgate.audit.judging import judged, with_references
-    from govgate.audit.record import RunFacts
 
-    run = RunFacts.of(settings.policy, settings.fail_on)
-    for record, refs in judged(with_references(changes), settings, source.repo, jobs):
-        run.finish(record)
-        facts = summary.add(record, refs)
-        writer.change(record, facts)
-        if progress is not None:
-            progress.tick(source.scanned)
-    if progress is not None:
-        progress.done()
+    records = judged(with_references(changes), settings, source.repo, jobs)
+    _merge(records, lambda: source.scanned, settings, summary, writer, progress)
 
 
 def _judge_incrementally(
@@ -176,17 +170,26 @@ def _judge_incrementally(
     writer: AuditWriter, progress: Progress | None, requested_jobs: int,
 ) -> None:
     from govgate.audit.incremental import IncrementalAudit
-    from govgate.audit.record import RunFacts
 
     jobs = requested_jobs or min(os.cpu_count() or 1, MAX_AUTO_JOBS)  # used only for long stretches to read
     walk = IncrementalAudit(source, cache, settings, jobs, enricher)
+    _merge(walk.records(), lambda: walk.scanned, settings, summary, writer, progress)
+
+
+def _merge(
+    records: Iterator[tuple[ChangeRecord, ChangeRefs]], scanned: Callable[[], int], settings: JudgeSettings,
+    summary: AuditSummary, writer: AuditWriter, progress: Progress | None,
+) -> None:
+    """Count and write each record, in history order, with what the run shares joined to it."""
+    from govgate.audit.record import RunFacts
+
     run = RunFacts.of(settings.policy, settings.fail_on)
-    for record, refs in walk.records():
+    for record, refs in records:
         run.finish(record)
         facts = summary.add(record, refs)
         writer.change(record, facts)
         if progress is not None:
-            progress.tick(walk.scanned)
+            progress.tick(scanned())
     if progress is not None:
         progress.done()
 

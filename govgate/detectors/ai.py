@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from govgate.detectors import ai_markers as markers
+from govgate.detectors.per_settings import once_per_settings
 from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.errors import PolicyError
 from govgate.model import (
@@ -134,16 +135,7 @@ class _Config:
 
 
 _IDENTITY_MEMO = 20_000
-_LAST_CONFIG: list[tuple[Mapping[str, Any], _Config]] = []
-
-
-def _config_for(settings: Mapping[str, Any]) -> _Config:
-    """The parsed settings, reused while the same policy block comes back (every change of an audit)."""
-    if _LAST_CONFIG and _LAST_CONFIG[0][0] is settings:
-        return _LAST_CONFIG[0][1]
-    config = _Config.from_settings(settings)
-    _LAST_CONFIG[:] = [(settings, config)]
-    return config
+_config_for = once_per_settings(_Config.from_settings)
 
 
 @dataclass(frozen=True)

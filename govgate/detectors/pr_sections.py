@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from govgate.detectors.per_settings import once_per_settings
 from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import Change, Confidence, Evidence, Location, Question, Trust
 
@@ -126,19 +127,14 @@ class PrSectionsDetector:
             yield from _chromium_test_footer(commit.lines, commit.sha[:12])
 
 
-_LAST_HEADINGS: list[tuple[Mapping[str, Any], dict[str, tuple[_Kind, ...]]]] = []
-
-
+@once_per_settings
 def _headings_for(settings: Mapping[str, Any]) -> dict[str, tuple[_Kind, ...]]:
-    """The known headings with the policy's own, built once while the same settings block comes back."""
-    if _LAST_HEADINGS and _LAST_HEADINGS[0][0] is settings:
-        return _LAST_HEADINGS[0][1]
+    """The known headings with the policy's own."""
     headings = dict(DEFAULT_HEADINGS)
     for key, kind in (("test_plan", TEST_PLAN), ("rollout_plan", ROLLOUT_PLAN), ("rollback_plan", ROLLBACK_PLAN)):
         for title in settings.get(key, []):
             normal = _normalise(title)
             headings[normal] = (*headings.get(normal, ()), kind)
-    _LAST_HEADINGS[:] = [(settings, headings)]
     return headings
 
 

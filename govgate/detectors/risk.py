@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from govgate.detectors.per_settings import once_per_settings
 from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import Change, Evidence, FileChange, FileStatus, Location, Question, Trust, glob_set
 
@@ -268,16 +269,7 @@ class RiskDetector:
         return [f for f in factors if f.attrs["score"] > 0]
 
 
-_LAST_SETTINGS: list[tuple[Mapping[str, Any], _Settings]] = []
-
-
-def _settings_for(raw: Mapping[str, Any]) -> _Settings:
-    """The parsed settings, reused while the same policy block comes back (every change of an audit)."""
-    if _LAST_SETTINGS and _LAST_SETTINGS[0][0] is raw:
-        return _LAST_SETTINGS[0][1]
-    parsed = _Settings.read(raw)
-    _LAST_SETTINGS[:] = [(raw, parsed)]
-    return parsed
+_settings_for = once_per_settings(_Settings.read)
 
 
 def _paths(file: FileChange) -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from govgate.detectors.ai import is_ai_identity
+from govgate.detectors.per_settings import once_per_settings
 from govgate.detectors.scope import EVERY_CHANGE, FileScope
 from govgate.model import (
     Change,
@@ -114,18 +115,14 @@ class TestsChangedDetector:
 
 
 _Matcher = Callable[[str], bool]
-_LAST_SETTINGS: list[tuple[Mapping[str, Any], tuple[_Matcher, _Matcher, _Matcher]]] = []
 
 
+@once_per_settings
 def _matchers_for(settings: Mapping[str, Any]) -> tuple[_Matcher, _Matcher, _Matcher]:
-    """(ignored, test, source) path matchers, compiled once while the same policy block comes back."""
-    if _LAST_SETTINGS and _LAST_SETTINGS[0][0] is settings:
-        return _LAST_SETTINGS[0][1]
-    matchers = (glob_set((*DEFAULT_IGNORE, *settings.get("ignore", []))),
-                glob_set((*DEFAULT_TEST_PATTERNS, *settings.get("test_patterns", []))),
-                glob_set((*DEFAULT_SOURCE_PATTERNS, *settings.get("source_patterns", []))))
-    _LAST_SETTINGS[:] = [(settings, matchers)]
-    return matchers
+    """(ignored, test, source) path matchers."""
+    return (glob_set((*DEFAULT_IGNORE, *settings.get("ignore", []))),
+            glob_set((*DEFAULT_TEST_PATTERNS, *settings.get("test_patterns", []))),
+            glob_set((*DEFAULT_SOURCE_PATTERNS, *settings.get("source_patterns", []))))
 
 
 def _pure_rename(file: FileChange) -> bool:
