@@ -105,7 +105,7 @@ def _factor_dict(factor: Evidence) -> dict[str, Any]:
 @dataclass
 class WaiverNote:
     waiver: Waiver
-    status: str  # applied | expired | unused | unknown_rule
+    status: str  # applied | expired | unused | unknown_rule | unproven (a '#N' only a commit message claims)
 
     def to_dict(self) -> dict[str, Any]:
         return {**_waiver_dict(self.waiver), "status": self.status}
@@ -172,6 +172,7 @@ def change_dict(change: Change) -> dict[str, Any]:
         "files": len(change.files),
         "lines_added": sum(f.added or 0 for f in change.files),
         "lines_removed": sum(f.removed or 0 for f in change.files),
+        "forge": change.forge,  # the forge that supplied verified data; null: judged offline
     }
     pr = change.pull_request
     if pr is not None and pr.number is not None:

@@ -189,7 +189,7 @@ rules:
     require: {rollback: {reversible_migrations: true}}
 waivers:
   - {rule: mig, change: "#482", reason: "forward-only backfill", approved_by: alice, expires: 2027-01-31}
-  - {rule: mig, change: "aaaaaaa", reason: "old", approved_by: bob, expires: 2026-01-01}
+  - {rule: mig, change: "aaaaaaaaaaaa", reason: "old", approved_by: bob, expires: 2026-01-01}
   - {rule: gone, change: "#1", reason: "typo", approved_by: carol, expires: 2027-01-01}
 """
 
@@ -221,3 +221,29 @@ def test_json_contract_shape() -> None:
     assert set(data["risk"]) == {"level", "score", "factors"}
     assert data["rules"][0].keys() >= {"id", "status", "severity", "message"}
     assert data["ai_assisted"] is True and data["ai"]["tools"] == ["Claude Code"]
+
+
+def test_a_waiver_binds_to_the_head_commit_only_never_another_commit_of_the_range() -> None:
+    change = make_change()
+    older = Commit("c" * 40, ("b" * 40,), ALICE, ALICE, "2026-10-01T10:00:00+00:00", "2026-10-01T10:00:00+00:00", "Older")
+    change.commits.append(older)
+    waive = "rules:\n  - id: mig\n    require: {rollback: {reversible_migrations: true}}\nwaivers:\n" \
+            "  - {rule: mig, change: '%s', reason: r, approved_by: alice, expires: 2999-01-01}\n"
+    # Control: 12 hex digits of the head, or all of it, waive the rule.
+    for target in ("a" * 12, "A" * 40):
+        assert judge(change, [], policy(waive % target), today=TODAY).rules[0].status == "waived"
+    # Attack: a commit of the range that is not its head (an old, once-waived commit carried along).
+    attacked = judge(change, [], policy(waive % ("c" * 12)), today=TODAY)
+    assert attacked.rules[0].status == "fail" and attacked.verdict == "fail"
+
+
+def test_a_pull_request_waiver_needs_the_landing_proven_when_the_number_came_from_a_message() -> None:
+    waive = policy("rules:\n  - id: mig\n    require: {rollback: {reversible_migrations: true}}\nwaivers:\n"
+                   "  - {rule: mig, change: '#7', reason: r, approved_by: alice, expires: 2999-01-01}\n")
+    change = make_change(pr_number=7)
+    assert change.pull_request is not None
+    for proven, status in ((None, "waived"), (True, "waived"), (False, "fail")):
+        change.pull_request.landing_proven = proven
+        verdict = judge(change, [], waive, today=TODAY)
+        assert verdict.rules[0].status == status
+    assert [n.status for n in verdict.waivers] == ["unproven"]

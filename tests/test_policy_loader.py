@@ -174,3 +174,19 @@ def test_validation_is_cached_per_exact_text(tmp_path: Path, monkeypatch: pytest
     with pytest.raises(PolicyError, match="unknown key"):
         parse_policy(VALID + "extra: 1\n", "a.yml")
     assert len(list((tmp_path / "cache" / "validated").iterdir())) == 1
+
+
+WAIVER = "version: 1\nrules: []\nwaivers:\n  - rule: r\n    change: {target}\n    reason: x\n    approved_by: a\n    expires: 2999-01-01\n"
+
+
+@pytest.mark.parametrize("target", ["'#482'", "'0123456789ab'", "0123456789abcdef0123456789abcdef01234567", "'ABCDEF012345'"])
+def test_a_waiver_names_a_pull_request_or_at_least_12_hex_digits_of_a_head(target: str) -> None:
+    assert parse_policy(WAIVER.format(target=target), "policy.yml").waivers[0].change == target.strip("'")
+
+
+@pytest.mark.parametrize("target", ["abc1234", "'0123456789a'", "main", "'#'", "'#0'", "'#12abc'", "'feature/x'",
+                                    "'0123456789abz'"])
+def test_weaker_waiver_targets_are_refused_with_file_line_and_key(target: str) -> None:
+    message = error_of(WAIVER.format(target=target))
+    assert message.startswith("policy.yml:5: waivers[0].change: ")
+    assert "'#N' (a pull request), the full head sha, or at least 12 hex digits of the head commit" in message

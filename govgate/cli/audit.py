@@ -89,6 +89,7 @@ def audit(
     options = HistoryOptions(rev=revision, since=since_at, until=until_at, paths=paths, exact_lines=exact_lines)
     try:
         policy = load_policy_for(policy_path, repo.path)
+        options.waived_pulls = frozenset(int(w.change[1:]) for w in policy.waivers if w.change.startswith("#"))
         source = HistorySource(repo, options)
     except BaseException:
         repo.close()

@@ -44,6 +44,7 @@ _WAIVER_WORDS = {
     "expired": "expired, so it does not apply",
     "unused": "not needed: the rule did not fail",
     "unknown_rule": "names no rule in this policy",
+    "unproven": "not applied: only the commit message says this change is that pull request (nothing proves the merge)",
 }
 
 

@@ -7,12 +7,14 @@ detector, a source or an output format.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
 from govgate.globs import glob_any, glob_set
 from govgate.model import GOVERNANCE_QUESTIONS, Change, Confidence, Evidence, Question, Trust
 from govgate.policy.model import FACET_WORDS, Condition, Policy, Requirement, Rule, Waiver
+from govgate.policy.schema import MIN_WAIVER_SHA_PREFIX
 from govgate.verdict import (
     SEVERITY_RANK,
     QuestionResult,
@@ -57,10 +59,15 @@ def judge(
         requirements = [check_requirement(req, by_question[Question(req.question)]) for req in rule.require]
         result = RuleResult(rule, "pass" if all(r.met for r in requirements) else "fail", requirements)
         for index, waiver in enumerate(policy.waivers):
-            if waiver.rule != rule.id or not waiver_matches(waiver, change):
+            if waiver.rule != rule.id:
+                continue
+            binding = waiver_binding(waiver, change)
+            if binding is WaiverBinding.OTHER_CHANGE:
                 continue
             used.add(index)
-            if _expired(waiver, today):
+            if binding is WaiverBinding.UNPROVEN:
+                waiver_notes.append(WaiverNote(waiver, "unproven"))
+            elif _expired(waiver, today):
                 waiver_notes.append(WaiverNote(waiver, "expired"))
             elif result.status == "fail":
                 result.status, result.waiver = "waived", waiver
@@ -224,17 +231,30 @@ def _question_status(question: Question, evidence: Sequence[Evidence], results: 
     return QuestionResult(question, status, shown, required_by)
 
 
-def waiver_matches(waiver: Waiver, change: Change) -> bool:
-    target = waiver.change.strip()
-    pr = change.pull_request
+class WaiverBinding(enum.Enum):
+    THIS_CHANGE = "this change"
+    OTHER_CHANGE = "another change"
+    UNPROVEN = "a pull request number the history only claims"
+
+
+def waiver_binding(waiver: Waiver, change: Change) -> WaiverBinding:
+    """Whether a waiver names this change: its pull request, or its head commit (never another commit of it)."""
+    target = waiver.change.strip().lower()
     if target.startswith("#"):
-        return pr is not None and pr.number is not None and target[1:] == str(pr.number)
-    if target == change.id:
-        return True
-    lowered = target.lower()
-    if len(lowered) >= 7 and all(c in "0123456789abcdef" for c in lowered):
-        return change.head.startswith(lowered) or any(c.sha.startswith(lowered) for c in change.commits)
-    return False
+        pr = change.pull_request
+        if pr is None or pr.number is None or target[1:] != str(pr.number):
+            return WaiverBinding.OTHER_CHANGE
+        # A "(#N)" typed into a direct push's subject must not borrow #N's waiver.
+        return WaiverBinding.UNPROVEN if pr.landing_proven is False else WaiverBinding.THIS_CHANGE
+    # The schema already refuses shorter targets; checked again so that no path weakens it.
+    if len(target) >= MIN_WAIVER_SHA_PREFIX and all(c in "0123456789abcdef" for c in target) \
+            and change.head.lower().startswith(target):
+        return WaiverBinding.THIS_CHANGE
+    return WaiverBinding.OTHER_CHANGE
+
+
+def waiver_matches(waiver: Waiver, change: Change) -> bool:
+    return waiver_binding(waiver, change) is WaiverBinding.THIS_CHANGE
 
 
 def _expired(waiver: Waiver, today: dt.date) -> bool:

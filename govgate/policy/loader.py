@@ -175,6 +175,8 @@ def _describe(error: Any, path: tuple[Any, ...], positions: dict[tuple[Any, ...]
     if error.validator in ("enum", "const"):
         expected = error.validator_value if error.validator == "enum" else [error.validator_value]
         return line, f"{source}:{line}: {where}: {error.instance!r} is not allowed; expected one of: {', '.join(map(str, expected))}"
+    if error.validator == "pattern" and error.schema.get("description"):
+        return line, f"{source}:{line}: {where}: {error.instance!r} is not allowed: {error.schema['description']}"
     if error.validator == "oneOf":
         return line, f"{source}:{line}: {where}: {error.instance!r} is not valid here; expected {_expected_of(error)}"
     return line, f"{source}:{line}: {where}: {error.message}"

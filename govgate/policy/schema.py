@@ -25,6 +25,16 @@ FACETS: dict[str, tuple[str, ...]] = {
 _STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _STRING_OR_STRINGS = {"oneOf": [{"type": "string", "minLength": 1}, _STRINGS]}
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+# A waiver names one change: a pull request, or its head commit by at least this many hex digits.
+# Seven digits (git's short sha) can be ground to a chosen prefix in under a minute on one core;
+# twelve take 16^5 = a million times longer.
+MIN_WAIVER_SHA_PREFIX = 12
+WAIVER_TARGET = {
+    "type": "string",
+    "pattern": rf"^(#[1-9][0-9]*|[0-9a-fA-F]{{{MIN_WAIVER_SHA_PREFIX},64}})$",
+    "description": f"a waiver binds to one change: '#N' (a pull request), the full head sha, or at least "
+                   f"{MIN_WAIVER_SHA_PREFIX} hex digits of the head commit",
+}
 
 
 def _requirement(question: str) -> dict[str, Any]:
@@ -132,7 +142,7 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                 "required": ["rule", "change", "reason", "approved_by", "expires"],
                 "properties": {
                     "rule": {"type": "string", "minLength": 1},
-                    "change": {"type": "string", "minLength": 1},
+                    "change": WAIVER_TARGET,
                     "reason": {"type": "string", "minLength": 1},
                     "approved_by": {"type": "string", "minLength": 1},
                     "expires": _DATE,
