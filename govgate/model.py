@@ -321,8 +321,20 @@ class CheckResult:
     kind: str = "check_run"  # or "status"
     app: str | None = None
     id: int | None = None  # check runs: larger is newer
+    suite_id: int | None = None  # check runs: the check suite (for Actions, one workflow run) it belongs to
     own: bool = False  # govgate's own job: never evidence about the change
     origin: CheckOrigin | None = None  # check runs of GitHub Actions: the workflow behind them
+
+
+def newest_per_name(checks: Iterable[CheckResult]) -> set[CheckResult]:
+    """The newest run of each check name (per app; ids grow with time). Statuses come one per context already."""
+    newest: dict[tuple[str, str | None, str], CheckResult] = {}
+    for check in checks:
+        key = (check.kind, check.app, check.name)
+        held = newest.get(key)
+        if held is None or (check.id or 0) > (held.id or 0):
+            newest[key] = check
+    return set(newest.values())
 
 
 @dataclass
@@ -342,6 +354,7 @@ class PullRequest:
     checks: tuple[CheckResult, ...] | None = None
     codeowners: tuple[tuple[str, tuple[str, ...]], ...] | None = None  # (pattern, owners)
     url: str | None = None
+    head_repository: str | None = None  # owner/name holding the head branch (a fork, or the base repository)
     # Lower-case GitHub login -> how that account took part in the commits (authored, committed or
     # pushed them): such a person cannot approve them. None: not read (offline).
     contributors: dict[str, str] | None = None

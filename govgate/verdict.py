@@ -73,11 +73,14 @@ class QuestionResult:
     status: str  # satisfied | missing | contradicted | not_required
     evidence: list[Evidence]
     required_by: list[str] = field(default_factory=list)  # rule ids
+    declared_offline: bool = False  # a rule was met offline on evidence only the change's author declared
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"status": self.status, "evidence": [e.to_dict() for e in self.evidence]}
         if self.required_by:
             data["required_by"] = self.required_by
+        if self.declared_offline:
+            data["declared_offline"] = True
         return data
 
 
@@ -124,6 +127,7 @@ class Verdict:
     evidence: list[Evidence]
     policy_source: str
     fail_on: str = "error"
+    notes: list[str] = field(default_factory=list)  # what the reader must know about how it was judged
 
     @property
     def ai_tools(self) -> list[str]:
@@ -150,6 +154,7 @@ class Verdict:
             "rules": [r.to_dict() for r in self.rules],
             "waivers": [w.to_dict() for w in self.waivers],
             "problems": list(self.change.problems),
+            "notes": list(self.notes),
             "policy": self.policy_source,
             "fail_on": self.fail_on,
         }

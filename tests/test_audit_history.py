@@ -14,6 +14,7 @@ from tests.audit_support import audit, audit_json, generate, git
 from tests.conftest import BOB, Author, RepoBuilder
 
 CAROL = Author("Carol Kernel", "carol@example.org")
+MAINTAINER = Author("Dave Maintainer", "davem@example.org")  # applies and commits patches others wrote
 
 
 def _changes(path: Path, **options: object) -> list:
@@ -173,7 +174,8 @@ def _real_shaped(path: Path) -> tuple[RepoBuilder, dict[str, str]]:
         "Assisted-by: Claude:claude-opus-4-6\n"
         "Signed-off-by: Carol Kernel <carol@example.org>\n"
         "Link: https://lore.kernel.org/r/20250301-tcp-uaf-v1-1-carol@example.org\n",
-        {"net/tcp.c": "int tcp_close(void) { return 1; }\n"}, author=CAROL, date="2025-03-01T10:00:00Z")
+        {"net/tcp.c": "int tcp_close(void) { return 1; }\n"}, author=CAROL, committer=MAINTAINER,
+        date="2025-03-01T10:00:00Z")
     b.commit(f'Revert "Add retry to webhook sender (#57)"\n\nThis reverts commit {shas["squash57"]}.\n',
              {"src/hooks/send.py": "RETRIES = 0\n"}, author=BOB, date="2025-03-02T10:00:00Z")
     return b, shas

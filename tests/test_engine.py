@@ -133,7 +133,7 @@ def test_any_of_and_all_facets() -> None:
 
 def test_checks_globs_and_pending_wording() -> None:
     p = policy("rules:\n  - id: ci\n    require: {tested: {checks: ['build*', 'lint']}}\n")
-    build = ev(Question.TESTED, "ci_passed", trust=Trust.VERIFIED, subject="build (ubuntu)")
+    build = ev(Question.TESTED, "check_passed", trust=Trust.VERIFIED, subject="build (ubuntu)")
     lint_pending = ev(Question.TESTED, trust=Trust.VERIFIED, subject="lint", discounted="pending", pending=True)
     verdict = judge(make_change(), [build, lint_pending], p, today=TODAY)
     assert verdict.verdict == "fail"

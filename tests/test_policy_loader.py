@@ -143,7 +143,7 @@ def test_cli_explain_and_init(tmp_path: Path) -> None:
     explained = run_cli("policy", "explain", "--policy", "ai-strict")
     assert explained.code == 0
     assert "ai-two-verified-approvals [error]" in explained.stdout
-    assert "2 approvals by humans other than the author" in explained.stdout
+    assert "2 approvals by humans with write access who neither wrote nor pushed the commits" in explained.stdout
     as_json = run_cli("policy", "explain", "--policy", "strict", "--format", "json").json()
     assert any(r["id"] == "every-change-reviewed" for r in as_json["rules"])
 

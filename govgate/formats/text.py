@@ -61,7 +61,8 @@ def _headline(verdict: Verdict) -> str:
 
 
 def _questions_line(verdict: Verdict) -> str:
-    parts = [f"{q.value}: {_MARK[verdict.questions[q].status]}" for q in GOVERNANCE_QUESTIONS]
+    parts = [f"{q.value}: {_MARK[verdict.questions[q].status]}"
+             + (" (declared, offline)" if verdict.questions[q].declared_offline else "") for q in GOVERNANCE_QUESTIONS]
     return "  " + "   ".join(parts)
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fnmatch import fnmatchcase
 
 from govgate.globs import glob_any, glob_set
 from govgate.model import GOVERNANCE_QUESTIONS, Change, Confidence, Evidence, Question, Trust
-from govgate.policy.model import FACET_WORDS, Condition, Policy, Requirement, Rule, Waiver
+from govgate.policy.model import FACET_WORDS, Alternative, Condition, Policy, Requirement, Rule, Waiver
 from govgate.policy.schema import MIN_WAIVER_SHA_PREFIX
 from govgate.verdict import (
     SEVERITY_RANK,
@@ -26,6 +26,8 @@ from govgate.verdict import (
 )
 
 _CONFIDENCE_RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
+Grouped = Mapping[Question, Sequence[Evidence]]
+CHECK_PASSED = "check_passed"  # one named check succeeded (what ``checks:`` globs match); not a policy key
 
 
 def judge(
@@ -56,7 +58,7 @@ def judge(
         if not context.applies(rule.when):
             results.append(RuleResult(rule, "skipped"))
             continue
-        requirements = [check_requirement(req, by_question[Question(req.question)]) for req in rule.require]
+        requirements = [check_requirement(req, by_question[Question(req.question)], by_question) for req in rule.require]
         result = RuleResult(rule, "pass" if all(r.met for r in requirements) else "fail", requirements)
         for index, waiver in enumerate(policy.waivers):
             if waiver.rule != rule.id:
@@ -95,7 +97,27 @@ def judge(
         evidence=list(evidence),
         policy_source=policy.source,
         fail_on=fail_on,
+        notes=_offline_notes(change, results, questions),
     )
+
+
+def _offline_notes(change: Change, results: Sequence[RuleResult], questions: Mapping[Question, QuestionResult]) -> list[str]:
+    """Say plainly when a rule passed offline on nothing but the author's own word, and on which questions."""
+    if change.forge is not None:
+        return []
+    on_declared: list[str] = []
+    for result in results:
+        if result.status != "pass":
+            continue
+        for req in result.requirements:
+            if any(e.trust is Trust.DECLARED for e in req.evidence):
+                on_declared.append(result.rule.id)
+                questions[Question(req.question)].declared_offline = True
+    if not on_declared:
+        return []
+    return [f"judged offline: {', '.join(dict.fromkeys(on_declared))} passed on what the change's author declared "
+            "(commit trailers, PR text), which nothing offline can verify; run with a forge (the GitHub Action, "
+            "audit --github) to read reviews and checks that are verified"]
 
 
 def assess_risk(evidence: Sequence[Evidence], policy: Policy) -> Risk:
@@ -139,10 +161,14 @@ class _Context:
             edits_policy = any(p in self.policy.policy_paths for p in change.paths())
             if edits_policy != when.policy_changed:
                 return False
+        if when.forge is not None and (change.forge is not None) != when.forge:
+            return False
         return True
 
 
-def check_requirement(req: Requirement, evidence: Sequence[Evidence]) -> RequirementResult:
+def check_requirement(req: Requirement, evidence: Sequence[Evidence], context: Grouped | None = None) -> RequirementResult:
+    """Whether ``evidence`` (the requirement's question's) meets it; ``context`` holds every question's
+    evidence, for alternatives that count only together with a requirement on another question."""
     question = Question(req.question)
     minimum = Trust(req.trust)
     shown = [e for e in evidence if e.question is question]
@@ -165,10 +191,11 @@ def check_requirement(req: Requirement, evidence: Sequence[Evidence]) -> Require
         if not found:
             reasons.append("missing " + _words(facet, usable, trusted, minimum))
     if req.any_of:
-        found = [e for f in req.any_of for e in with_facet(f)]
+        found, withheld = _one_of(req.any_of, with_facet, context or {})
         counted += found
         if not found:
-            reasons.append("missing one of: " + ", ".join(_words(f, usable, trusted, minimum) for f in req.any_of))
+            reasons.append("missing one of: " + ", ".join(_words(a.facet, usable, trusted, minimum) for a in req.any_of)
+                           + "".join(f"; {why}" for why in withheld))
     if req.approvals or req.on_head or req.codeowners:
         needed = max(req.approvals or 0, 1 if (req.on_head or req.codeowners) else 0)
         approvals = with_facet("approval_on_head" if req.on_head else "approval")
@@ -186,7 +213,7 @@ def check_requirement(req: Requirement, evidence: Sequence[Evidence]) -> Require
             if not owners:
                 reasons.append("no approval by a code owner of the touched paths")
     for pattern in req.checks:
-        passed = [e for e in with_facet("ci_passed") if e.subject and fnmatchcase(e.subject, pattern)]
+        passed = [e for e in with_facet(CHECK_PASSED) if e.subject and fnmatchcase(e.subject, pattern)]
         counted += passed
         if not passed:
             pending = [e for e in shown if e.attrs.get("pending") and e.subject and fnmatchcase(e.subject, pattern)]
@@ -198,6 +225,27 @@ def check_requirement(req: Requirement, evidence: Sequence[Evidence]) -> Require
             reasons.append(f"no {question.value} evidence" + _weaker_note(usable, trusted, None, minimum))
     unique = list(dict.fromkeys(counted))
     return RequirementResult(req, not reasons, reasons, unique)
+
+
+def _one_of(
+    alternatives: Sequence[Alternative], with_facet: Callable[[str], list[Evidence]], context: Grouped,
+) -> tuple[list[Evidence], list[str]]:
+    """The evidence of the alternatives that hold, and why the others that had evidence were withheld."""
+    found: list[Evidence] = []
+    withheld: list[str] = []
+    for alternative in alternatives:
+        hits = with_facet(alternative.facet)
+        if not hits:
+            continue
+        companions = [check_requirement(c, context.get(Question(c.question), ()), context) for c in alternative.together_with]
+        unmet = [r for r in companions if not r.met]
+        if not unmet:
+            found += hits
+            continue
+        needs = " and ".join(f"{r.question}: {r.requirement.describe()}" for r in unmet)
+        why = "; ".join(f"{r.question}: {', '.join(r.reasons)}" for r in unmet)
+        withheld.append(f"{FACET_WORDS.get(alternative.facet, alternative.facet)} counts only together with {needs} ({why})")
+    return found, withheld
 
 
 def _words(facet: str, usable: list[Evidence], trusted: list[Evidence], minimum: Trust) -> str:

@@ -39,9 +39,21 @@ WAIVER_TARGET = {
 
 def _requirement(question: str) -> dict[str, Any]:
     facets = FACETS[question]
+    alternative = {
+        "oneOf": [
+            {"enum": list(facets)},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["facet", "together_with"],
+                "description": "a facet that counts only when the requirements under together_with are met too",
+                "properties": {"facet": {"enum": list(facets)}, "together_with": {"$ref": "#/$defs/require"}},
+            },
+        ]
+    }
     properties: dict[str, Any] = {
         "trust": {"enum": list(TRUST_LEVELS), "description": "weakest trust level that counts"},
-        "any_of": {"type": "array", "items": {"enum": list(facets)}, "minItems": 1},
+        "any_of": {"type": "array", "items": alternative, "minItems": 1},
         "allow_warnings": {"type": "boolean", "description": "warning-level red flags do not fail"},
         "no_red_flags": {"type": "boolean", "description": "fail only on red flags; no evidence is required"},
     }
@@ -109,13 +121,14 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                     "message": {"type": "string"},
                     "severity": {"enum": list(SEVERITIES)},
                     "when": {"$ref": "#/$defs/when"},
-                    "require": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "minProperties": 1,
-                        "properties": {q: _requirement(q) for q in FACETS},
-                    },
+                    "require": {"$ref": "#/$defs/require"},
                 },
+            },
+            "require": {
+                "type": "object",
+                "additionalProperties": False,
+                "minProperties": 1,
+                "properties": {q: _requirement(q) for q in FACETS},
             },
             "when": {
                 "type": "object",
@@ -134,6 +147,11 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                         ]
                     },
                     "policy_changed": {"type": "boolean"},
+                    "forge": {
+                        "type": "boolean",
+                        "description": "true: the change was read from a forge (GitHub) whose API supplied verified "
+                                       "data; false: judged offline (a local range, an audit without --github)",
+                    },
                 },
             },
             "waiver": {

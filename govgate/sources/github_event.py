@@ -27,6 +27,7 @@ from govgate.policy.model import Policy
 from govgate.sources.codeowners import find_codeowners, parse_codeowners
 from govgate.sources.git import ZERO_SHA, GitRepo
 from govgate.sources.github_api import GitHubApiError, GitHubClient
+from govgate.sources.github_check_origins import RunnerIdentity
 from govgate.sources.github_history import (
     FETCH_DEPTH_HINT,
     change_from_api,
@@ -36,13 +37,12 @@ from govgate.sources.github_history import (
     single_commit_change,
 )
 from govgate.sources.github_pr import (
-    fetch_checks,
     fetch_pull,
-    fetch_reviews,
     find_merged_pull,
     merge_queue_pr_number,
     pull_request_from,
 )
+from govgate.sources.github_verified import add_verified_evidence
 from govgate.sources.local import LocalRangeSource, PullRequestFlags
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target", "pull_request_review")
@@ -63,6 +63,7 @@ class ActionsEnvironment:
     api_url: str
     graphql_url: str | None
     token: str | None
+    runner: RunnerIdentity = field(default_factory=RunnerIdentity)
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str]) -> ActionsEnvironment:
@@ -79,6 +80,7 @@ class ActionsEnvironment:
             api_url=env.get("GITHUB_API_URL") or "https://api.github.com",
             graphql_url=env.get("GITHUB_GRAPHQL_URL") or None,
             token=env.get("GITHUB_TOKEN") or None,
+            runner=RunnerIdentity.from_environ(env),
         )
 
 
@@ -198,10 +200,11 @@ def github_change(
     if pull is None and target.kind == "push":
         pull = PullRequest(head_sha=target.head)  # no PR: still carries the pushed commit's checks
     if pull is not None:
-        _add_verified_evidence(pull, target, api)
+        add_verified_evidence(pull, target.head, target.base, api.call, api.problems, repo, event, env.runner)
         pull.codeowners = read_codeowners(repo, target.base)
     change.pull_request = pull
     _describe(change, target, pull, event)
+    change.forge = "github"  # even when fail_open lost the API: verified-only rules must then fail, not relax
     change.problems.extend(problems)
     return change, policy
 
@@ -250,14 +253,6 @@ def _read_change(
     done = "; ".join(actions) or "nothing could be fetched"
     what = "the head commit's parent" if head_only else f"the merge base of {target.base[:12]} and {target.head[:12]}"
     raise GitError(f"cannot find {what} in this clone (tried: {done})", FETCH_DEPTH_HINT)
-
-
-def _add_verified_evidence(pull: PullRequest, target: Target, api: _Api) -> None:
-    if pull.number is not None and pull.reviews is None:
-        pull.reviews = api.call("reviews", lambda c, r: fetch_reviews(c, r, pull.number or 0))
-    checked_sha = pull.head_sha or target.head
-    pull.head_sha = checked_sha
-    pull.checks = api.call("check runs and statuses", lambda c, r: fetch_checks(c, r, checked_sha))
 
 
 def _describe(change: Change, target: Target, pull: PullRequest | None, event: Mapping[str, Any]) -> None:
