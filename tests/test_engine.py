@@ -247,3 +247,55 @@ def test_a_pull_request_waiver_needs_the_landing_proven_when_the_number_came_fro
         verdict = judge(change, [], waive, today=TODAY)
         assert verdict.rules[0].status == status
     assert [n.status for n in verdict.waivers] == ["unproven"]
+
+
+PLAN_WITH_APPROVAL = policy("""
+rules:
+  - id: plan-needs-approval
+    require:
+      rollout:
+        any_of: [gradual, {facet: plan, together_with: {reviewed: {approvals: 1, trust: verified, on_head: true}}}]
+""")
+
+
+def test_a_plan_counts_only_together_with_its_companion_requirement() -> None:
+    plan = ev(Question.ROLLOUT, "plan")
+    head_approval = ev(Question.REVIEWED, "approval", "approval_on_head", trust=Trust.VERIFIED, subject="carol")
+    stale_approval = ev(Question.REVIEWED, "approval", trust=Trust.VERIFIED, subject="carol")
+    declared_approval = ev(Question.REVIEWED, "approval", "approval_on_head", subject="bob")
+    # Control: the plan with a verified approval of the head passes; a gradual rollout needs no companion.
+    assert judge(make_change(), [plan, head_approval], PLAN_WITH_APPROVAL, today=TODAY).verdict == "pass"
+    assert judge(make_change(), [ev(Question.ROLLOUT, "gradual", trust=Trust.INFERRED)], PLAN_WITH_APPROVAL,
+                 today=TODAY).verdict == "pass"
+    # Attack: the author's plan alone, with a stale approval, or with a Reviewed-by the author typed.
+    for companion in ([], [stale_approval], [declared_approval]):
+        verdict = judge(make_change(), [plan, *companion], PLAN_WITH_APPROVAL, today=TODAY)
+        assert verdict.verdict == "fail"
+        [reason] = verdict.rules[0].requirements[0].reasons
+        assert reason.startswith("missing one of: a gradual rollout (canary, rolling, linear), a written plan in the PR body; "
+                                 "a written plan in the PR body counts only together with reviewed: 1 approval")
+
+
+def test_the_forge_condition_tells_verified_from_offline_judgements() -> None:
+    p = policy("rules:\n  - {id: on-forge, when: {forge: true}, require: {reviewed: {approvals: 1}}}\n"
+               "  - {id: offline, when: {forge: false}, require: {reviewed: {approvals: 1}}}\n")
+    offline = judge(make_change(), [], p, today=TODAY)
+    assert [(r.rule.id, r.status) for r in offline.rules] == [("on-forge", "skipped"), ("offline", "fail")]
+    forge = make_change()
+    forge.forge = "github"
+    assert [(r.rule.id, r.status) for r in judge(forge, [], p, today=TODAY).rules] == [("on-forge", "fail"), ("offline", "skipped")]
+    assert p.rules[0].when.describe() == "read from a forge that verifies reviews and checks (GitHub)"
+
+
+def test_an_offline_pass_on_declared_evidence_is_said_plainly_and_a_verified_one_is_not() -> None:
+    p = policy("rules:\n  - {id: reviewed, require: {reviewed: {approvals: 1, trust: declared}}}\n")
+    trailer = ev(Question.REVIEWED, "approval", subject="bob")
+    offline = judge(make_change(), [trailer], p, today=TODAY)
+    assert offline.verdict == "pass" and offline.questions[Question.REVIEWED].declared_offline
+    assert offline.notes and offline.notes[0].startswith("judged offline: reviewed passed on what the change's author declared")
+    forge = make_change()
+    forge.forge = "github"
+    on_github = judge(forge, [trailer], p, today=TODAY)
+    assert on_github.notes == [] and not on_github.questions[Question.REVIEWED].declared_offline
+    verified = judge(make_change(), [ev(Question.REVIEWED, "approval", trust=Trust.VERIFIED, subject="bob")], p, today=TODAY)
+    assert verified.notes == []

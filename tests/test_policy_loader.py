@@ -190,3 +190,18 @@ def test_weaker_waiver_targets_are_refused_with_file_line_and_key(target: str) -
     message = error_of(WAIVER.format(target=target))
     assert message.startswith("policy.yml:5: waivers[0].change: ")
     assert "'#N' (a pull request), the full head sha, or at least 12 hex digits of the head commit" in message
+
+
+def test_together_with_is_validated_and_explained(tmp_path: Path) -> None:
+    good = tmp_path / "good.yml"
+    good.write_text("version: 1\nrules:\n  - id: r\n    when: {forge: true}\n    require:\n      rollback:\n"
+                    "        any_of: [revert_path, {facet: plan, together_with: {reviewed: {approvals: 1, trust: verified}}}]\n")
+    explained = run_cli("policy", "explain", "--policy", str(good))
+    assert explained.code == 0, explained.stderr
+    assert ("rollback: one of: an automatic revert path (atomic deploy, analysis abort, create-before-destroy) / a written "
+            "plan in the PR body, counted only together with reviewed: 1 approval by humans with write access") in explained.stdout
+    assert "applies to: read from a forge that verifies reviews and checks (GitHub)" in explained.stdout
+    message = error_of("version: 1\nrules:\n  - id: r\n    require:\n      rollback:\n"
+                       "        any_of: [{facet: plan, togther_with: {reviewed: {approvals: 1}}}]\n")
+    assert message.startswith("policy.yml:6: rules[0].require.rollback.any_of[0]")
+    assert "forge" in error_of("version: 1\nrules:\n  - {id: r, when: {forge: github}, require: {reviewed: {}}}\n")

@@ -189,6 +189,8 @@ def _expected_of(error: Any) -> str:
             kinds.append("one of " + ", ".join(sub["enum"]))
         elif sub.get("type") == "array":
             kinds.append("a list")
+        elif "description" in sub:
+            kinds.append(sub["description"])
         elif "type" in sub:
             kinds.append(f"a {sub['type']}")
     return " or ".join(kinds) or "another value"

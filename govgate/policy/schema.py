@@ -46,7 +46,7 @@ def _requirement(question: str) -> dict[str, Any]:
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["facet", "together_with"],
-                "description": "a facet that counts only when the requirements under together_with are met too",
+                "description": "{facet: F, together_with: {QUESTION: REQUIREMENT}} (F counts only when those are met too)",
                 "properties": {"facet": {"enum": list(facets)}, "together_with": {"$ref": "#/$defs/require"}},
             },
         ]
