@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import DATA, RepoBuilder
+from tests.conftest import DATA, CliResult, RepoBuilder, run_cli
 from tests.github_server import (
     GitHubServer,
     Reply,
@@ -48,6 +48,17 @@ rules:
       tested: {checks: ["build", "ci/*"], trust: verified}
     message: Let CI pass on the head commit.
 """
+
+
+def run_check(repo: RepoBuilder, env: dict[str, str], *args: str) -> CliResult:
+    """``govgate check --format json`` as a step runs it; the token never shows in what it prints."""
+    result = run_cli("check", "--format", "json", *args, cwd=repo.path, env=env)
+    assert TOKEN not in result.stdout + result.stderr
+    return result
+
+
+def rule(result: CliResult, rule_id: str) -> dict[str, Any]:
+    return next(r for r in result.json()["rules"] if r["id"] == rule_id)
 
 
 def payload(name: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BOB, CliResult, RepoBuilder, run_cli
+from tests.conftest import BOB, run_cli
 from tests.github_case import (
     API,
     TOKEN,
@@ -17,6 +17,8 @@ from tests.github_case import (
     payload,
     pr_repo,
     pull_request_event,
+    rule,
+    run_check,
     serve_evidence,
     serve_workflows,
     write_event,
@@ -28,16 +30,6 @@ from tests.github_server import GitHubServer, Reply, check_run, commit_status, r
 def github_server() -> Iterator[GitHubServer]:
     with serving() as server:
         yield server
-
-
-def run_check(repo: RepoBuilder, env: dict[str, str], *args: str) -> CliResult:
-    result = run_cli("check", "--format", "json", *args, cwd=repo.path, env=env)
-    assert TOKEN not in result.stdout + result.stderr
-    return result
-
-
-def rule(result: CliResult, rule_id: str) -> dict:
-    return next(r for r in result.json()["rules"] if r["id"] == rule_id)
 
 
 def test_approved_and_green_pull_request_passes_on_verified_evidence(tmp_path: Path, github_server: GitHubServer) -> None:

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import ALICE, BOB, Author, CliResult, RepoBuilder, run_cli
 from tests.github_case import (
     API,
-    TOKEN,
     VERIFIED_POLICY,
     WORKFLOW,
     actions_env,
     pr_repo,
     pull_request_event,
+    rule,
+    run_check,
     serve_evidence,
     write_event,
 )
@@ -48,17 +48,6 @@ def github_server() -> Iterator[GitHubServer]:
         yield server
 
 
-def check(builder: RepoBuilder, env: dict[str, str], *args: str) -> CliResult:
-    result = run_cli("check", "--format", "json", *args, cwd=builder.path, env=env)
-    assert result.code in (0, 1), result.stderr
-    assert TOKEN not in result.stdout + result.stderr
-    return result
-
-
-def rule(result: CliResult, rule_id: str) -> dict[str, Any]:
-    return next(r for r in result.json()["rules"] if r["id"] == rule_id)
-
-
 def approvals(result: CliResult) -> dict[str, str | None]:
     """Reviewer -> why their approval was discounted (None: it counts)."""
     return {e["subject"]: e.get("discounted") for e in result.json()["questions"]["reviewed"]["evidence"]
@@ -78,23 +67,23 @@ def test_an_approval_counts_only_from_someone_with_write_access(tmp_path: Path, 
     env = pr_env(github_server, tmp_path, base, head)
     # Control: an organisation member whose permission on the repository is write.
     serve_evidence(github_server, head, writers={"alice": "write"})
-    control = check(builder, env)
+    control = run_check(builder, env)
     assert control.code == 0, control.stdout
     assert approvals(control) == {"alice": None}
     assert len(github_server.calls(f"{API}/collaborators/alice/permission")) == 1
     # Attack: a member with only read (or triage, which the endpoint reports as read) approves.
     serve_evidence(github_server, head, writers={"alice": "read"})
-    attack = check(builder, env)
+    attack = run_check(builder, env)
     assert attack.code == 1
     assert approvals(attack) == {"alice": "@alice has read access to the repository, not write: they cannot approve"}
     # Someone who is no collaborator at all: GitHub answers 404 for the permission.
     serve_evidence(github_server, head, writers={"alice": "404"})
-    assert approvals(check(builder, env))["alice"] == "@alice has none access to the repository, not write: they cannot approve"
+    assert approvals(run_check(builder, env))["alice"] == "@alice has none access to the repository, not write: they cannot approve"
     # A contributor's association says it without asking; an owner's too.
     github_server.requests.clear()
     serve_evidence(github_server, head, reviews=[review("alice", "APPROVED", head, association="CONTRIBUTOR"),
                                                  review("olivia", "APPROVED", head, association="OWNER")])
-    mixed = check(builder, env)
+    mixed = run_check(builder, env)
     assert approvals(mixed) == {"alice": "@alice has no write access to the repository (author_association CONTRIBUTOR)",
                                 "olivia": None}
     assert mixed.code == 0
@@ -106,19 +95,19 @@ def test_whoever_wrote_or_pushed_the_commits_cannot_approve_them(tmp_path: Path,
     env = pr_env(github_server, tmp_path, base, head)
     # Control: the author (Codertocat) wrote and pushed; alice, who did neither, approves.
     serve_evidence(github_server, head)
-    assert check(builder, env).code == 0
+    assert run_check(builder, env).code == 0
     activity_call = github_server.calls(f"{API}/activity")[0]
     assert activity_call.query["ref"] == "refs/heads/changes"
     # Attack 1: alice pushed the head (a maintainer pushing onto the branch, then approving her own push).
     serve_evidence(github_server, head, pushes=[activity("Codertocat", "0" * 40, base, "refs/heads/changes"),
                                                 activity("alice", base, head, "refs/heads/changes", "force_push")])
-    pushed = check(builder, env)
+    pushed = run_check(builder, env)
     assert pushed.code == 1
     assert approvals(pushed)["alice"] == (f"@alice pushed {head[:12]} to changes: whoever wrote or pushed the commits "
                                           "cannot approve them (GitHub's approval of the most recent push)")
     # Attack 2: alice authored a commit of the pull request.
     serve_evidence(github_server, head, commits=[pr_commit(head, "alice", "Codertocat")])
-    authored = check(builder, env)
+    authored = run_check(builder, env)
     assert authored.code == 1 and approvals(authored)["alice"].startswith(f"@alice authored commit {head[:12]}")
     # Attack 3: the activity cannot be read (a fork), but this very run was started by alice's push.
     serve_evidence(github_server, head)
@@ -126,13 +115,13 @@ def test_whoever_wrote_or_pushed_the_commits_cannot_approve_them(tmp_path: Path,
     event = pull_request_event(base, head, name="pull_request.synchronize.payload.json")
     event.update(after=head, sender={"login": "alice", "id": 1, "type": "User"})
     sync_env = actions_env(github_server, "pull_request", write_event(tmp_path, event))
-    synced = check(builder, sync_env)
+    synced = run_check(builder, sync_env)
     assert synced.code == 1
     assert "(the push that started this run)" in str(approvals(synced)["alice"])
     assert any("could not be read from Codertocat/Hello-World's activity" in p for p in synced.json()["problems"])
     # ... and the same unreadable activity with someone else's push: alice counts, the gap is said aloud.
     event.update(sender={"login": "Codertocat", "id": 2, "type": "User"})
-    other = check(builder, actions_env(github_server, "pull_request", write_event(tmp_path, event)))
+    other = run_check(builder, actions_env(github_server, "pull_request", write_event(tmp_path, event)))
     assert other.code == 0 and approvals(other) == {"alice": None}
 
 
@@ -140,10 +129,10 @@ def test_bots_ai_agents_and_deleted_accounts_never_approve(tmp_path: Path, githu
     builder, base, head = pr_repo(tmp_path)
     env = pr_env(github_server, tmp_path, base, head)
     serve_evidence(github_server, head, reviews=[review("bob", "APPROVED", head)])
-    assert check(builder, env).code == 0  # control: a person
+    assert run_check(builder, env).code == 0  # control: a person
     serve_evidence(github_server, head, reviews=[review(None, "APPROVED", head), review("Copilot", "APPROVED", head),
                                                  review("mergebot[bot]", "APPROVED", head, user_type="Bot")])
-    attack = check(builder, env)
+    attack = run_check(builder, env)
     assert attack.code == 1
     assert approvals(attack) == {
         "ghost": "the reviewer's account was deleted (GitHub shows it as ghost): nobody stands behind it",
@@ -185,7 +174,7 @@ def test_on_github_nothing_the_author_typed_passes_the_embedded_default(tmp_path
     event = pull_request_event(base, head, body=PLANS)
     env = actions_env(github_server, "pull_request", write_event(tmp_path, event))
     serve_evidence(github_server, head, reviews=[], runs=[], statuses=[])
-    attack = check(builder, env)
+    attack = run_check(builder, env)
     assert attack.code == 1
     failed = {r["id"] for r in attack.json()["rules"] if r["status"] == "fail"}
     assert failed == {"ai-risky-needs-verified-review", "ai-risky-needs-verified-tests",
@@ -197,12 +186,12 @@ def test_on_github_nothing_the_author_typed_passes_the_embedded_default(tmp_path
 
     # A stale approval (of an older commit) does not make the plans count either.
     serve_evidence(github_server, head, reviews=[review("carol", "APPROVED", base)], runs=[], statuses=[])
-    stale = check(builder, env)
+    stale = run_check(builder, env)
     assert rule(stale, "ai-high-risk-needs-verified-rollout-and-rollback")["status"] == "fail"
 
     # Control, on GitHub: a verified approval of the head by someone who may approve.
     serve_evidence(github_server, head, reviews=[review("carol", "APPROVED", head)], runs=[], statuses=[])
-    approved = check(builder, env)
+    approved = run_check(builder, env)
     assert approved.code == 0, approved.stdout
     assert {r["id"]: r["status"] for r in approved.json()["rules"]}["ai-high-risk-needs-verified-rollout-and-rollback"] == "pass"
 
@@ -239,22 +228,22 @@ def test_a_job_the_pull_request_adds_or_edits_cannot_satisfy_a_required_check(
     env = pr_env(github_server, tmp_path, base, head)
     # Control: "build" is a job of ci.yml, which is on the base branch and untouched.
     serve_evidence(github_server, head)
-    assert check(builder, env).code == 0
+    assert run_check(builder, env).code == 0
     # Attack 1: "build" comes from the workflow file this pull request adds.
     serve_evidence(github_server, head, workflows={11: {"path": ".github/workflows/sneaky.yml"}})
-    added = check(builder, env)
+    added = run_check(builder, env)
     assert added.code == 1
     assert "check 'build' did not succeed on the head commit" in rule(added, "ci-green")["message"]
     reasons = {e.get("discounted") for e in added.json()["questions"]["tested"]["evidence"]}
     assert "its workflow .github/workflows/sneaky.yml does not exist on the base branch: the change added it" in reasons
     # Attack 2: a step created a check run named "build" through the Checks API: it is no job of its run.
     serve_evidence(github_server, head, workflows={11: {"jobs": []}})
-    assert check(builder, env).code == 1
+    assert run_check(builder, env).code == 1
     # Attack 3: a commit status named "build" (statuses count only from configured contexts) and
     # a check run named "build" from some other app.
     serve_evidence(github_server, head, runs=[check_run("build", head, app="my-own-app")],
                    statuses=[commit_status("build", "success")])
-    assert check(builder, env).code == 1
+    assert run_check(builder, env).code == 1
 
 
 def test_a_pull_request_that_edits_the_workflow_cannot_vouch_with_its_jobs(tmp_path: Path, github_server: GitHubServer) -> None:
@@ -262,7 +251,7 @@ def test_a_pull_request_that_edits_the_workflow_cannot_vouch_with_its_jobs(tmp_p
     head = builder.commit("Make the build job pass", {WORKFLOW: "on: pull_request\njobs:\n  build: {steps: [{run: 'true'}]}\n"})
     env = pr_env(github_server, tmp_path, base, head)
     serve_evidence(github_server, head)
-    edited = check(builder, env)
+    edited = run_check(builder, env)
     assert edited.code == 1
     reasons = {e.get("discounted") for e in edited.json()["questions"]["tested"]["evidence"]}
     assert (f"this change edits {WORKFLOW}, the workflow that ran it: a change cannot vouch for itself with jobs it "
@@ -271,7 +260,7 @@ def test_a_pull_request_that_edits_the_workflow_cannot_vouch_with_its_jobs(tmp_p
     builder2, base2, head2 = pr_repo(tmp_path / "other", policy=CHECKS_POLICY)
     serve_evidence(github_server, head2)
     github_server.json(f"{API}/actions/runs", {"message": "Resource not accessible by integration"}, status=403)
-    refused = check(builder2, pr_env(github_server, tmp_path, base2, head2))
+    refused = run_check(builder2, pr_env(github_server, tmp_path, base2, head2))
     assert refused.code == 1
     assert any("grant `actions: read`" in p for p in refused.json()["problems"])
 
@@ -295,7 +284,7 @@ def test_a_human_approval_after_a_failed_govgate_run_passes_on_re_run(tmp_path: 
         workflow_job(first["id"], 7001, "govgate", status="in_progress", runner_name="GitHub Actions 7"),
         workflow_job(999, 7001, "lint", status="in_progress", runner_name="GitHub Actions 8"),
     ], item_key="jobs")
-    run1 = check(builder, pr_env(github_server, tmp_path, base, head, GITHUB_RUN_ID="7001", RUNNER_NAME="GitHub Actions 7"))
+    run1 = run_check(builder, pr_env(github_server, tmp_path, base, head, GITHUB_RUN_ID="7001", RUNNER_NAME="GitHub Actions 7"))
     assert run1.code == 1
     assert {r["id"] for r in run1.json()["rules"] if r["status"] == "fail"} == {"ai-risky-needs-verified-review"}
     assert rule(run1, "ai-risky-needs-verified-tests")["status"] == "pass"  # CI passed: its own job does not count
@@ -308,7 +297,7 @@ def test_a_human_approval_after_a_failed_govgate_run_passes_on_re_run(tmp_path: 
                    statuses=[])
     review_env = pr_env(github_server, tmp_path, base, head, name="pull_request_review.submitted.payload.json",
                         GOVGATE_CHECK_RUN_ID=str(second["id"]))
-    run2 = check(builder, review_env)
+    run2 = run_check(builder, review_env)
     assert run2.code == 0, run2.stdout
     assert run2.json()["questions"]["tested"]["status"] == "satisfied"
     own = [e for e in run2.json()["questions"]["tested"]["evidence"] if e.get("subject") == "govgate"]
@@ -316,7 +305,7 @@ def test_a_human_approval_after_a_failed_govgate_run_passes_on_re_run(tmp_path: 
 
     # Control: had govgate not known its own job, that job would be a check still running on the head,
     # and "CI passed" would not hold yet.
-    blind = check(builder, pr_env(github_server, tmp_path, base, head, name="pull_request_review.submitted.payload.json"))
+    blind = run_check(builder, pr_env(github_server, tmp_path, base, head, name="pull_request_review.submitted.payload.json"))
     assert blind.code == 1
     assert "CI passed on the head commit" in rule(blind, "ai-risky-needs-verified-tests")["message"]
 
@@ -335,5 +324,5 @@ def test_a_check_run_id_from_the_environment_that_names_no_check_changes_nothing
     # GOVGATE_CHECK_RUN_ID comes from the runner; even a wrong one can only exclude the check it names.
     builder, base, head = pr_repo(tmp_path)
     serve_evidence(github_server, head, runs=[check_run("build", head, conclusion="failure")])
-    result = check(builder, pr_env(github_server, tmp_path, base, head, GOVGATE_CHECK_RUN_ID="12345"))
+    result = run_check(builder, pr_env(github_server, tmp_path, base, head, GOVGATE_CHECK_RUN_ID="12345"))
     assert result.code == 1 and "red flag: check 'build' concluded failure" in rule(result, "ci-green")["message"]

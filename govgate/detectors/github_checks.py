@@ -69,7 +69,8 @@ class GitHubCheckDetector:
         severity = settings.get("failure_severity", "error")
         head = pr.head_sha or change.head
         newest = newest_per_name(checks)
-        own_names = {(c.kind, c.app, c.name) for c in newest if c.own}
+        # Every run of the name govgate's own job has is govgate's: this run, earlier ones, concurrent ones.
+        own_names = {(c.kind, c.app, c.name) for c in checks if c.own}
         evidence: list[Evidence] = []
         counted: list[CheckResult] = []
         for check in checks:
