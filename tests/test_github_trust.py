@@ -76,6 +76,9 @@ def test_an_approval_counts_only_from_someone_with_write_access(tmp_path: Path, 
     attack = run_check(builder, env)
     assert attack.code == 1
     assert approvals(attack) == {"alice": "@alice has read access to the repository, not write: they cannot approve"}
+    text = run_cli("check", cwd=builder.path, env=env).stdout
+    assert "approved by @alice on the head commit [verified] at GitHub review by @alice (https://github.com/Codertocat/" \
+           "Hello-World/pull/2) (not counted: @alice has read access to the repository, not write" in text
     # Someone who is no collaborator at all: GitHub answers 404 for the permission.
     serve_evidence(github_server, head, writers={"alice": "404"})
     assert approvals(run_check(builder, env))["alice"] == "@alice has none access to the repository, not write: they cannot approve"

@@ -86,7 +86,8 @@ def _rule_block(result: RuleResult, verdict: Verdict) -> list[str]:
 
 def _evidence(item: Evidence) -> str:
     effect = "+" if item.supports else "-"
-    return f"{effect} {item.detail} [{item.trust.value}]{_at(item)}"
+    not_counted = f" (not counted: {item.discounted})" if item.discounted else ""
+    return f"{effect} {item.detail} [{item.trust.value}]{_at(item)}{not_counted}"
 
 
 def _at(item: Evidence) -> str:
