@@ -50,13 +50,6 @@ rules:
 """
 
 
-def run_check(repo: RepoBuilder, env: dict[str, str], *args: str) -> CliResult:
-    """``govgate check --format json`` as a step runs it; the token never shows in what it prints."""
-    result = run_cli("check", "--format", "json", *args, cwd=repo.path, env=env)
-    assert TOKEN not in result.stdout + result.stderr
-    return result
-
-
 def rule(result: CliResult, rule_id: str) -> dict[str, Any]:
     return next(r for r in result.json()["rules"] if r["id"] == rule_id)
 
@@ -175,3 +168,10 @@ def serve_workflows(server: GitHubServer, head: str, runs: list[dict[str, Any]],
 
     server.on(f"{API}/actions/runs", by_suite)
     server.on_pattern(f"{API}/actions/runs/[0-9]+/jobs", jobs_of)
+
+
+def run_check(where: RepoBuilder | Path, env: dict[str, str], *args: str) -> CliResult:
+    """``govgate check --format json`` from inside the checkout, as the Action runs it; the token never shows."""
+    result = run_cli("check", "--format", "json", *args, cwd=where.path if isinstance(where, RepoBuilder) else where, env=env)
+    assert TOKEN not in result.stdout + result.stderr
+    return result

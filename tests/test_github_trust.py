@@ -7,10 +7,7 @@ against a real git repository and the fake GitHub API on 127.0.0.1.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import ALICE, BOB, Author, CliResult, RepoBuilder, run_cli
 from tests.github_case import (
@@ -32,7 +29,6 @@ from tests.github_server import (
     commit_status,
     pr_commit,
     review,
-    serving,
     workflow_job,
 )
 
@@ -40,12 +36,6 @@ CLAUDE = "Co-Authored-By: Claude <noreply@anthropic.com>"
 PLANS = ("## Summary\nFaster sessions.\n\n## Test plan\nRan the login suite by hand.\n\n"
          "## Rollout plan\nEnable for 5% of users, then 50%, then everyone.\n\n"
          "## Rollback plan\nRevert the commit; sessions fall back to the old store.\n")
-
-
-@pytest.fixture
-def github_server() -> Iterator[GitHubServer]:
-    with serving() as server:
-        yield server
 
 
 def approvals(result: CliResult) -> dict[str, str | None]:

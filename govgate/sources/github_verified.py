@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from govgate.model import PullRequest
-from govgate.sources.git import GitRepo
+from govgate.sources.base_files import BaseFileError, BaseFiles
 from govgate.sources.github_api import GitHubClient
 from govgate.sources.github_check_origins import RunnerIdentity, bind_checks, own_check_run_id
 from govgate.sources.github_pr import fetch_checks, fetch_reviews
@@ -22,9 +22,10 @@ ApiCall = Callable[[str, Callable[[GitHubClient, str], T]], "T | None"]
 
 
 def add_verified_evidence(
-    pull: PullRequest, head: str, base: str | None, call: ApiCall[Any], problems: list[str], repo: GitRepo,
+    pull: PullRequest, head: str, base: BaseFiles | None, call: ApiCall[Any], problems: list[str],
     event: Mapping[str, Any], runner: RunnerIdentity,
 ) -> None:
+    """``base``: the files of the trust root (the base commit), where a check's workflow must exist."""
     if pull.number is not None and pull.reviews is None:
         pull.reviews = call("reviews", lambda c, r: fetch_reviews(c, r, pull.number or 0))
     if pull.reviews and any(review.state == "APPROVED" for review in pull.reviews):
@@ -37,7 +38,11 @@ def add_verified_evidence(
     checks = call("check runs and statuses", lambda c, r: fetch_checks(c, r, checked_sha))
     if checks:
         def on_base(path: str) -> bool:
-            return base is not None and repo.try_run("cat-file", "-e", f"{base}:{path}") is not None
+            try:
+                found = base.entry(path) if base is not None else None
+            except BaseFileError:
+                return False  # reached through a symbolic link: not a workflow file of the base branch
+            return found is not None and found.regular
 
         checks = call("who ran the checks", lambda c, r: bind_checks(
             c, r, checks, own_check_run_id(c, r, runner, problems), on_base, problems)) or checks
