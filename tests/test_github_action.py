@@ -78,7 +78,7 @@ def parse_output_file(path: Path) -> dict[str, str]:
 
 
 def run_action(workspace: Path, runner_env: dict[str, str], inputs: dict[str, str], temp: Path,
-               action: dict | None = None) -> ActionRun:
+               action: dict | None = None, check_run_id: str = "") -> ActionRun:
     action = action or load_action()
     given = {name: str(spec.get("default", "")) for name, spec in action["inputs"].items()}
     given.update(inputs)
@@ -87,7 +87,7 @@ def run_action(workspace: Path, runner_env: dict[str, str], inputs: dict[str, st
     context = {"github.token": runner_env["GITHUB_TOKEN"], "github.action_path": str(ROOT),
                "github.event.pull_request.title": str(pull.get("title", "")),
                "github.event.pull_request.body": str(pull.get("body", "")),
-               "github.head_ref": runner_env.get("GITHUB_HEAD_REF", "")}
+               "github.head_ref": runner_env.get("GITHUB_HEAD_REF", ""), "job.check_run_id": check_run_id}
     context["inputs.github-token"] = evaluate(given["github-token"], context)
     context.update({f"inputs.{k}": v for k, v in given.items() if k != "github-token"})
     step_summary = temp / "step_summary.md"

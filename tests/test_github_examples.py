@@ -48,7 +48,7 @@ def test_pull_request_workflow_has_least_privilege_and_uploads_sarif() -> None:
     data = workflow("govgate-pull-request.yml")
     assert set(data["on"]) == {"pull_request", "pull_request_review"}
     assert data["permissions"] == {"contents": "read", "pull-requests": "read", "checks": "read", "statuses": "read",
-                                   "security-events": "write"}
+                                   "actions": "read", "security-events": "write"}
     gate = next(s for s in steps(data) if s.get("id") == "govgate")
     upload = next(s for s in steps(data) if s.get("uses", "").startswith("github/codeql-action/upload-sarif"))
     assert upload["with"]["sarif_file"] == gate["with"]["sarif"]

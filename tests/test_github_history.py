@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RepoBuilder, run_cli
-from tests.github_case import API, TOKEN, VERIFIED_POLICY, actions_env, payload, pull_request_event, serve_evidence, write_event
+from tests.github_case import (
+    API,
+    TOKEN,
+    VERIFIED_POLICY,
+    WORKFLOW,
+    WORKFLOW_TEXT,
+    actions_env,
+    payload,
+    pull_request_event,
+    serve_evidence,
+    write_event,
+)
 from tests.github_server import GitHubServer
 
 
@@ -29,7 +40,7 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> tuple[RepoBuilder, str, 
     clone shallow: proof that it stopped in time rather than fetching everything.
     """
     builder = RepoBuilder(tmp_path_factory.mktemp("origin") / "origin")  # read-only for the tests: built once
-    builder.commit("Initial commit", {".govgate.yml": VERIFIED_POLICY, "README.md": "# project\n"})
+    builder.commit("Initial commit", {".govgate.yml": VERIFIED_POLICY, "README.md": "# project\n", WORKFLOW: WORKFLOW_TEXT})
     many_commits(builder, 300, "early")
     builder.branch("feature")
     feature = [builder.commit(f"Feature step {i}", {f"src/feature_{i}.py": f"STEP = {i}\n"}) for i in range(3)]

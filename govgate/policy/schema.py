@@ -25,13 +25,35 @@ FACETS: dict[str, tuple[str, ...]] = {
 _STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _STRING_OR_STRINGS = {"oneOf": [{"type": "string", "minLength": 1}, _STRINGS]}
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+# A waiver names one change: a pull request, or its head commit by at least this many hex digits.
+# Seven digits (git's short sha) can be ground to a chosen prefix in under a minute on one core;
+# twelve take 16^5 = a million times longer.
+MIN_WAIVER_SHA_PREFIX = 12
+WAIVER_TARGET = {
+    "type": "string",
+    "pattern": rf"^(#[1-9][0-9]*|[0-9a-fA-F]{{{MIN_WAIVER_SHA_PREFIX},64}})$",
+    "description": f"a waiver binds to one change: '#N' (a pull request), the full head sha, or at least "
+                   f"{MIN_WAIVER_SHA_PREFIX} hex digits of the head commit",
+}
 
 
 def _requirement(question: str) -> dict[str, Any]:
     facets = FACETS[question]
+    alternative = {
+        "oneOf": [
+            {"enum": list(facets)},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["facet", "together_with"],
+                "description": "{facet: F, together_with: {QUESTION: REQUIREMENT}} (F counts only when those are met too)",
+                "properties": {"facet": {"enum": list(facets)}, "together_with": {"$ref": "#/$defs/require"}},
+            },
+        ]
+    }
     properties: dict[str, Any] = {
         "trust": {"enum": list(TRUST_LEVELS), "description": "weakest trust level that counts"},
-        "any_of": {"type": "array", "items": {"enum": list(facets)}, "minItems": 1},
+        "any_of": {"type": "array", "items": alternative, "minItems": 1},
         "allow_warnings": {"type": "boolean", "description": "warning-level red flags do not fail"},
         "no_red_flags": {"type": "boolean", "description": "fail only on red flags; no evidence is required"},
     }
@@ -99,13 +121,14 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                     "message": {"type": "string"},
                     "severity": {"enum": list(SEVERITIES)},
                     "when": {"$ref": "#/$defs/when"},
-                    "require": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "minProperties": 1,
-                        "properties": {q: _requirement(q) for q in FACETS},
-                    },
+                    "require": {"$ref": "#/$defs/require"},
                 },
+            },
+            "require": {
+                "type": "object",
+                "additionalProperties": False,
+                "minProperties": 1,
+                "properties": {q: _requirement(q) for q in FACETS},
             },
             "when": {
                 "type": "object",
@@ -124,6 +147,11 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                         ]
                     },
                     "policy_changed": {"type": "boolean"},
+                    "forge": {
+                        "type": "boolean",
+                        "description": "true: the change was read from a forge (GitHub) whose API supplied verified "
+                                       "data; false: judged offline (a local range, an audit without --github)",
+                    },
                 },
             },
             "waiver": {
@@ -132,7 +160,7 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                 "required": ["rule", "change", "reason", "approved_by", "expires"],
                 "properties": {
                     "rule": {"type": "string", "minLength": 1},
-                    "change": {"type": "string", "minLength": 1},
+                    "change": WAIVER_TARGET,
                     "reason": {"type": "string", "minLength": 1},
                     "approved_by": {"type": "string", "minLength": 1},
                     "expires": _DATE,

@@ -28,15 +28,15 @@ from govgate.sources.clone import branch_tip, commit_parents, ensure_commits, en
 from govgate.sources.codeowners import CODEOWNERS_LOCATIONS, parse_codeowners
 from govgate.sources.git import ZERO_SHA
 from govgate.sources.github_api import GitHubApiError, GitHubClient
+from govgate.sources.github_check_origins import RunnerIdentity
 from govgate.sources.github_history import FETCH_DEPTH_HINT, ListedCounts, change_from_api
 from govgate.sources.github_pr import (
-    fetch_checks,
     fetch_pull,
-    fetch_reviews,
     find_merged_pull,
     merge_queue_pr_number,
     pull_request_from,
 )
+from govgate.sources.github_verified import add_verified_evidence
 from govgate.sources.local import LocalRangeSource, single_commit_change
 from govgate.sources.trusted import TrustedConfig
 
@@ -56,6 +56,7 @@ class ActionsEnvironment:
     api_url: str
     graphql_url: str | None
     token: str | None
+    runner: RunnerIdentity = field(default_factory=RunnerIdentity)
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str]) -> ActionsEnvironment:
@@ -72,6 +73,7 @@ class ActionsEnvironment:
             api_url=env.get("GITHUB_API_URL") or "https://api.github.com",
             graphql_url=env.get("GITHUB_GRAPHQL_URL") or None,
             token=env.get("GITHUB_TOKEN") or None,
+            runner=RunnerIdentity.from_environ(env),
         )
 
 
@@ -186,12 +188,13 @@ class GitHubEventSource:
         if pull is None and target.kind == "push":
             pull = PullRequest(head_sha=target.head)  # no PR: still carries the pushed commit's checks
         if pull is not None:
-            _add_verified_evidence(pull, target, api)
+            add_verified_evidence(pull, target.head, trusted.files, api.call, api.problems, self.event, self.env.runner)
             if _uses_codeowners(trusted.policy) and trusted.files is not None:
                 found = trusted.codeowners(CODEOWNERS_LOCATIONS)
                 pull.codeowners = parse_codeowners(found[1]) if found else ()
         change.pull_request = pull
         _describe(change, target, pull, self.event)
+        change.forge = "github"  # even when fail_open lost the API: verified-only rules must then fail, not relax
         change.problems.extend(self.problems)
         change.incomplete.extend(self.gaps)
         yield change
@@ -303,14 +306,6 @@ def open_source(request: SourceRequest) -> GitHubEventSource:
 def _uses_codeowners(policy: Policy) -> bool:
     """CODEOWNERS is read only when a rule asks for a code owner's approval."""
     return any(req.codeowners for rule in policy.rules for req in rule.require)
-
-
-def _add_verified_evidence(pull: PullRequest, target: Target, api: _Api) -> None:
-    if pull.number is not None and pull.reviews is None:
-        pull.reviews = api.call("reviews", lambda c, r: fetch_reviews(c, r, pull.number or 0))
-    checked_sha = pull.head_sha or target.head
-    pull.head_sha = checked_sha
-    pull.checks = api.call("check runs and statuses", lambda c, r: fetch_checks(c, r, checked_sha))
 
 
 def _describe(change: Change, target: Target, pull: PullRequest | None, event: Mapping[str, Any]) -> None:
