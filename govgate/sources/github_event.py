@@ -32,6 +32,7 @@ from govgate.sources.github_history import (
     change_from_api,
     commit_parents,
     ensure_history,
+    fetch_credentials,
     has_commit,
     single_commit_change,
 )
@@ -63,6 +64,7 @@ class ActionsEnvironment:
     api_url: str
     graphql_url: str | None
     token: str | None
+    server_url: str | None = None
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str]) -> ActionsEnvironment:
@@ -79,6 +81,7 @@ class ActionsEnvironment:
             api_url=env.get("GITHUB_API_URL") or "https://api.github.com",
             graphql_url=env.get("GITHUB_GRAPHQL_URL") or None,
             token=env.get("GITHUB_TOKEN") or None,
+            server_url=env.get("GITHUB_SERVER_URL") or None,
         )
 
 
@@ -171,8 +174,10 @@ def github_change(
 
     head_only = target.base is None
     merge_base, actions = (None, [])
+    credentials = fetch_credentials(repo, env.token, env.server_url)
     if not head_only:
-        merge_base, actions = ensure_history(repo, target.base or "", target.head, pr_number=target.pr_number)
+        merge_base, actions = ensure_history(repo, target.base or "", target.head, pr_number=target.pr_number,
+                                             credentials=credentials)
         if merge_base is None and target.kind == "push":
             # A force-push can leave `before` unreachable: judge what the push put on top instead.
             problems.append(f"the pushed range {target.base[:12] if target.base else ''}..{target.head[:12]} could not "
@@ -182,7 +187,7 @@ def github_change(
         parents = commit_parents(repo, target.head) if has_commit(repo, target.head) else ()
         target.base = parents[0] if parents else None
         if target.base is not None:
-            merge_base, actions = ensure_history(repo, target.base, target.head)
+            merge_base, actions = ensure_history(repo, target.base, target.head, credentials=credentials)
 
     policy = load_base_policy(repo, target.base, policy_path, problems)
     settings = policy.github

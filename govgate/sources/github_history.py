@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from govgate.errors import GitError
 from govgate.model import Change, FileChange, FileStatus, PullRequest
 from govgate.sources.git import LOG_FORMAT, ZERO_SHA, GitRepo, _git_env, parse_diff_tokens, parse_log
+from govgate.sources.git_credentials import FetchCredentials
 from govgate.sources.github_api import GitHubClient
 from govgate.sources.github_pr import fetch_commits, fetch_files
 
@@ -48,7 +49,16 @@ def commit_parents(repo: GitRepo, sha: str) -> tuple[str, ...]:
     return tuple(line.split()[1] for line in header.splitlines() if line.startswith("parent "))
 
 
-def ensure_history(repo: GitRepo, base: str, head: str, *, pr_number: int | None = None) -> tuple[str | None, list[str]]:
+def fetch_credentials(repo: GitRepo, token: str | None, server_url: str | None) -> FetchCredentials | None:
+    """The token for fetches from origin, unless the checkout persisted credentials of its own."""
+    if repo.try_run("config", "--get-regexp", r"^http\..*\.extraheader$"):
+        return None  # persist-credentials: true already sends one; a second Authorization header is refused
+    return FetchCredentials.for_remote(token, server_url, repo.remote_url("origin"))
+
+
+def ensure_history(
+    repo: GitRepo, base: str, head: str, *, pr_number: int | None = None, credentials: FetchCredentials | None = None,
+) -> tuple[str | None, list[str]]:
     """Fetch and deepen until base, head and their merge base are present.
 
     Returns the merge base (None if it could not be found) and what was done, for messages.
@@ -64,9 +74,9 @@ def ensure_history(repo: GitRepo, base: str, head: str, *, pr_number: int | None
     missing = [sha for sha in dict.fromkeys((base, head)) if not has_commit(repo, sha)]
     if missing:
         # In a full clone, fetch everything the missing commits need; in a shallow one, just them.
-        _fetch(repo, (["--depth=1"] if shallow else []) + ["origin", *missing], actions)
+        _fetch(repo, (["--depth=1"] if shallow else []) + ["origin", *missing], actions, credentials)
         if not has_commit(repo, head) and pr_number is not None:
-            _fetch(repo, (["--depth=1"] if shallow else []) + ["origin", f"refs/pull/{pr_number}/head"], actions)
+            _fetch(repo, (["--depth=1"] if shallow else []) + ["origin", f"refs/pull/{pr_number}/head"], actions, credentials)
     if not (has_commit(repo, base) and has_commit(repo, head)):
         return None, actions
     for step in DEEPEN_STEPS:
@@ -75,16 +85,17 @@ def ensure_history(repo: GitRepo, base: str, head: str, *, pr_number: int | None
             return found, actions
         if not repo.is_shallow():
             return None, actions
-        if not _fetch(repo, [f"--deepen={step}", "origin", base, head], actions):
+        if not _fetch(repo, [f"--deepen={step}", "origin", base, head], actions, credentials):
             break
     return repo.merge_base(base, head), actions
 
 
-def _fetch(repo: GitRepo, args: Sequence[str], actions: list[str]) -> bool:
+def _fetch(repo: GitRepo, args: Sequence[str], actions: list[str], credentials: FetchCredentials | None) -> bool:
     command = ["git", "-C", str(repo.path), "fetch", "--no-tags", "--no-recurse-submodules", "--quiet", *args]
     actions.append("git fetch " + " ".join(args))
+    env = credentials.git_env(_git_env()) if credentials else _git_env()
     try:
-        result = subprocess.run(command, capture_output=True, env=_git_env(), timeout=FETCH_TIMEOUT_SECONDS, check=False)
+        result = subprocess.run(command, capture_output=True, env=env, timeout=FETCH_TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired:
         actions.append(f"  (timed out after {FETCH_TIMEOUT_SECONDS}s)")
         return False
