@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from govgate.project import POLICY_SCHEMA_URL
+
 SEVERITIES = ("error", "warning", "info")
 TRUST_LEVELS = ("verified", "declared", "inferred")
 RISK_LEVELS = ("low", "medium", "high")
@@ -51,6 +53,7 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
     settings_properties = dict(detector_settings or {})
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": POLICY_SCHEMA_URL,
         "title": "govgate policy",
         "type": "object",
         "additionalProperties": False,
