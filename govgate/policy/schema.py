@@ -23,6 +23,11 @@ FACETS: dict[str, tuple[str, ...]] = {
     "rollout": ("gradual", "flagged", "plan"),
     "rollback": ("reversible_migrations", "revert_path", "plan"),
 }
+# Facets that only the forge or the pull request's description supply (reviews, checks, written
+# plans): they can still arrive after a push, so a pre-push judgement leaves them to the PR's gate.
+AFTER_PUSH_FACETS: frozenset[str] = frozenset(
+    {"approval", "approval_on_head", "codeowner_approval", "ci_passed", "test_plan", "plan"}
+)
 
 _STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _STRING_OR_STRINGS = {"oneOf": [{"type": "string", "minLength": 1}, _STRINGS]}
