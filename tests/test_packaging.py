@@ -41,7 +41,7 @@ def test_sdist_and_wheel_build_and_pass_twine_check(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(ROOT)],
                    check=True, capture_output=True, timeout=300)
     files = sorted(dist.iterdir())
-    assert [p.suffix for p in files] == [".gz", ".whl"]
+    assert sorted(p.suffix for p in files) == [".gz", ".whl"]
     check = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", *map(str, files)],
                            capture_output=True, text=True, timeout=120, check=False)
     assert check.returncode == 0, check.stdout + check.stderr

@@ -10,7 +10,6 @@ push fails when govgate is asked to require that forge evidence now.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -19,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.action_runner import InstalledAction
+from tests.checkout_copy import snapshot
 
-ROOT = Path(__file__).resolve().parents[1]
 GOVGATE = Path(sys.executable).parent / "govgate"
 AI_TRAILER = "\n\nCo-authored-by: Claude <noreply@anthropic.com>"
 MIGRATION = '''revision = "0001"
@@ -178,28 +177,13 @@ def test_malformed_hook_input_is_an_input_error(workspace: Workspace) -> None:
     assert proc.returncode == 2 and "pre-push input line 1" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def snapshot_of_this_checkout(target: Path) -> str:
-    """The working tree as a commit (pre-commit installs hooks from a git revision)."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, check=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "snapshot"]):
-        subprocess.run(["git", *args], cwd=target, check=True, capture_output=True)
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=target, capture_output=True, text=True, check=True).stdout.strip()
-
-
 def test_pre_commit_runs_the_hook_at_the_pre_push_stage(
     tmp_path: Path, workspace: Workspace, installed_action: InstalledAction,
 ) -> None:
     # pre-commit builds the hook's own environment with pip: offline, from the action's hash-checked wheels.
     wheels = next(iter(installed_action.cache.saved.values()))
     hooks_repo = tmp_path / "govgate-hooks"
-    hooks_repo.mkdir()
-    rev = snapshot_of_this_checkout(hooks_repo)
+    rev = snapshot(hooks_repo)
     (workspace.path / ".pre-commit-config.yaml").write_text(
         f"repos:\n  - repo: {hooks_repo}\n    rev: {rev}\n    hooks: [{{id: govgate}}]\n", encoding="utf-8")
     workspace.git("add", ".pre-commit-config.yaml")
