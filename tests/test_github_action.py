@@ -7,25 +7,16 @@ session (``installed_action``); these tests reuse that venv.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from govgate.formats.markdown import md
 from tests.action_runner import ROOT, InstalledAction, load_action, run_action
 from tests.github_case import TOKEN, actions_env, pr_repo, pull_request_event, serve_evidence, write_event
-from tests.github_server import GitHubServer, serving
+from tests.github_server import GitHubServer
 
 HOSTILE_TITLE = '"; touch pwned_title; echo "$(id)" `touch pwned_backtick` $(touch pwned_subshell); "'
 HOSTILE_BODY = "Body `touch pwned_body` $(touch pwned_body2) \"; touch pwned_body3; \" ${IFS}$(id) <img src=x>"
 HOSTILE_BRANCH = 'feature/$(touch${IFS}pwned_branch)";touch pwned_branch2;"'
-
-
-@pytest.fixture
-def github_server() -> Iterator[GitHubServer]:
-    with serving() as server:
-        yield server
 
 
 def runner_env(base: dict[str, str], workspace: Path) -> dict[str, str]:

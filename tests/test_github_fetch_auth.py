@@ -16,7 +16,7 @@ from govgate.sources.git_credentials import FetchCredentials
 from tests.conftest import RepoBuilder, run_cli
 from tests.git_http_server import GitHttpServer, serving_git
 from tests.github_case import TOKEN, VERIFIED_POLICY, actions_env, pull_request_event, serve_evidence, write_event
-from tests.github_server import GitHubServer, serving
+from tests.github_server import GitHubServer
 from tests.test_github_history import git, many_commits
 
 
@@ -33,12 +33,6 @@ def private_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[G
     many_commits(builder, 30, "main moves on")
     with serving_git(root, TOKEN) as server:
         yield server, builder.head(), feature[-1], feature
-
-
-@pytest.fixture
-def github_server() -> Iterator[GitHubServer]:
-    with serving() as server:
-        yield server
 
 
 def checkout_without_credentials(server: GitHttpServer, head: str, target: Path) -> Path:
