@@ -11,32 +11,21 @@ import base64
 import contextlib
 import os
 import subprocess
-import threading
 import urllib.parse
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+from tests.local_http import LocalHttpServer
 
-class GitHttpServer:
+
+class GitHttpServer(LocalHttpServer):
     def __init__(self, project_root: Path, token: str) -> None:
         self.project_root = project_root
         self.expected = "basic " + base64.b64encode(f"x-access-token:{token}".encode()).decode()
         self.authorizations: list[str | None] = []
         self.refused = 0
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().__init__(_make_handler(self))
 
 
 @contextlib.contextmanager

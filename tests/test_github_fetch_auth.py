@@ -15,9 +15,9 @@ import pytest
 from govgate.sources.git_credentials import FetchCredentials
 from tests.conftest import RepoBuilder, run_cli
 from tests.git_http_server import GitHttpServer, serving_git
-from tests.github_case import TOKEN, VERIFIED_POLICY, actions_env, pull_request_event, serve_evidence, write_event
+from tests.github_case import TOKEN, actions_env, pull_request_event, serve_evidence, write_event
 from tests.github_server import GitHubServer
-from tests.test_github_history import git, many_commits
+from tests.test_github_history import diverged_history, git
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +25,7 @@ def private_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[G
     """A fork point 20 commits deep on main, a 3-commit feature branch, served only with the token."""
     root = tmp_path_factory.mktemp("git-http")
     builder = RepoBuilder(root / "origin")
-    builder.commit("Initial commit", {".govgate.yml": VERIFIED_POLICY, "README.md": "# project\n"})
-    many_commits(builder, 20, "early")
-    builder.branch("feature")
-    feature = [builder.commit(f"Feature step {i}", {f"src/feature_{i}.py": f"STEP = {i}\n"}) for i in range(3)]
-    builder.checkout("main")
-    many_commits(builder, 30, "main moves on")
+    feature = diverged_history(builder, before=20, after=30)
     with serving_git(root, TOKEN) as server:
         yield server, builder.head(), feature[-1], feature
 
