@@ -16,8 +16,10 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.local_http import LocalHttpServer
 
 API_PREFIX = "/api/v3"
 
@@ -41,22 +43,14 @@ class Seen:
 Handler = Callable[[Seen, "GitHubServer"], Reply]
 
 
-class GitHubServer:
+class GitHubServer(LocalHttpServer):
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], list[Reply | Handler]] = {}
         self.patterns: list[tuple[str, re.Pattern[str], Handler]] = []
         self.requests: list[Seen] = []
         self.stop = threading.Event()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(_make_handler(self))
 
     @property
     def api_url(self) -> str:
@@ -64,8 +58,7 @@ class GitHubServer:
 
     def close(self) -> None:
         self.stop.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().close()
 
     # -- registering answers ----------------------------------------------------------------
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from govgate.project import POLICY_SCHEMA_URL
+
 SEVERITIES = ("error", "warning", "info")
 TRUST_LEVELS = ("verified", "declared", "inferred")
 RISK_LEVELS = ("low", "medium", "high")
@@ -21,6 +23,11 @@ FACETS: dict[str, tuple[str, ...]] = {
     "rollout": ("gradual", "flagged", "plan"),
     "rollback": ("reversible_migrations", "revert_path", "plan"),
 }
+# Facets that only the forge or the pull request's description supply (reviews, checks, written
+# plans): they can still arrive after a push, so a pre-push judgement leaves them to the PR's gate.
+AFTER_PUSH_FACETS: frozenset[str] = frozenset(
+    {"approval", "approval_on_head", "codeowner_approval", "ci_passed", "test_plan", "plan"}
+)
 
 _STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _STRING_OR_STRINGS = {"oneOf": [{"type": "string", "minLength": 1}, _STRINGS]}
@@ -73,6 +80,7 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
     settings_properties = dict(detector_settings or {})
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": POLICY_SCHEMA_URL,
         "title": "govgate policy",
         "type": "object",
         "additionalProperties": False,

@@ -24,7 +24,7 @@ from govgate.errors import GitError, SourceError
 from govgate.model import Change, Gap, GapKind, PullRequest
 from govgate.policy.model import Policy
 from govgate.sources import NothingToJudge, SourceRequest, TrustRoot
-from govgate.sources.clone import branch_tip, commit_parents, ensure_commits, ensure_history, has_commit
+from govgate.sources.clone import branch_tip, commit_parents, ensure_commits, ensure_history, fetch_credentials, has_commit
 from govgate.sources.codeowners import CODEOWNERS_LOCATIONS, parse_codeowners
 from govgate.sources.git import ZERO_SHA
 from govgate.sources.github_api import GitHubApiError, GitHubClient
@@ -57,6 +57,7 @@ class ActionsEnvironment:
     graphql_url: str | None
     token: str | None
     runner: RunnerIdentity = field(default_factory=RunnerIdentity)
+    server_url: str | None = None
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str]) -> ActionsEnvironment:
@@ -74,6 +75,7 @@ class ActionsEnvironment:
             graphql_url=env.get("GITHUB_GRAPHQL_URL") or None,
             token=env.get("GITHUB_TOKEN") or None,
             runner=RunnerIdentity.from_environ(env),
+            server_url=env.get("GITHUB_SERVER_URL") or None,
         )
 
 
@@ -154,6 +156,8 @@ class GitHubEventSource:
         self.repo = request.repo
         self.flags = request.pr
         self.env = ActionsEnvironment.from_environ(request.environ)
+        # Fetches that deepen the clone authenticate themselves: the checkout may keep no credentials.
+        self.repo.credentials = fetch_credentials(self.repo, self.env.token, self.env.server_url)
         self.event = read_event(self.env.event_path)
         self.target = resolve_target(self.env.event_name, self.event)
         self.event_base = self.target.base  # --base changes the range judged, never where the policy is read
