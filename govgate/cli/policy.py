@@ -30,6 +30,8 @@ def validate(files: tuple[Path, ...]) -> None:
             click.echo(exc.render(), err=True)
             failed = True
             continue
+        for warning in loaded.warnings:
+            click.echo(f"govgate: warning: {warning}", err=True)
         click.echo(f"{path}: valid ({len(loaded.rules)} rules, {len(loaded.waivers)} waivers)")
     if failed:
         raise SystemExit(2)

@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from govgate.model import Change, Evidence, FileChange, FileStatus, Location, Question, Trust, glob_set
+from govgate.policy.schema import path_globs
 
 _SOURCE = "risk"
 
@@ -108,7 +109,7 @@ DEFAULT_THRESHOLDS: dict[str, tuple[tuple[float, float], ...]] = {
 }
 DEFAULT_BYTES_PER_LINE = 40
 
-_GLOBS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_GLOBS = path_globs()
 _THRESHOLDS = {
     "type": "array",
     "items": {
@@ -173,7 +174,7 @@ class RiskDetector:
                     "properties": {
                         "label": {"type": "string", "minLength": 1},
                         "score": {"type": "number", "minimum": 0},
-                        "glob": {"oneOf": [{"type": "string", "minLength": 1}, _GLOBS]},
+                        "glob": {"oneOf": [{"type": "string", "minLength": 1, "format": "path-glob"}, _GLOBS]},
                     },
                 },
             },

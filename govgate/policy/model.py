@@ -164,3 +164,4 @@ class Policy:
     source: str = "<embedded default>"  # where it was read from, for messages
     policy_paths: tuple[str, ...] = (".govgate.yml", ".govgate.yaml")
     description: str = ""
+    warnings: tuple[str, ...] = ()  # "file:line: key: ..." that do not stop the policy (an expired waiver)
