@@ -232,6 +232,7 @@ class FileChange:
     _load_new: ContentLoader | None = field(default=None, repr=False)
     _cache: dict[str, bytes | None] = field(default_factory=dict, repr=False)
     unavailable: bool = False  # content could not be read (partial clone, damaged repo)
+    too_large: str | None = None  # why the content was not inspected (past MAX_INSPECT_BYTES or _LINES)
 
     def old_bytes(self) -> bytes | None:
         return self._load("old", self._load_old)
@@ -255,12 +256,28 @@ class FileChange:
 
     def _load(self, which: str, loader: ContentLoader | None) -> bytes | None:
         if which not in self._cache:
+            self._cache[which] = None
+            known_size = self.old_size if which == "old" else self.new_size
+            if loader is None or self._refuse(known_size, self.added if which == "new" else None):
+                return None
             try:
-                self._cache[which] = loader() if loader else None
+                data = loader()
             except ContentUnavailable:
                 self.unavailable = True
-                self._cache[which] = None
+                return None
+            if data is not None and not self._refuse(len(data), data.count(b"\n")):
+                self._cache[which] = data
         return self._cache[which]
+
+    def _refuse(self, size: int | None, lines: int | None) -> bool:
+        """Past the inspection limits the content is not read at all, and the reason is kept."""
+        from govgate.limits import MAX_INSPECT_BYTES, MAX_INSPECT_LINES
+
+        if size is not None and size > MAX_INSPECT_BYTES:
+            self.too_large = f"{size:,} bytes, over the limit of {MAX_INSPECT_BYTES:,}"
+        elif lines is not None and lines > MAX_INSPECT_LINES:
+            self.too_large = f"{lines:,} lines, over the limit of {MAX_INSPECT_LINES:,}"
+        return self.too_large is not None
 
 
 class ContentUnavailable(Exception):
@@ -274,16 +291,10 @@ def _decode(data: bytes | None) -> str | None:
 
 
 def _added_lines(old: str, new: str) -> list[tuple[int, str]]:
-    import difflib
+    from govgate.linediff import added_line_indexes
 
-    old_lines = old.splitlines()
     new_lines = new.splitlines()
-    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
-    added: list[tuple[int, str]] = []
-    for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
-        if tag in ("insert", "replace"):
-            added.extend((j + 1, new_lines[j]) for j in range(j1, j2))
-    return added
+    return [(j + 1, new_lines[j]) for j in added_line_indexes(old.splitlines(), new_lines)]
 
 
 @dataclass(frozen=True)
@@ -362,6 +373,14 @@ class Change:
         if self.pull_request and self.pull_request.author_login:
             ids.add(self.pull_request.author_login.lower())
         return ids
+
+    def report_uninspected_files(self) -> None:
+        """Say aloud which files detectors wanted to read but were too large to inspect."""
+        for file in self.files:
+            if file.too_large:
+                note = f"too large to inspect: {file.path} ({file.too_large}); its contents were not checked"
+                if note not in self.problems:
+                    self.problems.append(note)
 
     def paths(self) -> list[str]:
         return [f.path for f in self.files] + [f.old_path for f in self.files if f.old_path]

@@ -53,7 +53,8 @@ def judge_in_workers(
 
 
 def _collect(chunk: list[Change], result: Any) -> Iterator[tuple[Verdict, list[str]]]:
-    for change, (verdict, unreadable) in zip(chunk, result.get(), strict=True):
+    for change, (verdict, unreadable, problems) in zip(chunk, result.get(), strict=True):
+        change.problems = problems  # what the worker's detectors added (a file too large to inspect)
         verdict.change = change
         yield verdict, unreadable
 
@@ -72,7 +73,7 @@ def _start(repo_path: str, policy: Policy, fail_on: str, present: set[str] | Non
     _worker.update(repo=GitRepo(Path(repo_path)), policy=policy, fail_on=fail_on, present=present)
 
 
-def _judge(changes: list[Change]) -> list[tuple[Verdict, list[str]]]:
+def _judge(changes: list[Change]) -> list[tuple[Verdict, list[str], list[str]]]:
     from govgate.pipeline import evaluate
     from govgate.sources.history_objects import ChangeContents
 
@@ -86,5 +87,5 @@ def _judge(changes: list[Change]) -> list[tuple[Verdict, list[str]]]:
         verdict = evaluate(change, _worker["policy"], fail_on=_worker["fail_on"])
         unreadable = sorted({f.path for f in change.files if f.unavailable})
         verdict.change = None  # type: ignore[assignment]  # the main process still holds it
-        results.append((verdict, unreadable))
+        results.append((verdict, unreadable, change.problems))
     return results

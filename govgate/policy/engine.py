@@ -93,7 +93,7 @@ def judge(
 
 def assess_risk(evidence: Sequence[Evidence], policy: Policy) -> Risk:
     factors = [e for e in evidence if e.question is Question.RISK]
-    score = sum(float(e.attrs.get("score", 0)) for e in factors)
+    score = sum(round(e.attrs.get("score", 0)) for e in factors)  # risk scores are integers in every output
     medium, high = policy.risk_thresholds
     level = "high" if score >= high else "medium" if score >= medium else "low"
     return Risk(level=level, score=score, factors=factors)
