@@ -44,6 +44,11 @@ class LazyGroup(click.Group):
         except GovgateError as exc:
             click.echo(exc.render(), err=True)
             sys.exit(EXIT_ERROR)
+        except BrokenPipeError:  # `govgate policy explain | head -1`: the reader has all it wanted
+            from govgate.cli.common import silence_stdout
+
+            silence_stdout()
+            sys.exit(EXIT_PASS)
         except click.ClickException as exc:
             exc.exit_code = EXIT_ERROR  # click's default of 1 would read as "the gate fails"
             raise

@@ -69,6 +69,7 @@ def check(
         verdict = evaluate(change, policy, fail_on=fail_on)
     finally:
         repo.close()
-    emit(verdict, output_format, output)
-    write_reports(verdict, report_targets)
+    checkout = Path(repo_dir)
+    emit(verdict, output_format, output, checkout)
+    write_reports(verdict, report_targets, checkout)
     sys.exit(1 if verdict.verdict == "fail" else 0)

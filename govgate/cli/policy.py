@@ -88,7 +88,7 @@ def init(preset: str, output: Path, force: bool) -> None:
     source = preset_path(preset)
     if output.exists() and not force:
         raise GovgateError(f"{output} already exists", "pass --force to overwrite it")
-    write_file(output, source.read_text("utf-8"))
+    write_file(output, source.read_text("utf-8"), Path.cwd())
     click.echo(f"wrote {output} from preset {preset!r}; check it with: govgate policy validate {output}")
 
 
