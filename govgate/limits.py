@@ -23,6 +23,11 @@ MAX_INSPECT_LINES = 100_000
 # case); past it the remaining unmatched lines count as added, which only widens what is inspected.
 DIFF_COMPARISON_BUDGET = 4_000_000
 
+# Values a YAML document of a changed file may hold once its aliases are expanded: its length in
+# characters plus this. Without aliases a document holds fewer values than characters; past it the
+# document is read by the line scanner, which never expands aliases.
+YAML_EXPANSION_ALLOWANCE = 10_000
+
 # -- GitHub API ---------------------------------------------------------------------------------------
 # One response body (a page of 100 items is well under 1 MiB).
 MAX_API_BODY_BYTES = 32 * 1024 * 1024

@@ -101,3 +101,24 @@ def test_the_budget_only_widens_what_counts_as_added() -> None:
     exact = set(added_line_indexes(old, new))
     starved = set(added_line_indexes(old, new, budget=10))
     assert exact < starved == set(range(100))
+
+
+def deployment(bomb: bool) -> str:
+    lines = ["apiVersion: apps/v1", "kind: Deployment", "metadata: {name: web}", "spec:",
+             "  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}"]
+    if bomb:
+        lines.append('  x0: &a0 ["lol"]')
+        lines += [f"  x{i + 1}: &a{i + 1} [" + ",".join([f"*a{i}"] * 9) + "]" for i in range(9)]
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_in_a_changed_manifest_is_read_without_expanding_it(repo: RepoBuilder) -> None:
+    # Before: `govgate check` on this file ran for minutes (387 million values once expanded).
+    repo.commit("Deploy", {"k8s/web.yaml": deployment(bomb=False)})
+    control = judge_range(repo, "HEAD~1")
+    repo.commit("Deploy again", {"k8s/web.yaml": deployment(bomb=True)})
+    attack = run_cli("check", "--repo", str(repo.path), "--base", "HEAD~1", "--format", "json", timeout=60)
+    assert attack.code in (0, 1), attack.stderr
+    # The same rollout evidence as the control: the document is read by the line scanner instead.
+    kinds = {e["kind"] for e in json.loads(attack.stdout)["questions"]["rollout"]["evidence"]}
+    assert kinds and kinds == {e["kind"] for e in control["questions"]["rollout"]["evidence"]}
