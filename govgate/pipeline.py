@@ -13,5 +13,4 @@ from govgate.verdict import Verdict
 
 def evaluate(change: Change, policy: Policy, *, fail_on: str = "error", today: dt.date | None = None) -> Verdict:
     evidence = run_detectors(change, policy.settings)
-    change.report_uninspected_files()
     return judge(change, evidence, policy, fail_on=fail_on, today=today)

@@ -39,15 +39,20 @@ def test_past_the_line_ceiling_a_file_is_reported_too_large_not_skipped(repo: Re
     repo.commit("Base", {"src/lib.rs": rust_file(MAX_INSPECT_LINES - 1), "src/big.rs": rust_file(MAX_INSPECT_LINES)})
     repo.commit("Grow", {"src/lib.rs": rust_file(MAX_INSPECT_LINES - 1, test_at=10),
                          "src/big.rs": rust_file(MAX_INSPECT_LINES, test_at=10)})
-    data = judge_range(repo, "HEAD~1")
-    problems = [p for p in data["problems"] if "too large to inspect" in p]
-    # ATTACK: 100,001 lines: not read, and said aloud.
-    assert problems == [f"too large to inspect: src/big.rs ({MAX_INSPECT_LINES + 1:,} lines, over the limit of "
-                        f"{MAX_INSPECT_LINES:,}); its contents were not checked"], data["problems"]
-    # CONTROL: 100,000 lines, at the ceiling: inspected, its added #[test] found.
+    result = run_cli("check", "--repo", str(repo.path), "--base", "HEAD~1", "--format", "json")
+    data = result.json()
+    # ATTACK: 100,001 lines: not read, and said aloud. A red flag could hide in what was not read,
+    # so the change is not fully judged (exit 2), never a pass.
+    detail = (f"too large to inspect: src/big.rs ({MAX_INSPECT_LINES + 1:,} lines, over the limit of "
+              f"{MAX_INSPECT_LINES:,}); its contents were not checked")
+    assert result.code == 2 and data["verdict"] == "incomplete", result.stderr
+    assert data["incomplete"] == [{"kind": "content_too_large", "detail": detail}]
+    assert detail in data["problems"] and "not fully judged" in result.stderr
+    # CONTROL: 100,000 lines, at the ceiling: inspected, its added #[test] found at its line.
+    tested = data["questions"]["tested"]["evidence"]
+    assert {"path": "src/lib.rs", "line": 11} in [e["location"] for e in tested]
     text = run_cli("check", "--repo", str(repo.path), "--base", "HEAD~1", "--format", "text").stdout
     assert "too large to inspect: src/big.rs" in text
-    assert not any("src/lib.rs" in p for p in data["problems"])
 
 
 def test_audit_reports_a_too_large_file_in_both_judging_paths(repo: RepoBuilder) -> None:
@@ -58,9 +63,9 @@ def test_audit_reports_a_too_large_file_in_both_judging_paths(repo: RepoBuilder)
         assert result.code == 0, result.stderr
         changes = [json.loads(line) for line in result.stdout.splitlines() if '"govgate/check/v1"' in line]
         grown = next(c for c in changes if c["change"]["subject"] == "Grow")
-        assert any("too large to inspect: src/big.rs" in p for p in grown["problems"]), (jobs, grown["problems"])
+        assert grown["verdict"] == "incomplete" and grown["incomplete"][0]["kind"] == "content_too_large", (jobs, grown)
         base = next(c for c in changes if c["change"]["subject"] == "Base")
-        assert base["problems"] == []  # CONTROL
+        assert base["problems"] == [] and base["verdict"] != "incomplete"  # CONTROL
 
 
 def test_added_lines_on_familiar_edits() -> None:
