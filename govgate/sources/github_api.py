@@ -345,22 +345,23 @@ class _ConnectionLog:
             self._socket = None
 
 
-class _TrackedHTTPHandler(urllib.request.HTTPHandler):
+class _Tracking:
+    """Handler mixin: every connection it opens is recorded in the log, so the watchdog can cut it."""
+
     def __init__(self, log: _ConnectionLog) -> None:
         super().__init__()
         self._log = log
 
-    def do_open(self, http_class, req, **http_conn_args):  # type: ignore[no-untyped-def, override]
-        return super().do_open(self._log.track(http_class), req, **http_conn_args)
+    def do_open(self, http_class, req, **http_conn_args):  # type: ignore[no-untyped-def]
+        return super().do_open(self._log.track(http_class), req, **http_conn_args)  # type: ignore[misc]
 
 
-class _TrackedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, log: _ConnectionLog) -> None:
-        super().__init__()
-        self._log = log
+class _TrackedHTTPHandler(_Tracking, urllib.request.HTTPHandler):
+    pass
 
-    def do_open(self, http_class, req, **http_conn_args):  # type: ignore[no-untyped-def, override]
-        return super().do_open(self._log.track(http_class), req, **http_conn_args)
+
+class _TrackedHTTPSHandler(_Tracking, urllib.request.HTTPSHandler):
+    pass
 
 
 def _read_body(response: Any, url: str) -> bytes:
