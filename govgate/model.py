@@ -286,6 +286,9 @@ class FileChange:
             except ContentUnavailable:
                 self.unavailable = True
                 return None
+            except ContentTooLarge as exc:
+                self._refuse(exc.size, None)
+                return None
             if data is not None and not self._refuse(len(data), data.count(b"\n")):
                 self._cache[which] = data
         return self._cache[which]
@@ -303,6 +306,14 @@ class FileChange:
 
 class ContentUnavailable(Exception):
     """A source could not read an object that it listed (partial clone, damaged mirror)."""
+
+
+class ContentTooLarge(Exception):
+    """A source skipped an object past the inspection limit without reading it."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
 
 
 def _decode(data: bytes | None) -> str | None:

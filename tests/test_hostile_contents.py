@@ -127,3 +127,16 @@ def test_an_alias_bomb_in_a_changed_manifest_is_read_without_expanding_it(repo: 
     # The same rollout evidence as the control: the document is read by the line scanner instead.
     kinds = {e["kind"] for e in json.loads(attack.stdout)["questions"]["rollout"]["evidence"]}
     assert kinds and kinds == {e["kind"] for e in control["questions"]["rollout"]["evidence"]}
+
+
+def test_a_blob_past_the_byte_limit_is_skipped_unread(repo: RepoBuilder) -> None:
+    from govgate.limits import MAX_INSPECT_BYTES
+
+    line = "let x = 1; // " + "x" * 86 + "\n"  # 100 bytes: few lines, many bytes
+    count = MAX_INSPECT_BYTES // len(line) + 10
+    repo.commit("Base", {"src/big.rs": line * 10})
+    repo.commit("Grow", {"src/big.rs": line * count + "#[test]\n"})
+    result = run_cli("check", "--repo", str(repo.path), "--base", "HEAD~1", "--format", "json")
+    gaps = result.json()["incomplete"]
+    assert result.code == 2 and gaps[0]["kind"] == "content_too_large"
+    assert f"bytes, over the limit of {MAX_INSPECT_BYTES:,}" in gaps[0]["detail"]
