@@ -100,19 +100,19 @@ class QuestionResult:
 @dataclass
 class Risk:
     level: str
-    score: float
+    score: int
     factors: list[Evidence]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "level": self.level,
-            "score": round(self.score, 2),
+            "score": self.score,
             "factors": [_factor_dict(e) for e in self.factors],
         }
 
 
 def _factor_dict(factor: Evidence) -> dict[str, Any]:
-    data: dict[str, Any] = {"kind": factor.kind, "score": factor.attrs.get("score", 0), "detail": factor.detail}
+    data: dict[str, Any] = {"kind": factor.kind, "score": round(factor.attrs.get("score", 0)), "detail": factor.detail}
     if factor.location.to_dict():
         data["location"] = factor.location.to_dict()
     return data

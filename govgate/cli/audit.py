@@ -8,6 +8,7 @@ import re
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import click
@@ -115,7 +116,7 @@ def audit(
             enricher = enricher_for(repo, source.repo_url, cache_dir, [source.range.tip, "--not", *source.range.exclude])
             changes = enricher.enrich(changes)
         progress = Progress(source.estimate()) if sys.stderr.isatty() else None
-        with OutputFile(output) as out:
+        with OutputFile(output, Path(repo_dir)) as out:
             writer = audit_writer(output_format, out)
             summary = AuditSummary(policy, range_label=source.range.label, since=since_at, until=until_at, paths=paths,
                                    repo_url=source.repo_url, fail_on=fail_on)
@@ -125,7 +126,9 @@ def audit(
                 writer.finish(summary)
             except BrokenPipeError:
                 # The reader went away (`| head`): nothing left to report to; not an error of the audit.
-                sys.stdout = open(os.devnull, "w")  # keeps the exit-time flush of stdout quiet
+                from govgate.cli.common import silence_stdout
+
+                silence_stdout()
                 sys.exit(0)
     finally:
         source.close()
@@ -204,17 +207,17 @@ def _filters(since: str | None, until: str | None, paths: tuple[str, ...]) -> st
 class OutputFile:
     """Standard output, or a file opened only once the input has been checked (a bad run leaves no file)."""
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, checkout: Path) -> None:
         self.path = path
+        self.checkout = checkout
         self.handle: TextIO | None = None
 
     def __enter__(self) -> TextIO:
         if self.path is None:
             return sys.stdout
-        try:
-            self.handle = open(self.path, "w", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise GovgateError(f"cannot write {self.path}: {exc.strerror}") from None
+        from govgate.cli.common import open_output
+
+        self.handle = open_output(Path(self.path), self.checkout, newline="")
         return self.handle
 
     def __exit__(self, *exc: object) -> None:

@@ -86,8 +86,9 @@ def check(
         verdict = evaluate(change, trusted.policy, fail_on=fail_on)
     finally:
         repo.close()
-    emit(verdict, output_format, output)
-    write_reports(verdict, report_targets)
+    checkout = Path(repo_dir)
+    emit(verdict, output_format, output, checkout)
+    write_reports(verdict, report_targets, checkout)
     if verdict.verdict is Outcome.INCOMPLETE:
         click.echo(f"govgate: not fully judged ({len(verdict.incomplete)} gap{'s' if len(verdict.incomplete) != 1 else ''}: "
                    f"{verdict.incomplete[0].detail}); a change that could not be read in full never passes", err=True)

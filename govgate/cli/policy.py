@@ -30,6 +30,8 @@ def validate(files: tuple[Path, ...]) -> None:
             click.echo(exc.render(), err=True)
             failed = True
             continue
+        for warning in loaded.warnings:
+            click.echo(f"govgate: warning: {warning}", err=True)
         click.echo(f"{path}: valid ({len(loaded.rules)} rules, {len(loaded.waivers)} waivers)")
     if failed:
         raise SystemExit(2)
@@ -91,7 +93,7 @@ def init(preset: str, output: Path, force: bool) -> None:
     source = preset_path(preset)
     if output.exists() and not force:
         raise GovgateError(f"{output} already exists", "pass --force to overwrite it")
-    write_file(output, f"# yaml-language-server: $schema={POLICY_SCHEMA_URL}\n" + source.read_text("utf-8"))
+    write_file(output, f"# yaml-language-server: $schema={POLICY_SCHEMA_URL}\n" + source.read_text("utf-8"), Path.cwd())
     click.echo(f"wrote {output} from preset {preset!r}; check it with: govgate policy validate {output}")
 
 

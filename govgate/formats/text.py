@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from govgate.formats.escaping import terminal
 from govgate.model import GOVERNANCE_QUESTIONS, Evidence, Question
 from govgate.verdict import RuleResult, Verdict
 
@@ -40,7 +41,8 @@ def render_check(verdict: Verdict) -> str:
         lines.append(f"! warning: {flag.question.value}: {flag.detail}{_at(flag)}")
     if failing and verdict.verdict == "pass":
         lines.append(f"(failures below severity {verdict.fail_on} do not fail the gate)")
-    return "\n".join(lines) + "\n"
+    # A file name or message holding a newline must not start a line of its own (a fake "PASS").
+    return "\n".join(terminal(line) for line in lines) + "\n"
 
 
 _QUESTION_NAMES = {q.value for q in GOVERNANCE_QUESTIONS}

@@ -86,7 +86,7 @@ def judge(
     questions = {q: _question_status(q, by_question[q], results) for q in GOVERNANCE_QUESTIONS}
     threshold = SEVERITY_RANK[fail_on]
     failed = any(r.status == "fail" and SEVERITY_RANK[r.rule.severity] >= threshold for r in results)
-    gaps = [*change.incomplete, *_unread_contents(change)]
+    gaps = [*change.incomplete, *_unread_contents(change), *_uninspected_contents(change)]
     # What was read may already fail; what was not read can never pass.
     outcome = Outcome.FAIL if failed else Outcome.INCOMPLETE if gaps else Outcome.PASS
     return Verdict(
@@ -135,9 +135,15 @@ def _offline_notes(change: Change, results: Sequence[RuleResult], questions: Map
             "audit --github) to read reviews and checks that are verified"]
 
 
+def _uninspected_contents(change: Change) -> list[Gap]:
+    """Files a detector needed but that were past the inspection limits: a red flag could hide there."""
+    return [Gap(GapKind.CONTENT_TOO_LARGE, f"too large to inspect: {f.path} ({f.too_large}); its contents were not checked")
+            for f in change.files if f.too_large]
+
+
 def assess_risk(evidence: Sequence[Evidence], policy: Policy) -> Risk:
     factors = [e for e in evidence if e.question is Question.RISK]
-    score = sum(float(e.attrs.get("score", 0)) for e in factors)
+    score = sum(round(e.attrs.get("score", 0)) for e in factors)  # risk scores are integers in every output
     medium, high = policy.risk_thresholds
     level = "high" if score >= high else "medium" if score >= medium else "low"
     return Risk(level=level, score=score, factors=factors)

@@ -244,3 +244,4 @@ class Policy:
     policy_paths: tuple[str, ...] = (".govgate.yml", ".govgate.yaml")
     description: str = ""
     origin: PolicyOrigin | None = None  # set by the lookup (govgate.sources.trusted); None when parsed directly
+    warnings: tuple[str, ...] = ()  # "file:line: key: ..." that do not stop the policy (an expired waiver)

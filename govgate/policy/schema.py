@@ -31,7 +31,24 @@ AFTER_PUSH_FACETS: frozenset[str] = frozenset(
 
 _STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _STRING_OR_STRINGS = {"oneOf": [{"type": "string", "minLength": 1}, _STRINGS]}
-_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}  # a real calendar date: govgate.policy.checks
+_NON_BLANK = {"type": "string", "minLength": 1, "pattern": r"\S"}
+
+
+def path_globs(description: str | None = None) -> dict[str, Any]:
+    """A list of path globs (``**`` spans folders), each compiled when the policy loads."""
+    schema: dict[str, Any] = {"type": "array", "items": {"type": "string", "minLength": 1, "format": "path-glob"}}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def regexes(description: str | None = None) -> dict[str, Any]:
+    """A list of regular expressions (RE2 syntax), each compiled when the policy loads."""
+    schema: dict[str, Any] = {"type": "array", "items": {"type": "string", "minLength": 1, "format": "regex"}}
+    if description:
+        schema["description"] = description
+    return schema
 # A waiver names one change: a pull request, or its head commit by at least this many hex digits.
 # Seven digits (git's short sha) can be ground to a chosen prefix in under a minute on one core;
 # twelve take 16^5 = a million times longer.
@@ -67,7 +84,7 @@ def _requirement(question: str) -> dict[str, Any]:
     properties.update({facet: {"type": "boolean"} for facet in facets})
     if question == "reviewed":
         properties.update(
-            approvals={"type": "integer", "minimum": 0},
+            approvals={"type": "integer", "minimum": 1},
             on_head={"type": "boolean"},
             codeowners={"type": "boolean"},
         )
@@ -122,7 +139,8 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
             "rule": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["id"],
+                # A rule without requirements would pass every change: `require` is not optional.
+                "required": ["id", "require"],
                 "properties": {
                     "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
                     "description": {"type": "string"},
@@ -143,8 +161,8 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                 "additionalProperties": False,
                 "properties": {
                     "ai_assisted": {"type": "boolean"},
-                    "paths": _STRINGS,
-                    "paths_ignore": _STRINGS,
+                    "paths": path_globs(),
+                    "paths_ignore": path_globs(),
                     "labels": _STRINGS,
                     "authors": _STRINGS,
                     "branch": _STRING_OR_STRINGS,
@@ -167,10 +185,10 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                 "additionalProperties": False,
                 "required": ["rule", "change", "reason", "approved_by", "expires"],
                 "properties": {
-                    "rule": {"type": "string", "minLength": 1},
+                    "rule": _NON_BLANK,
                     "change": WAIVER_TARGET,
-                    "reason": {"type": "string", "minLength": 1},
-                    "approved_by": {"type": "string", "minLength": 1},
+                    "reason": _NON_BLANK,
+                    "approved_by": _NON_BLANK,
                     "expires": _DATE,
                 },
             },
