@@ -6,10 +6,14 @@ Formats render a Verdict; none of them recomputes anything.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govgate.model import GOVERNANCE_QUESTIONS, Change, Evidence, Question
 from govgate.policy.model import Requirement, Rule, Waiver
+
+if TYPE_CHECKING:
+    from govgate.policy.freeze_state import FreezeReport
+    from govgate.policy.memory_state import MemoryReport
 
 CHECK_SCHEMA = "govgate/check/v1"
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
@@ -124,6 +128,8 @@ class Verdict:
     evidence: list[Evidence]
     policy_source: str
     fail_on: str = "error"
+    memory: MemoryReport | None = None  # what the organisational memory says about the touched paths
+    freeze: FreezeReport | None = None  # whether a freeze window held the change (None: the policy has none)
 
     @property
     def ai_tools(self) -> list[str]:
@@ -152,6 +158,8 @@ class Verdict:
             "problems": list(self.change.problems),
             "policy": self.policy_source,
             "fail_on": self.fail_on,
+            "memory": self.memory.to_dict() if self.memory else None,
+            "freeze": self.freeze.to_dict() if self.freeze else None,
         }
 
 

@@ -33,10 +33,13 @@ from govgate.formats import CHECK_FORMATS
 @click.option("--branch", default=None, help="The change's branch name (default: the checked-out branch).")
 @click.option("--github/--no-github", "github", default=None,
               help="Read the change from the GitHub Actions event and API (default: on when GITHUB_ACTIONS=true).")
+@click.option("--now", default=None, metavar="TIME",
+              help="Judge freezes, stale memory and waiver expiry at TIME (ISO 8601, UTC unless it says otherwise) "
+                   "instead of the present.")
 def check(
     repo_dir: str, base: str | None, head: str, policy_path: str | None, output_format: str, fail_on: str,
     output: str | None, reports: tuple[str, ...], pr_body_file: Path | None, labels: tuple[str, ...],
-    pr_author: str | None, pr_title: str | None, branch: str | None, github: bool | None,
+    pr_author: str | None, pr_title: str | None, branch: str | None, github: bool | None, now: str | None,
 ) -> None:
     """Judge one change against the policy.
 
@@ -45,12 +48,16 @@ def check(
 
     Exit codes: 0 the gate passes, 1 the gate fails, 2 usage, policy or input error.
     """
+    from govgate.cli.audit import parse_date
     from govgate.cli.common import emit, load_policy_for, parse_reports
+    from govgate.memory.base_revision import attach_base_memory
     from govgate.pipeline import evaluate
     from govgate.sources.git import GitRepo
     from govgate.sources.local import LocalRangeSource, PullRequestFlags
+    from govgate.sources.release_tags import with_release_tags
 
     report_targets = parse_reports(reports, CHECK_FORMATS)
+    at = parse_date(now, "--now", end_of_day=False)
     repo = GitRepo.open(repo_dir)
     use_github = github if github is not None else os.environ.get("GITHUB_ACTIONS") == "true"
     flags = PullRequestFlags(body_file=pr_body_file, labels=labels, author=pr_author, title=pr_title, branch=branch)
@@ -66,7 +73,8 @@ def check(
         else:
             policy = load_policy_for(policy_path, repo.path)
             change = LocalRangeSource(repo, base, head, flags).read()
-        verdict = evaluate(change, policy, fail_on=fail_on)
+        attach_base_memory(repo, change, policy.memory_file)
+        verdict = evaluate(change, with_release_tags(repo, policy), fail_on=fail_on, now=at)
     finally:
         repo.close()
     emit(verdict, output_format, output)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 
+from govgate.formats.memory_view import markdown_lines
 from govgate.model import GOVERNANCE_QUESTIONS, Evidence
 from govgate.verdict import RuleResult, Verdict
 
@@ -66,6 +67,7 @@ def _render(verdict: Verdict, evidence_limit: int, with_all_rules: bool) -> str:
         key = _key_evidence(result.evidence, max(1, evidence_limit))
         lines.append(f"| {question.value.capitalize()} | {_STATUS[result.status]} | {key or '—'} |")
     lines.append("")
+    lines += markdown_lines(verdict, md, code)
     failing = [r for r in verdict.rules if r.status == "fail"]
     if failing:
         lines.append(f"#### Failing rules ({len(failing)})")

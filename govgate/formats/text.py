@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from govgate.formats.memory_view import text_lines
 from govgate.model import GOVERNANCE_QUESTIONS, Evidence, Question
 from govgate.verdict import RuleResult, Verdict
 
@@ -12,6 +13,7 @@ def render_check(verdict: Verdict) -> str:
     lines = [_headline(verdict), _questions_line(verdict)]
     for problem in verdict.change.problems:
         lines.append(f"  ! {problem}")
+    lines += text_lines(verdict)
     failing = [r for r in verdict.rules if r.status == "fail"]
     if failing and verdict.risk.factors and verdict.risk.level != "low":
         scored = [f for f in verdict.risk.factors if f.attrs.get("score")]
@@ -71,7 +73,7 @@ def _rule_block(result: RuleResult, verdict: Verdict) -> list[str]:
         if req.met:
             continue
         lines.append(f"    {req.question}: {'; '.join(req.reasons)}")
-        seen = verdict.questions[Question(req.question)].evidence
+        seen = verdict.questions[Question(req.question)].evidence if req.question in _QUESTION_NAMES else []
         for item in seen[:6]:
             lines.append(f"      evidence: {_evidence(item)}")
         if len(seen) > 6:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from govgate.memory.model import DEFAULT_MEMORY_FILE
+
+if TYPE_CHECKING:
+    from govgate.policy.freeze import Freezes
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,7 @@ class Requirement:
     checks: tuple[str, ...] = ()
     allow_warnings: bool = True
     no_red_flags: bool = False
+    by_knowers: int | None = None  # approvals by people the memory names for the touched paths
 
     @classmethod
     def from_dict(cls, question: str, data: dict[str, Any]) -> Requirement:
@@ -33,13 +39,14 @@ class Requirement:
             checks=tuple(data.get("checks", ())),
             allow_warnings=bool(data.get("allow_warnings", True)),
             no_red_flags=bool(data.get("no_red_flags", False)),
+            by_knowers=data.get("by_knowers"),
         )
 
     @property
     def demands_evidence(self) -> bool:
         """False for a requirement that only forbids red flags."""
         return bool(self.facets or self.any_of or self.approvals or self.on_head or self.codeowners
-                    or self.checks or not self.no_red_flags)
+                    or self.checks or self.by_knowers or not self.no_red_flags)
 
     def describe(self) -> str:
         """What would satisfy this requirement, in words."""
@@ -50,6 +57,9 @@ class Requirement:
             parts.append("approved on the current head commit")
         if self.codeowners:
             parts.append("approved by a code owner of the touched paths")
+        if self.by_knowers:
+            parts.append(f"{self.by_knowers} approval{'s' if self.by_knowers != 1 else ''} by people the organisational "
+                         "memory names for the touched paths (verified with a forge, declared offline)")
         parts.extend(FACET_WORDS.get(f, f) for f in self.facets if f not in ("approval",))
         if self.checks:
             parts.append("successful checks " + ", ".join(self.checks) + " on the head commit")
@@ -65,7 +75,7 @@ class Requirement:
         return text
 
 
-_FLAGS = {"on_head", "codeowners", "allow_warnings", "no_red_flags"}
+_FLAGS = {"on_head", "codeowners", "allow_warnings", "no_red_flags", "by_knowers"}
 
 FACET_WORDS = {
     "approval": "a human approval",
@@ -80,6 +90,7 @@ FACET_WORDS = {
     "plan": "a written plan in the PR body",
     "reversible_migrations": "reversible migrations",
     "revert_path": "an automatic revert path (atomic deploy, analysis abort, create-before-destroy)",
+    "emergency": "the freeze's emergency path: its label and verified approvals by the people it names",
 }
 
 
@@ -93,6 +104,8 @@ class Condition:
     branch: tuple[str, ...] = ()
     risk: tuple[str, ...] = ()
     policy_changed: bool | None = None
+    fragile: bool | str | None = None  # true/false, or the lowest fragility level that counts
+    frozen: bool | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Condition:
@@ -109,6 +122,8 @@ class Condition:
             branch=strings("branch"),
             risk=strings("risk"),
             policy_changed=data.get("policy_changed"),
+            fragile=data.get("fragile"),
+            frozen=data.get("frozen"),
         )
 
     def describe(self) -> str:
@@ -129,6 +144,14 @@ class Condition:
             parts.append("risk " + " or ".join(self.risk))
         if self.policy_changed is not None:
             parts.append("edits the policy" if self.policy_changed else "leaves the policy alone")
+        if self.fragile is True:
+            parts.append("touches a path the memory marks fragile")
+        elif self.fragile is False:
+            parts.append("touches no fragile path")
+        elif self.fragile is not None:
+            parts.append(f"touches a path the memory marks at least {self.fragile} fragile")
+        if self.frozen is not None:
+            parts.append("inside a freeze window" if self.frozen else "outside every freeze window")
         return " and ".join(parts) if parts else "every change"
 
 
@@ -164,3 +187,5 @@ class Policy:
     source: str = "<embedded default>"  # where it was read from, for messages
     policy_paths: tuple[str, ...] = (".govgate.yml", ".govgate.yaml")
     description: str = ""
+    memory_file: str = DEFAULT_MEMORY_FILE  # read from the base revision; editing it counts as editing the policy
+    freezes: Freezes | None = None

@@ -201,6 +201,7 @@ def github_change(
         _add_verified_evidence(pull, target, api)
         pull.codeowners = read_codeowners(repo, target.base)
     change.pull_request = pull
+    change.forge = "github"
     _describe(change, target, pull, event)
     change.problems.extend(problems)
     return change, policy
