@@ -49,6 +49,8 @@ def read_yaml(text: str, source: str) -> tuple[dict[str, Any], Positions]:
         raise MemoryFileError(f"{source}: the memory file is empty", "start one with `govgate memory init`")
     try:
         return _load_yaml(text, source)
+    except ValueError as exc:  # PyYAML builds timestamps itself and fails on a day that does not exist (2026-02-30)
+        raise MemoryFileError(f"{source}: malformed YAML: {exc} (quote a value that is not meant as a date)") from None
     except PolicyError as exc:
         message = exc.message.replace("the policy must be a mapping with 'version' and 'rules'",
                                       "the memory file must be a mapping with 'version' and 'entries'")

@@ -177,6 +177,8 @@ def _describe(error: Any, path: tuple[Any, ...], positions: dict[tuple[Any, ...]
         return line, f"{source}:{line}: {where}: {error.instance!r} is not allowed; expected one of: {', '.join(map(str, expected))}"
     if error.validator == "oneOf":
         return line, f"{source}:{line}: {where}: {error.instance!r} is not valid here; expected {_expected_of(error)}"
+    if error.validator == "pattern" and "description" in error.schema:  # say what is expected in words, not as a regex
+        return line, f"{source}:{line}: {where}: {error.instance!r} does not fit: {error.schema['description']}"
     return line, f"{source}:{line}: {where}: {error.message}"
 
 
