@@ -179,3 +179,90 @@ def schema() -> None:
     from govgate.memory.schema import memory_schema
 
     click.echo(json.dumps(memory_schema(), indent=2))
+
+
+@memory.command("suggest")
+@click.argument("revision", required=False, default="HEAD", metavar="[REV]")
+@click.option("--repo", "repo_dir", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="The git repository to read (a checkout, a bare repository or a mirror).")
+@click.option("--output", "-o", "output", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help=f"The memory file to merge the draft into (default: {DEFAULT_MEMORY_FILE} in the repository).")
+@click.option("--dry-run", is_flag=True, help="Print the merged file instead of writing it.")
+@click.option("--format", "-f", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="The report's format.")
+@_now_option
+@click.option("--since", default=None, metavar="DATE", help="Read only changes from DATE on (faster; knowers from less history).")
+@click.option("--departed-days", type=click.IntRange(min=1), default=180, show_default=True,
+              help="A person with no commit for this many days has left.")
+@click.option("--half-life-days", type=click.FloatRange(min=1), default=365.0, show_default=True,
+              help="A change counts half as much toward knowing an area after this many days.")
+@click.option("--depth", type=click.IntRange(min=1), default=3, show_default=True, help="Directory depth of areas.")
+@click.option("--min-changes", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Areas with fewer changes are not reported.")
+@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True,
+              help="At most this many new draft entries (the riskiest areas first).")
+def suggest(revision: str, repo_dir: str, output: Path | None, dry_run: bool, output_format: str, now: str | None,
+            since: str | None, departed_days: int, half_life_days: float, depth: int, min_changes: int, limit: int) -> None:
+    """Mine REV's history (default HEAD) for who knows what, who left and what keeps breaking.
+
+    Prints the riskiest areas (orphaned, brittle, bus factor 1) and merges draft entries for them
+    into the memory file: new entries are appended and each entry's `mined` facts are refreshed;
+    nothing people wrote (why, knows, fragile, comments, formatting) is changed.
+    """
+    import datetime as dt
+
+    from govgate.cli.audit import Progress, parse_date
+    from govgate.cli.common import write_file
+    from govgate.errors import GovgateError
+    from govgate.memory.draft import merge_draft
+    from govgate.memory.loader import parse_memory
+    from govgate.memory.mining import MiningOptions
+    from govgate.memory.suggest import mine, report_dict, report_lines, tracked_entries
+    from govgate.sources.git import GitRepo
+
+    moment = parse_date(now, "--now", end_of_day=False) or dt.datetime.now(dt.UTC)
+    since_at = parse_date(since, "--since", end_of_day=False)
+    repo = GitRepo.open(repo_dir)
+    target = output or _default_output(repo.path, dry_run)
+    existing = target.read_text("utf-8") if target is not None and target.is_file() else None
+    memory = parse_memory(existing, str(target)) if existing and existing.strip() else None
+    options = MiningOptions(now=moment, departed_days=departed_days, half_life_days=half_life_days, depth=depth,
+                            min_changes=min_changes)
+    progress = Progress(None) if sys.stderr.isatty() else None
+    try:
+        mined = mine(repo, revision, options, since_at, tracked_entries(memory), progress.tick if progress else None)
+    finally:
+        repo.close()
+    if progress is not None:
+        progress.done()
+    facts = {int(key): area for key, area in mined.history.tracked.items()}
+    merged = merge_draft(existing, mined.history.riskiest(limit), facts, moment.date(), str(target or "draft"), min_changes)
+    if dry_run or target is None:
+        click.echo(merged.text, nl=False)
+    elif merged.added or merged.refreshed or existing is None:
+        if target.exists() and not target.is_file():
+            raise GovgateError(f"{target} is not a file")
+        write_file(target, merged.text)
+    written = None if dry_run else str(target)
+    if output_format == "json":
+        click.echo(json.dumps(report_dict(mined, merged.added, merged.refreshed, written), indent=2),
+                   err=dry_run)
+        return
+    lines = report_lines(mined)
+    where = "(dry run: nothing written)" if dry_run else f"into {target}"
+    lines += ["", f"draft {where}: {len(merged.added)} new entr{'y' if len(merged.added) == 1 else 'ies'}"
+                  f"{' (' + ', '.join(merged.added) + ')' if merged.added else ''}, mined facts refreshed for "
+                  f"{len(merged.refreshed)}; text people wrote is unchanged",
+              "next: write each `why`, check `knows` and `fragile`, add `reviewed:`, then run govgate memory validate"]
+    click.echo("\n".join(lines), err=dry_run)
+
+
+def _default_output(repo_path: Path, dry_run: bool) -> Path | None:
+    from govgate.errors import GovgateError
+
+    if not (repo_path / ".git").exists():
+        if dry_run:
+            return None
+        raise GovgateError(f"{repo_path} has no working tree to write {DEFAULT_MEMORY_FILE} into",
+                           "pass --output FILE, or --dry-run to print the draft")
+    return repo_path / DEFAULT_MEMORY_FILE
