@@ -74,7 +74,7 @@ def merge_draft(existing: str | None, new_areas: list[AreaFacts], entry_facts: d
             result.refreshed.append(_entry_name(entry, index))
     ids = {_scalar(entry, "id") for entry in (entries.value if entries is not None else [])} - {None}
     fresh = [a for a in new_areas if not _covered(a, existing_globs(entries))]
-    indent = entries.start_mark.column + 2 if entries is not None and entries.value and not entries.flow_style else 2
+    indent = entries.start_mark.column if entries is not None and entries.value and not entries.flow_style else 2
     blocks = _new_entries(fresh, ids, as_of, indent, min_changes)  # type: ignore[arg-type]
     result.added = blocks.ids
     if blocks.texts:
@@ -180,7 +180,7 @@ def _unique_id(path: str, taken: set[str]) -> str:
 
 
 def _covered(area: AreaFacts, globs: list[tuple[str, ...]]) -> bool:
-    probes = (area.path, f"{area.path}/x") if area.is_dir else (area.path,)
+    probes = (area.path, f"{area.path}/\0") if area.is_dir else (area.path,)  # no file is named NUL: only globs spanning it
     return any(glob_set(paths)(probe) for paths in globs if paths for probe in probes)
 
 

@@ -14,7 +14,8 @@ touched it (the same first-parent changes ``audit`` judges, newest first):
   history (only bots and agents touched it).
 
 Renames are followed: the history streams newest first, so a rename is seen before the older
-changes to the old path, which then count for the path it has today. Memory holds one small
+changes to the old path, which then count for the path it has today; a move that leaves the
+content as it was is no one's knowledge. Memory holds one small
 record per area, per identity and per renamed path, not per change. Changes touching more
 than ``max_files`` files (tree-wide reformats, vendored imports) say nothing about who knows what:
 they count toward activity only.
@@ -29,7 +30,7 @@ from typing import Any
 
 from govgate.audit.failures import ChangeFacts, FailureTracker
 from govgate.memory.people import IdentityTable, Mailmap, PersonFacts
-from govgate.model import Change, FileStatus, Fragility, KnowledgeStatus
+from govgate.model import Change, FileChange, FileStatus, Fragility, KnowledgeStatus
 
 ROOT = "."
 MIN_KNOWER_CHANGES = 2
@@ -173,7 +174,7 @@ class HistoryMiner:
     def _current_paths(self, change: Change) -> list[str]:
         """Each touched path under the name it has today: renames seen (newer) carry older history along."""
         renamed = self._renamed
-        paths = [renamed.get(f.path, f.path) for f in change.files]
+        paths = [renamed.get(f.path, f.path) for f in change.files if not _moved_only(f)]
         for f in change.files:
             if f.old_path and f.status is FileStatus.RENAMED and f.old_path != f.path:
                 renamed[f.old_path] = renamed.get(f.path, f.path)
@@ -272,6 +273,11 @@ class MinedHistory:
         """Orphaned areas first, then brittle ones, then bus factor 1, each by activity; no repeats."""
         ranked = list(dict.fromkeys([*self.orphaned(), *self.brittle(), *self.bus_factor_one()]))
         return ranked[:limit]
+
+
+def _moved_only(f: FileChange) -> bool:
+    """A file moved without a change to its content: whoever moved it learnt nothing about it."""
+    return f.status is FileStatus.RENAMED and f.old_blob is not None and f.old_blob == f.new_blob
 
 
 def _with_directories(files: Iterable[str] | None) -> frozenset[str] | None:
