@@ -220,7 +220,8 @@ def suggest(revision: str, repo_dir: str, output: Path | None, dry_run: bool, ou
     from govgate.memory.suggest import mine, report_dict, report_lines, tracked_entries
     from govgate.sources.git import GitRepo
 
-    moment = parse_date(now, "--now", end_of_day=False) or dt.datetime.now(dt.UTC)
+    moment = parse_date(now, "--now", end_of_day=False) or dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time.min,
+                                                                               dt.UTC)
     since_at = parse_date(since, "--since", end_of_day=False)
     repo = GitRepo.open(repo_dir)
     target = output or _default_output(repo.path, dry_run)

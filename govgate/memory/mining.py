@@ -145,9 +145,13 @@ class HistoryMiner:
         self._tracked_tallies = [_Tally() for _ in self._tracked.keys]
         self._area_cache: dict[str, tuple[str, ...]] = {}
         self._renamed: dict[str, str] = {}  # an older path -> the path it has at the tip
+        self.marked: set[str] = set()
 
-    def observe(self, change: Change, facts: ChangeFacts | None = None) -> None:
-        """Take one change (newest first); ``facts`` when the caller already tracks failures."""
+    def observe(self, change: Change, facts: ChangeFacts | None = None, *, mark: bool = False) -> None:
+        """Take one change (newest first); ``facts`` when the caller already tracks failures.
+
+        ``mark`` remembers the areas it touched (an audit maps the areas of its range only).
+        """
         if facts is None:
             facts = self.failures.observe(change)
         when = _moment(change.date)
@@ -162,11 +166,14 @@ class HistoryMiner:
         weight = self._recency(when)
         credit = self._credit(change, weight)
         failed = facts.reverted or facts.fixed
-        for area in {a for p in paths for a in self._areas_of(p)}:
+        touched = {a for p in paths for a in self._areas_of(p)}
+        for area in touched:
             tally = self._areas.get(area)
             if tally is None:
                 tally = self._areas[area] = _Tally()
             tally.add(credit, weight, failed, when)
+        if mark:
+            self.marked.update(touched)
         for index, matches in enumerate(self._tracked.matchers):
             if any(matches(p) for p in paths):
                 self._tracked_tallies[index].add(credit, weight, failed, when)
