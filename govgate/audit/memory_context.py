@@ -87,7 +87,7 @@ class MemoryTimeline:
                                   "-z", tip, "--not", *exclude, "--", self.path)
         edits: list[tuple[str, _Version]] = []
         for record in out.split(b"\x1e")[1:]:
-            sha, _, raw = record.partition(b"\n")
+            sha, _, raw = record.partition(b"\0")  # -z ends the format line with NUL, then the raw lines follow
             meta = raw.lstrip(b"\n").split(b"\0", 1)[0].decode()
             fields = meta[1:].split() if meta.startswith(":") else []
             if len(fields) >= 3:
