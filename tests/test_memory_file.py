@@ -120,3 +120,11 @@ def test_no_memory_file_means_no_memory_block_and_an_unchanged_verdict(repo: Rep
     repo.commit("A change", {"services/payments/ledger/write.py": "x = 1\n"})
     result = run_cli("check", "--repo", str(repo.path), "--base", base, "--format", "json")
     assert result.code == 0 and result.json()["memory"] is None and result.json()["freeze"] is None
+
+
+def test_help_on_every_memory_command() -> None:
+    for args in (("memory", "--help"), ("memory", "validate", "--help"), ("memory", "explain", "--help"),
+                 ("memory", "init", "--help"), ("memory", "schema", "--help"), ("memory", "suggest", "--help")):
+        result = run_cli(*args)
+        assert result.code == 0 and "Usage:" in result.stdout, args
+    assert "memory" in run_cli("--help").stdout

@@ -1,0 +1,80 @@
+"""Benchmark ``govgate memory suggest`` against git itself and against ``govgate audit`` on the same history.
+
+    python benchmarks/memory_bench.py [--sizes 50000] [--repo PATH ...] [--repeat 2]
+
+Generated histories (``--sizes``) are the audit benchmark's (history_gen.py, cached under
+benchmarks/.work/); ``--repo`` adds real repositories (a clone or a bare mirror; never used by
+the tests). For each history the table shows CPU time (user + system, of the command and every
+git process it ran, from ``wait4``), because wall time on a shared machine says little:
+
+* ``git log --raw``: the floor of any history pass;
+* ``memory suggest`` (one streaming pass, report and draft, nothing written) and its cost per change;
+* ``audit --jobs 1`` on the same history: the budget ``suggest`` must stay within;
+* the peak resident memory of the suggest process tree (``ru_maxrss``).
+
+The best of ``--repeat`` runs is kept (the least disturbed one). Nothing is trimmed: every
+first-parent change is read and every area is mined.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from audit_bench import history  # noqa: E402  (the same cached generated histories)
+
+NOW = "2026-06-01"  # a fixed clock: every run mines the same thing
+
+
+def cpu_run(command: list[str], repeat: int) -> tuple[float, float]:
+    """(best CPU seconds of the command's process tree, its peak RSS in MB)."""
+    best, peak = float("inf"), 0.0
+    for _ in range(repeat):
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        if os.waitstatus_to_exitcode(status) not in (0, 1):
+            raise SystemExit(f"failed: {' '.join(command)}")
+        best = min(best, usage.ru_utime + usage.ru_stime)
+        peak = max(peak, usage.ru_maxrss / 1024)
+    return best, peak
+
+
+def measure(label: str, repo: Path, repeat: int) -> tuple[str, ...]:
+    changes = int(subprocess.run(["git", "-C", str(repo), "rev-list", "--first-parent", "--count", "HEAD"],
+                                 capture_output=True, text=True, check=True).stdout)
+    govgate = [sys.executable, "-m", "govgate"]
+    git_raw, _ = cpu_run(["git", "-C", str(repo), "log", "--raw"], repeat)
+    suggest, rss = cpu_run([*govgate, "memory", "suggest", "--repo", str(repo), "--dry-run", "--now", NOW], repeat)
+    audit, _ = cpu_run([*govgate, "audit", "--repo", str(repo), "--jobs", "1", "--knowledge-days", "0", "--now", NOW,
+                        "--output", os.devnull], repeat)
+    print(f"measured {label}", file=sys.stderr, flush=True)
+    return (label, f"{changes:,}", f"{git_raw:.2f}s", f"{suggest:.2f}s", f"{suggest / changes * 1e6:.0f} µs",
+            f"{suggest / git_raw:.1f}x", f"{audit:.2f}s", f"{suggest / audit:.2f} {'ok' if suggest <= audit else 'MISS'}",
+            f"{rss:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[50000])
+    parser.add_argument("--repo", type=Path, nargs="*", default=[], help="real repositories to measure as well")
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    rows = [measure(f"generated {size:,}", history(size), args.repeat) for size in args.sizes]
+    rows += [measure(path.name if path.name != "repo" else path.parent.name, path, args.repeat) for path in args.repo]
+    header = ("history", "changes", "git log --raw", "memory suggest", "per change", "vs git", "audit -j1",
+              "suggest/audit", "suggest peak RSS")
+    table = [header, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(cell.rjust(widths[i]) for i, cell in enumerate(row)))
+    print("CPU time (user+system) of each command and the git processes it ran; target: suggest within the audit's budget")
+
+
+if __name__ == "__main__":
+    main()
