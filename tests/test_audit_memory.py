@@ -173,3 +173,23 @@ def test_workers_judge_memory_and_freezes_like_one_process(repo: RepoBuilder, tm
     assert alone.code == workers.code == 0, workers.stderr
     assert workers.stdout == alone.stdout
     assert '"fragile_ai_without_knower":{"changes":' in alone.stdout and '"changes_inside":' in alone.stdout
+
+
+def test_the_memory_file_at_the_tip_is_checked_against_history(repo: RepoBuilder) -> None:
+    knowledge_history(repo)
+    memory = ("version: 1\nstale_after_days: 100\nentries:\n"
+              "  - {id: legacy, paths: [legacy/**], why: Carol's importer., knows: [carol@example.com, bob@example.com], "
+              "reviewed: 2026-05-01}\n"
+              "  - {id: billing, paths: [billing/**], why: Bob's., knows: [bob@example.com], reviewed: 2025-01-01}\n")
+    repo.commit("Memory", {".govgate/memory.yml": memory}, author=BOB, date=day("2026-05-20"))
+    _, summary = audit_json(repo.path, "--since", "2026-05-01", "--now", "2026-06-01")
+    assert summary["memory_file"] == {
+        "source": f".govgate/memory.yml@{repo.head()[:12]}", "entries": 2,
+        "stale": [{"entry": "billing", "reviewed": "2025-01-01"}],
+        "departed_knowers": [{"entry": "legacy", "knower": "carol@example.com", "last_commit": "2024-06-30T12:00:00+00:00"}],
+    }
+    text = audit(repo.path, "--since", "2026-05-01", "--now", "2026-06-01").stdout
+    assert "memory file .govgate/memory.yml@" in text and "2 entries, 1 stale, 1 knower named who left" in text
+    assert "  left: legacy names carol@example.com (last commit 2024-06-30)" in text
+    html = audit(repo.path, "--since", "2026-05-01", "--now", "2026-06-01", "--format", "html").stdout
+    assert "is ageing</h3>" in html and "names carol@example.com, whose last commit was 2024-06-30" in html

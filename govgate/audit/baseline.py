@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from govgate.audit.memory_context import MemoryTimeline
 from govgate.audit.summary import AuditSummary
 from govgate.errors import GitError
 from govgate.memory.people import git_mailmap
@@ -23,23 +24,21 @@ from govgate.sources.history import HistoryOptions, HistorySource
 DEFAULT_DAYS = 3 * 365
 
 
-def complete_history(summary: AuditSummary, source: HistorySource, days: int, problems: list[str]) -> None:
-    """Feed the baseline into the summary, then settle the knowledge map (people, areas that still exist).
-
-    ``problems`` (about the memory file's history) join the run's problems with those of the baseline.
-    """
+def complete_history(summary: AuditSummary, source: HistorySource, days: int, timeline: MemoryTimeline) -> None:
+    """Feed the baseline into the summary, then settle the knowledge map (people, areas that still exist)
+    and check the memory file at the tip against it (stale entries, knowers who left)."""
     repo = source.repo
     older: list[str] = []
     for change in history_before(repo, source, days, older):
         summary.add_older(change)
-    summary.problems.extend([*problems, *(f"history before the range: {p}" for p in older)])
+    summary.problems.extend([*timeline.problems, *(f"history before the range: {p}" for p in older)])
     try:
         listing = repo.run_bytes("ls-tree", "-r", "-z", "--name-only", "--full-tree", source.range.tip).split(b"\0")
         files: list[str] | None = [f.decode("utf-8", "replace") for f in listing if f]
     except GitError as exc:
         summary.problems.append(f"the files at the tip cannot be listed ({exc.message}): the knowledge map keeps areas gone since")
         files = None
-    summary.memory.finish(git_mailmap(repo), files)
+    summary.memory.finish(git_mailmap(repo), files, timeline.memory_at_tip())
 
 
 def history_before(repo: GitRepo, source: HistorySource, days: int, problems: list[str]) -> Iterator[Change]:

@@ -58,6 +58,16 @@ class MemoryTimeline:
         newer = [version for at, version in self._edits if at <= position]
         return newer[-1] if newer else self._at_tip
 
+    def memory_at_tip(self) -> Memory | None:
+        """The memory in force after the audited range (None when absent or unusable)."""
+        version = self._at_tip
+        if version.blob is None or version.mode not in _REGULAR:
+            return None
+        parsed = self._parsed.get(version.blob)
+        if parsed is None:
+            parsed = self._parsed[version.blob] = self._parse(version.blob, self._tip)
+        return parsed if isinstance(parsed, Memory) else None
+
     def memory_before(self, change: Change) -> Memory | None:
         version = self.version_before(change.head)
         if version.blob is None:

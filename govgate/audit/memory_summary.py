@@ -7,7 +7,9 @@
 * **fragile paths changed by AI-assisted changes without a knower's review**: the engine's memory
   report for each verdict (the memory in force at the change's base, as the gate would have read it);
 * **freezes**: the changes merged inside a freeze window, and those of them that did not take the
-  emergency path (violations), per window.
+  emergency path (violations), per window;
+* **the memory file at the tip, against history**: entries not reviewed for ``stale_after_days``, and
+  knowers it names who have left (no commit for the departure horizon).
 
 Bounded memory: counters, a bounded list of examples, and the miner's per-area records.
 """
@@ -21,7 +23,8 @@ from typing import Any
 
 from govgate.audit.failures import ChangeFacts
 from govgate.memory.mining import AreaFacts, HistoryMiner, MinedHistory, MiningOptions
-from govgate.memory.people import Mailmap
+from govgate.memory.model import Knower, Memory, MemoryEntry
+from govgate.memory.people import Mailmap, PersonFacts
 from govgate.model import Change, KnowledgeStatus
 from govgate.verdict import Verdict
 
@@ -36,6 +39,7 @@ class MemorySummary:
         self.repo_url = repo_url
         self.miner = HistoryMiner(MiningOptions(now=self.now))
         self.mined: MinedHistory | None = None
+        self.memory: Memory | None = None
         self.range_changes = 0
         self.older_changes = 0
         self.fragile_ai: Counter[str] = Counter()  # memory entry -> AI-assisted changes without a knower's approval
@@ -58,8 +62,9 @@ class MemorySummary:
         self.older_changes += 1
         self.miner.observe(change, facts)
 
-    def finish(self, mailmap: Mailmap, existing_files: Iterable[str] | None) -> None:
+    def finish(self, mailmap: Mailmap, existing_files: Iterable[str] | None, memory: Memory | None = None) -> None:
         self.mined = self.miner.finish(mailmap, existing_files)
+        self.memory = memory
 
     def _fragile(self, verdict: Verdict) -> None:
         report = verdict.memory
@@ -99,6 +104,21 @@ class MemorySummary:
         areas = [a for a in self.mined.reported() if a.path in marked]
         return sorted(areas, key=lambda a: (rank[a.status], -a.activity, a.path))
 
+    def stale_entries(self) -> list[MemoryEntry]:
+        return self.memory.stale(self.now.date()) if self.memory else []
+
+    def departed_knowers(self) -> list[tuple[MemoryEntry, Knower, PersonFacts]]:
+        """Knowers the memory names who have left: the entry still points at someone who is gone."""
+        if self.memory is None or self.mined is None:
+            return []
+        found = []
+        for entry in self.memory.entries:
+            for knower in entry.knows:
+                person = self.mined.person(knower)
+                if person is not None and person.departed(self.now, self.miner.options.departed_days):
+                    found.append((entry, knower, person))
+        return found
+
     def status_counts(self) -> dict[str, int]:
         counts = Counter(a.status.value for a in self.knowledge_areas())
         return {status.value: counts[status.value] for status in KnowledgeStatus}
@@ -119,12 +139,27 @@ class MemorySummary:
                 "by_entry": dict(self.fragile_ai.most_common()),
                 "examples": self.fragile_examples,
             },
+            "memory_file": self._memory_file_dict(),
             "freezes": {
                 "changes_inside": self.freeze_changes,
                 "violations": self.freeze_violations,
                 "windows": {window: dict(counts) for window, counts in sorted(self.windows.items())},
                 "examples": self.freeze_examples,
             },
+        }
+
+
+    def _memory_file_dict(self) -> dict[str, Any] | None:
+        if self.memory is None:
+            return None
+        return {
+            "source": self.memory.source,
+            "entries": len(self.memory.entries),
+            "stale": [{"entry": e.name, "reviewed": e.reviewed.isoformat() if e.reviewed else None}
+                      for e in self.stale_entries()],
+            "departed_knowers": [{"entry": e.name, "knower": k.text,
+                                  "last_commit": p.last_active.isoformat() if p.last_active else None}
+                                 for e, k, p in self.departed_knowers()],
         }
 
 

@@ -120,7 +120,7 @@ def audit(
             try:
                 _judge_all(changes, source, policy, fail_on, summary, writer, progress, _jobs(jobs, source))
                 summary.problems = list(source.problems) + (enricher.problems if enricher else [])
-                complete_history(summary, source, knowledge_days, timeline.problems)
+                complete_history(summary, source, knowledge_days, timeline)
                 writer.finish(summary)
             except BrokenPipeError:
                 # The reader went away (`| head`): nothing left to report to; not an error of the audit.

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govgate.audit.failures import ChangeFacts, FailureTracker
+from govgate.memory.model import Knower
 from govgate.memory.people import IdentityTable, Mailmap, PersonFacts
 from govgate.model import Change, FileChange, FileStatus, Fragility, KnowledgeStatus
 
@@ -223,7 +224,7 @@ class HistoryMiner:
         tracked = {key: self._facts(key, tally, people) for key, tally in zip(self._tracked.keys, self._tracked_tallies,
                                                                                strict=True)}
         return MinedHistory(self.options, areas, tracked, self.changes, self.sweeping, self.newest, self.oldest,
-                            self.failures.pending, _with_directories(existing_files))
+                            self.failures.pending, _with_directories(existing_files), list({id(p): p for p in people}.values()))
 
     def _facts(self, path: str, tally: _Tally, people: Sequence[PersonFacts]) -> AreaFacts:
         shares: dict[str, list[Any]] = {}  # person key -> [person, weight, changes]
@@ -256,6 +257,7 @@ class MinedHistory:
     oldest: dt.datetime | None
     unresolved_references: int
     existing: frozenset[str] | None = None  # files and directories at the tip: gone areas are no risk
+    people: list[PersonFacts] = field(default_factory=list)  # everyone seen, once each
     _reported: list[AreaFacts] | None = field(default=None, repr=False)
 
     def reported(self) -> list[AreaFacts]:
@@ -275,6 +277,14 @@ class MinedHistory:
     def brittle(self) -> list[AreaFacts]:
         found = [a for a in self.reported() if a.suggested_fragility(self.options.min_changes) is not None]
         return sorted(found, key=lambda a: (-a.brittleness, -a.changes, a.path))
+
+    def person(self, knower: Knower) -> PersonFacts | None:
+        """The person of history a memory entry's knower is, if they ever committed."""
+        login = knower.login
+        for person in self.people:
+            if (login is not None and person.login == login) or knower.key == person.email:
+                return person
+        return None
 
     def riskiest(self, limit: int) -> list[AreaFacts]:
         """Orphaned areas first, then brittle ones, then bus factor 1, each by activity; no repeats."""

@@ -46,6 +46,7 @@ def text_lines(summary: AuditSummary) -> list[str]:
         if len(risky) > AREAS_SHOWN:
             lines.append(f"  … and {len(risky) - AREAS_SHOWN} more (--format json lists them)")
         lines.append("")
+    lines += _memory_file_lines(summary)
     if memory.fragile_ai_changes:
         lines.append(f"AI-assisted changes to fragile paths without a knower's approval: {memory.fragile_ai_changes}")
         lines.append("  by entry: " + ", ".join(f"{name} {count}" for name, count in memory.fragile_ai.most_common()))
@@ -61,6 +62,20 @@ def text_lines(summary: AuditSummary) -> list[str]:
         lines += [f"  x {_ref(e)}: {e['window']}" for e in memory.freeze_examples[:EXAMPLES_SHOWN]]
         lines.append("")
     return lines
+
+
+def _memory_file_lines(summary: AuditSummary) -> list[str]:
+    memory = summary.memory
+    stale, departed = memory.stale_entries(), memory.departed_knowers()
+    if memory.memory is None or not (stale or departed):
+        return []
+    lines = [f"memory file {memory.memory.source}: {len(memory.memory.entries)} entries, {len(stale)} stale, "
+             f"{len(departed)} knower{'s' if len(departed) != 1 else ''} named who left"]
+    lines += [f"  stale: {e.name} ({'last reviewed ' + e.reviewed.isoformat() if e.reviewed else 'never reviewed'})"
+              for e in stale[:EXAMPLES_SHOWN]]
+    lines += [f"  left: {e.name} names {k.text} (last commit {p.last_active.date().isoformat() if p.last_active else '?'})"
+              for e, k, p in departed[:EXAMPLES_SHOWN]]
+    return [*lines, ""]
 
 
 def _ref(example: dict[str, Any]) -> str:
@@ -85,6 +100,14 @@ def html_section(summary: AuditSummary, table: Any) -> str:
     areas = memory.knowledge_areas()
     if areas:
         parts.append(_knowledge_map(summary, areas, table))
+    stale, departed = memory.stale_entries(), memory.departed_knowers()
+    if memory.memory is not None and (stale or departed):
+        rows = [(escape(e.name), "stale: " + escape(e.reviewed.isoformat() if e.reviewed else "never reviewed"))
+                for e in stale]
+        rows += [(escape(e.name), f"names {escape(k.text)}, whose last commit was "
+                  + escape(p.last_active.date().isoformat() if p.last_active else "?")) for e, k, p in departed]
+        parts.append(f"<h3>The memory file ({escape(memory.memory.source)}) is ageing</h3>"
+                     + table(("entry", "why it needs attention"), rows, raw=True))
     if memory.fragile_ai_changes:
         rows = [(escape(e["id"]), escape((e["date"] or "")[:10]), escape(e["title"]), escape(", ".join(e["entries"])),
                  escape(e["fragile"]), escape(", ".join(e["knowers"]) or "none named")) for e in memory.fragile_examples]
