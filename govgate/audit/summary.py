@@ -13,6 +13,8 @@ Definitions (they are repeated in the JSON summary under ``definitions``):
   ``contradicted`` (what the policy asked for was there, or nothing was asked and no red flag seen).
 * **change-failure signal**: the share of changes later reverted or fixed (see ``failures``).
 * **failing**: the verdict is ``fail`` (a rule at or above ``--fail-on`` failed and was not waived).
+* **not fully judged**: part of the change could not be read (missing commits or contents): whatever
+  its verdict, it is never counted as passing.
 
 Memory is bounded: counters per month, a bounded heap of the worst failing changes, the pending
 references of the failure tracker and the recent window of the knowledge tracker.
@@ -58,6 +60,8 @@ DEFINITIONS = {
     "fixed": "a newer change has a Fixes: <sha> trailer naming one of its commits, or is a fix naming one",
     "failure_signal": "share of changes later reverted or fixed",
     "failing": "the verdict is fail: a rule at or above --fail-on failed and was not waived",
+    "incomplete": "part of the change could not be read (commits, trees or contents missing from the clone): it was "
+                  "not fully judged and never counts as passing",
 }
 
 
@@ -67,6 +71,7 @@ class Bucket:
 
     changes: int = 0
     failing: int = 0
+    incomplete: int = 0
     gaps: Counter[str] = field(default_factory=Counter)
     reverted: int = 0
     fixed: int = 0
@@ -75,6 +80,7 @@ class Bucket:
     def add(self, verdict: Verdict, facts: ChangeFacts) -> None:
         self.changes += 1
         self.failing += verdict.verdict == "fail"
+        self.incomplete += not verdict.complete
         for name, question in GAPS.items():
             if verdict.questions[question].status != "satisfied":
                 self.gaps[name] += 1
@@ -83,13 +89,13 @@ class Bucket:
         self.failed_later += facts.reverted or facts.fixed
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"changes": self.changes, "failing": self.failing}
+        data: dict[str, Any] = {"changes": self.changes, "failing": self.failing, "incomplete": self.incomplete}
         for name in GAPS:
             data[name] = self.gaps[name]
         data.update(reverted=self.reverted, fixed=self.fixed, reverted_or_fixed=self.failed_later)
         data["shares"] = {
             name: share(value, self.changes)
-            for name, value in (("failing", self.failing), *((n, self.gaps[n]) for n in GAPS),
+            for name, value in (("failing", self.failing), ("incomplete", self.incomplete), *((n, self.gaps[n]) for n in GAPS),
                                 ("reverted", self.reverted), ("fixed", self.fixed), ("failure_signal", self.failed_later))
         }
         return data
@@ -108,6 +114,17 @@ class Period:
     def changes(self) -> int:
         return self.ai.changes + self.other.changes
 
+    @property
+    def incomplete(self) -> int:
+        return self.ai.incomplete + self.other.incomplete
+
+    def combined(self) -> Bucket:
+        """AI-assisted and other changes counted together."""
+        ai, other = self.ai, self.other
+        return Bucket(changes=self.changes, failing=ai.failing + other.failing, incomplete=self.incomplete,
+                      gaps=ai.gaps + other.gaps, reverted=ai.reverted + other.reverted, fixed=ai.fixed + other.fixed,
+                      failed_later=ai.failed_later + other.failed_later)
+
     def add(self, verdict: Verdict, facts: ChangeFacts) -> None:
         (self.ai if verdict.ai_assisted else self.other).add(verdict, facts)
         if verdict.ai_assisted:
@@ -123,6 +140,7 @@ class Period:
         return {
             "changes": self.changes,
             "failing": self.ai.failing + self.other.failing,
+            "incomplete": self.incomplete,
             "ai_assisted": self.ai.changes,
             "ai_share": share(self.ai.changes, self.changes),
             "ai_tools": dict(self.tools.most_common()),
@@ -167,6 +185,11 @@ class AuditSummary:
     def changes(self) -> int:
         return self.total.changes
 
+    @property
+    def policy_description(self) -> str:
+        """Where the policy was read from (the audited revision, a file, a preset)."""
+        return self.policy.origin.describe() if self.policy.origin else self.policy.source
+
     def add(self, verdict: Verdict) -> ChangeFacts:
         change = verdict.change
         facts = self.failures.observe(change)
@@ -183,10 +206,10 @@ class AuditSummary:
             self._waivers.setdefault(note.waiver, Counter())[note.status] += 1
         self.knowledge.observe(change, verdict.ai_assisted, when)
         self.memory.observe(verdict, facts)
-        if change.problems:
+        if verdict.problems:
             self.problem_changes += 1
             if len(self.problem_examples) < PROBLEM_EXAMPLES:
-                self.problem_examples.append({"change": change.id, "sha": change.head, "problems": list(change.problems)})
+                self.problem_examples.append({"change": change.id, "sha": change.head, "problems": verdict.problems})
         self.newest = self.newest or change.date
         self.oldest = change.date
         self._seen += 1
@@ -251,6 +274,7 @@ class AuditSummary:
             },
             "repository": self.repo_url,
             "policy": self.policy.source,
+            "policy_origin": self.policy.origin.to_dict() if self.policy.origin else None,
             "fail_on": self.fail_on,
             "definitions": DEFINITIONS,
             "totals": self.total.to_dict(),

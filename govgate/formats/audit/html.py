@@ -13,7 +13,7 @@ from html import escape
 from typing import Any, TextIO
 
 from govgate.audit.failures import ChangeFacts
-from govgate.audit.summary import AuditSummary, Bucket
+from govgate.audit.summary import AuditSummary
 from govgate.formats.audit import percent
 from govgate.formats.audit.memory_sections import HTML_CSS, html_section
 from govgate.formats.audit.svg import bar_chart, line_chart
@@ -93,15 +93,13 @@ def _meta(summary: AuditSummary) -> str:
     repository = f'<a href="{escape(repo)}">{escape(repo)}</a>' if repo else "a local repository"
     span = f"from {escape((summary.oldest or '')[:10])} to {escape((summary.newest or '')[:10])}" if summary.changes else ""
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return (f'<p class="muted">{summary.changes} changes {span} in {repository}; policy <code>{escape(summary.policy.source)}'
+    return (f'<p class="muted">{summary.changes} changes {span} in {repository}; policy <code>{escape(summary.policy_description)}'
             f"</code>, failing at <code>{escape(summary.fail_on)}</code>; generated {generated}.</p>")
 
 
 def _totals(summary: AuditSummary) -> str:
     total = summary.total
-    both = Bucket(changes=total.changes, failing=total.ai.failing + total.other.failing, gaps=total.ai.gaps + total.other.gaps,
-                  reverted=total.ai.reverted + total.other.reverted, fixed=total.ai.fixed + total.other.fixed,
-                  failed_later=total.ai.failed_later + total.other.failed_later)
+    both = total.combined()
     rows = [("changes", str(total.changes), f"{total.ai.changes} ({percent(total.ai.changes / total.changes)})",
              str(total.other.changes))]
     rows += [(label, _cell(both, name), _cell(total.ai, name), _cell(total.other, name)) for name, label in ROW_LABELS.items()]

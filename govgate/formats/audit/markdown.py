@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from govgate.audit.failures import ChangeFacts
-from govgate.audit.summary import AuditSummary, Bucket
+from govgate.audit.summary import AuditSummary
 from govgate.formats.audit import percent
 from govgate.formats.audit.text import ROW_LABELS, _cell, _filters
 from govgate.model import GOVERNANCE_QUESTIONS
@@ -30,11 +30,9 @@ def render(summary: AuditSummary) -> str:
     if not summary.changes:
         return "\n".join([*lines, "No changes in this range" + _esc(_filters(summary)) + ".", ""]) + "\n"
     lines.append(f"{summary.changes} changes from {(summary.oldest or '')[:10]} to {(summary.newest or '')[:10]}; "
-                 f"policy `{_code(summary.policy.source)}`, failing at `{summary.fail_on}`.")
+                 f"policy `{_code(summary.policy_description)}`, failing at `{summary.fail_on}`.")
     total = summary.total
-    both = Bucket(changes=total.changes, failing=total.ai.failing + total.other.failing, gaps=total.ai.gaps + total.other.gaps,
-                  reverted=total.ai.reverted + total.other.reverted, fixed=total.ai.fixed + total.other.fixed,
-                  failed_later=total.ai.failed_later + total.other.failed_later)
+    both = total.combined()
     rows = [["changes", str(total.changes), f"{total.ai.changes} ({percent(total.ai.changes / total.changes)})",
              str(total.other.changes)]]
     rows += [[label, _cell(both, name), _cell(total.ai, name), _cell(total.other, name)] for name, label in ROW_LABELS.items()]

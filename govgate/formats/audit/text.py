@@ -15,6 +15,7 @@ WORST_SHOWN = 10
 MONTHS_SHOWN = 24
 ROW_LABELS = {
     "failing": "failing the policy",
+    "incomplete": "not fully judged",
     "unreviewed": "unreviewed",
     "untested": "untested",
     "without_rollout": "no rollout evidence",
@@ -63,7 +64,7 @@ def _headline(summary: AuditSummary) -> str:
     span = f" from {summary.oldest[:10]} to {summary.newest[:10]}" if summary.newest and summary.oldest else ""
     count = summary.changes
     return (f"govgate audit: {summary.range_label}: {count} change{'s' if count != 1 else ''}{span}"
-            f"  (policy: {summary.policy.source}, fail on: {summary.fail_on})")
+            f"  (policy: {summary.policy_description}, fail on: {summary.fail_on})")
 
 
 def _filters(summary: AuditSummary) -> str:
@@ -78,18 +79,14 @@ def _filters(summary: AuditSummary) -> str:
 
 
 def _cell(bucket: Bucket, name: str) -> str:
-    values = {"failing": bucket.failing, "reverted": bucket.reverted, "fixed": bucket.fixed,
+    values = {"failing": bucket.failing, "incomplete": bucket.incomplete, "reverted": bucket.reverted, "fixed": bucket.fixed,
               "failure_signal": bucket.failed_later, **{n: bucket.gaps[n] for n in GAPS}}
     value = values[name]
     return f"{value} ({percent(value / bucket.changes)})" if bucket.changes else "-"
 
 
 def _table(total: Period) -> str:
-    both = Bucket(
-        changes=total.changes, failing=total.ai.failing + total.other.failing, gaps=total.ai.gaps + total.other.gaps,
-        reverted=total.ai.reverted + total.other.reverted, fixed=total.ai.fixed + total.other.fixed,
-        failed_later=total.ai.failed_later + total.other.failed_later,
-    )
+    both = total.combined()
     rows = [("", "all changes", "AI-assisted", "other"),
             ("changes", str(total.changes), f"{total.ai.changes} ({percent(total.ai.changes / total.changes)})",
              str(total.other.changes))]
