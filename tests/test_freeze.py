@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from govgate.policy.cron import CronError, CronSchedule
 from govgate.policy.loader import parse_policy
 from tests.conftest import RepoBuilder, judge_range, run_cli
 from tests.github_case import actions_env, pull_request_event, serve_evidence, write_event
-from tests.github_server import GitHubServer, review, serving
+from tests.github_server import GitHubServer, review
 from tests.memory_support import AI_TRAILER
 
 UTC = dt.UTC
@@ -271,12 +270,6 @@ def test_policy_explain_lists_freezes_and_what_holds_now(tmp_path: Path) -> None
 
 
 # -- with a forge: the emergency path needs a verified approval by a named person -------------------------
-
-@pytest.fixture
-def github_server() -> Iterator[GitHubServer]:
-    with serving() as server:
-        yield server
-
 
 def forge_freeze(tmp_path: Path, server: GitHubServer, labels: list[str], reviews: list[str], ai: bool = False) -> dict:
     builder = RepoBuilder(tmp_path / "repo")

@@ -6,14 +6,11 @@ gives the safe verdict, so no test passes because the rule never fired.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import BOB, Author, CliResult, RepoBuilder, judge_range, run_cli
 from tests.github_case import actions_env, pull_request_event, serve_evidence, write_event
-from tests.github_server import GitHubServer, review, serving
+from tests.github_server import GitHubServer, review
 from tests.memory_support import AI_TRAILER, LEDGER_MEMORY, memory_repo, without_entry
 
 LEDGER = "services/payments/ledger/write.py"
@@ -195,12 +192,6 @@ def test_the_policy_can_move_the_memory_file(repo: RepoBuilder, tmp_path: Path) 
 
 
 # -- with a forge: a knower's approval must be verified -------------------------------------------------
-
-@pytest.fixture
-def github_server() -> Iterator[GitHubServer]:
-    with serving() as server:
-        yield server
-
 
 def forge_case(tmp_path: Path, server: GitHubServer, reviews: list[dict], memory: str = LEDGER_MEMORY,
                trailer: str = "") -> CliResult:
