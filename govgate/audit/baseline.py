@@ -18,6 +18,7 @@ from govgate.audit.summary import AuditSummary
 from govgate.errors import GitError
 from govgate.memory.people import git_mailmap
 from govgate.model import Change
+from govgate.sources import SourceRequest, open_source
 from govgate.sources.git import GitRepo
 from govgate.sources.history import HistoryOptions, HistorySource
 
@@ -49,7 +50,8 @@ def history_before(repo: GitRepo, source: HistorySource, days: int, problems: li
     oldest = _oldest(source)
     if start is None or oldest is None:
         return
-    older = HistorySource(repo, HistoryOptions(rev=start, since=oldest - dt.timedelta(days=days), paths=options.paths))
+    wanted = HistoryOptions(rev=start, since=oldest - dt.timedelta(days=days), paths=options.paths)
+    older: HistorySource = open_source("history", SourceRequest(repo, history=wanted))  # type: ignore[assignment]
     try:
         yield from older.changes()
     finally:

@@ -12,6 +12,7 @@ from govgate.memory.mining import AreaFacts, HistoryMiner, MinedHistory, MiningO
 from govgate.memory.model import Memory
 from govgate.memory.people import git_mailmap
 from govgate.model import Change
+from govgate.sources import SourceRequest, open_source
 from govgate.sources.git import GitRepo
 from govgate.sources.history import HistoryOptions, HistorySource
 
@@ -35,7 +36,7 @@ def tracked_entries(memory: Memory | None) -> TrackedPaths:
 
 def mine(repo: GitRepo, rev: str, options: MiningOptions, since: dt.datetime | None, tracked: TrackedPaths,
          tick: Callable[[int], None] | None = None) -> Mined:
-    source = HistorySource(repo, HistoryOptions(rev=rev, since=since))
+    source: HistorySource = open_source("history", SourceRequest(repo, history=HistoryOptions(rev=rev, since=since)))  # type: ignore[assignment]
     miner = HistoryMiner(options, tracked)
     for change in _counted(source.changes(), source, tick):
         miner.observe(change)
