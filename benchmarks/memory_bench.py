@@ -84,7 +84,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     rows = [measure(f"generated {size:,}", history(size), args.repeat) for size in args.sizes]
-    rows += [measure(path.name if path.name != "repo" else path.parent.name, path, args.repeat) for path in args.repo]
+    for path in args.repo:
+        label = path.name if path.name != "repo" else path.parent.name
+        try:
+            rows.append(measure(label, path, args.repeat))
+        except SystemExit as exc:  # a damaged mirror git itself cannot walk: say so and go on
+            print(f"skipped {label}: {exc}", file=sys.stderr, flush=True)
     header = ("history", "changes", "git log --raw", "memory suggest", "per change", "vs git", "audit -j1",
               "suggest/audit", "govgate peak RSS", "peak RSS, any process")
     table = [header, *rows]
