@@ -126,3 +126,15 @@ def test_help_on_every_memory_command() -> None:
         result = run_cli(*args)
         assert result.code == 0 and "Usage:" in result.stdout, args
     assert "memory" in run_cli("--help").stdout
+
+
+def test_the_readme_examples_are_valid() -> None:
+    from govgate.policy.loader import parse_policy
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    memory = readme.split("### The memory file (`.govgate/memory.yml`)", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert [e.id for e in parse_memory(memory, "README memory").entries] == ["payments-ledger"]
+    freezes = readme.split("## Release freezes", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    policy = parse_policy("version: 1\n" + freezes, "README freezes")
+    assert policy.freezes is not None and [w.id for w in policy.freezes.windows] == ["year-end", "weekend", "nightly",
+                                                                                       "release-2.4"]
