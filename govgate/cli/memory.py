@@ -187,7 +187,7 @@ def schema() -> None:
               help="The git repository to read (a checkout, a bare repository or a mirror).")
 @click.option("--output", "-o", "output", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help=f"The memory file to merge the draft into (default: {DEFAULT_MEMORY_FILE} in the repository).")
-@click.option("--dry-run", is_flag=True, help="Print the merged file instead of writing it.")
+@click.option("--dry-run", is_flag=True, help="Print the merged file instead of writing it (the report then goes to stderr).")
 @click.option("--format", "-f", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="The report's format.")
 @_now_option
