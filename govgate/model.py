@@ -10,9 +10,12 @@ import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govgate.globs import glob_any, glob_set, path_matches  # noqa: F401  (re-exported: detectors match paths)
+
+if TYPE_CHECKING:
+    from govgate.memory.model import Memory
 
 
 class Question(str, enum.Enum):
@@ -49,6 +52,34 @@ class Trust(str, enum.Enum):
 
 
 _TRUST_RANK = {Trust.INFERRED: 0, Trust.DECLARED: 1, Trust.VERIFIED: 2}
+
+
+class Fragility(str, enum.Enum):
+    """How fragile a path is, as the organisational memory records it (ordered: low < critical)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _FRAGILITY_ORDER.index(self)
+
+    def at_least(self, other: Fragility) -> bool:
+        return self.rank >= other.rank
+
+
+_FRAGILITY_ORDER = (Fragility.LOW, Fragility.MEDIUM, Fragility.HIGH, Fragility.CRITICAL)
+
+
+class KnowledgeStatus(str, enum.Enum):
+    """Who still knows an area, from its history: every knower gone, one left, several, or no history."""
+
+    ORPHANED = "orphaned"  # every knower departed
+    BUS_FACTOR_1 = "bus_factor_1"  # exactly one active knower
+    SHARED = "shared"  # two or more active knowers
+    NO_HISTORY = "no_history"  # no human change in the history read
 
 
 class Confidence(str, enum.Enum):
@@ -423,6 +454,8 @@ class Change:
     author: Person | None = None
     repo_url: str | None = None
     forge: str | None = None  # the forge whose API supplied verified data (github, gitlab); None offline
+    memory: Memory | None = None  # organisational memory read from the base revision, never from the change
+    merged_at: str | None = None  # when the change landed (an audit judges freezes at that moment); None: not yet
     problems: list[str] = field(default_factory=list)  # notes said aloud that do not stop a verdict
     # What could not be read at all: a change with a gap is "not fully judged", never "pass".
     incomplete: list[Gap] = field(default_factory=list)

@@ -19,6 +19,7 @@ _COMMANDS = {
     "audit": ("govgate.cli.audit", "audit", "Judge every change in a range of history."),
     "policy": ("govgate.cli.policy", "policy", "Validate, explain or create a policy."),
     "pre-push": ("govgate.cli.pre_push", "pre_push", "Judge the commits a git push is about to send (a pre-push hook)."),
+    "memory": ("govgate.cli.memory", "memory", "Validate, explain, start or mine the organisational memory file."),
 }
 
 

@@ -60,10 +60,16 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 @click.option("--fail-on-violations", is_flag=True,
               help="Exit 1 when any audited change fails the policy or could not be fully judged. Without it an audit "
                    "is a report and exits 0.")
+@click.option("--now", default=None, metavar="TIME",
+              help="Measure departures (no commit for 180 days) from TIME instead of the present. Freezes are judged at "
+                   "each change's merge time whatever --now says.")
+@click.option("--knowledge-days", type=click.IntRange(min=0), default=1095, show_default=True, metavar="DAYS",
+              help="Also read this many days of history before the audited range (never judged) to know who knew each "
+                   "path before it; 0: only the range.")
 def audit(
     revision: str, repo_dir: str, since: str | None, until: str | None, paths: tuple[str, ...], policy_path: str | None,
     policy_from_worktree: bool, output_format: str, output: str | None, exact_lines: bool, github: bool,
-    cache_dir: str | None, jobs: int, fail_on: str, fail_on_violations: bool,
+    cache_dir: str | None, jobs: int, fail_on: str, fail_on_violations: bool, now: str | None, knowledge_days: int,
 ) -> None:
     """Judge every change on a branch against the policy, newest first, and summarise.
 
@@ -83,16 +89,20 @@ def audit(
     change fails: then 1), 2 usage, policy or input error (not a repository, unknown revision,
     bad date, bad policy). A range with no changes says so on stderr and exits 0.
     """
+    from govgate.audit.baseline import complete_history
+    from govgate.audit.memory_context import MemoryTimeline, with_memory_and_clock
     from govgate.audit.summary import AuditSummary
     from govgate.formats.audit import audit_writer
     from govgate.policy.choice import PolicyChoice
     from govgate.sources import SourceRequest, open_source
     from govgate.sources.git import GitRepo
     from govgate.sources.history import HistoryOptions
+    from govgate.sources.release_tags import with_release_tags
     from govgate.sources.trusted import read_trusted
 
     since_at = parse_date(since, "--since", end_of_day=False)
     until_at = parse_date(until, "--until", end_of_day=True)
+    now_at = parse_date(now, "--now", end_of_day=False)
     if since_at and until_at and since_at > until_at:
         raise GovgateError(f"--since {since} is after --until {until}")
     repo = GitRepo.open(repo_dir)
@@ -101,14 +111,15 @@ def audit(
         choice = PolicyChoice.parse(policy_path)
         source: HistorySource = open_source("history", SourceRequest(repo, history=options))  # type: ignore[assignment]
         trusted = read_trusted(repo, source.trust_root(), choice, from_worktree=policy_from_worktree)
-        policy = trusted.policy
+        policy = with_release_tags(repo, trusted.policy)
         # The source reads options lazily: pull requests a waiver names need their landing proven.
         options.waived_pulls = frozenset(int(w.change[1:]) for w in policy.waivers if w.change.startswith("#"))
     except BaseException:
         repo.close()
         raise
     try:
-        changes = source.changes()
+        timeline = MemoryTimeline(repo, source.range.tip, source.range.exclude, policy.memory_file)
+        changes = with_memory_and_clock(source.changes(), timeline)
         enricher = None
         if github:
             from govgate.audit.github_enrich import enricher_for
@@ -119,10 +130,11 @@ def audit(
         with OutputFile(output, Path(repo_dir)) as out:
             writer = audit_writer(output_format, out)
             summary = AuditSummary(policy, range_label=source.range.label, since=since_at, until=until_at, paths=paths,
-                                   repo_url=source.repo_url, fail_on=fail_on)
+                                   repo_url=source.repo_url, fail_on=fail_on, now=now_at)
             try:
                 _judge_all(changes, source, policy, fail_on, summary, writer, progress, _jobs(jobs, source))
                 summary.problems = trusted.problems + list(source.problems) + (enricher.problems if enricher else [])
+                complete_history(summary, source, knowledge_days, timeline)
                 writer.finish(summary)
             except BrokenPipeError:
                 # The reader went away (`| head`): nothing left to report to; not an error of the audit.

@@ -12,6 +12,7 @@ import re
 
 from govgate.formats.escaping import markdown_code as code
 from govgate.formats.escaping import markdown_inline as md
+from govgate.formats.memory_view import markdown_lines
 from govgate.model import GOVERNANCE_QUESTIONS, Evidence
 from govgate.verdict import Outcome, RuleResult, Verdict
 
@@ -65,6 +66,7 @@ def _render(verdict: Verdict, evidence_limit: int, with_all_rules: bool) -> str:
         status = _STATUS[result.status] + (" (declared, offline)" if result.declared_offline else "")
         lines.append(f"| {question.value.capitalize()} | {status} | {key or '—'} |")
     lines.append("")
+    lines += markdown_lines(verdict, md, code)
     failing = [r for r in verdict.rules if r.status == "fail"]
     if failing:
         lines.append(f"#### Failing rules ({len(failing)})")

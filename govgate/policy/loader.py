@@ -241,6 +241,8 @@ def _describe(error: Any, path: tuple[Any, ...], positions: Positions, source: s
         return line, f"{source}:{line}: {where}: {error.instance!r} is not valid here; expected {_expected_of(error)}"
     if error.validator == "pattern" and error.validator_value in _PATTERN_WORDS:
         return line, f"{source}:{line}: {where}: {error.instance!r} {_PATTERN_WORDS[error.validator_value]}"
+    if error.validator == "pattern" and "description" in error.schema:  # say what is expected in words, not as a regex
+        return line, f"{source}:{line}: {where}: {error.instance!r} does not fit: {error.schema['description']}"
     return line, f"{source}:{line}: {where}: {error.message}"
 
 
@@ -344,6 +346,7 @@ def _build(data: dict[str, Any], positions: Positions, source: str, base: Policy
         line = positions.get(("risk",), 1)
         raise PolicyError(f"{source}:{line}: risk: 'medium' ({thresholds[0]:g}) must not exceed 'high' ({thresholds[1]:g})")
     return Policy(
+        **_memory_and_freezes(data, positions, source, base),
         rules=tuple(rules.values()),
         waivers=(base.waivers if base else ()) + waivers,
         settings=settings,
@@ -354,6 +357,22 @@ def _build(data: dict[str, Any], positions: Positions, source: str, base: Policy
         description=data.get("description", base.description if base else ""),
         warnings=warnings,
     )
+
+
+def _memory_and_freezes(data: dict[str, Any], positions: dict[tuple[Any, ...], int], source: str,
+                        base: Policy | None) -> dict[str, Any]:
+    """The memory file's location and the freezes: a policy's own block replaces its base's."""
+    from govgate.policy.freeze_loader import build_freezes
+
+    values: dict[str, Any] = {}
+    if "freezes" in data:
+        values["freezes"] = build_freezes(data["freezes"] or {}, positions, source)
+    elif base is not None:
+        values["freezes"] = base.freezes
+    memory_file = (data.get("memory") or {}).get("file") or (base.memory_file if base else None)
+    if memory_file:
+        values["memory_file"] = memory_file
+    return values
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from govgate.project import POLICY_SCHEMA_URL
+from govgate.memory.schema import FRAGILITY_LEVELS
 
 SEVERITIES = ("error", "warning", "info")
 TRUST_LEVELS = ("verified", "declared", "inferred")
@@ -59,6 +60,10 @@ WAIVER_TARGET = {
     "description": f"a waiver binds to one change: '#N' (a pull request), the full head sha, or at least "
                    f"{MIN_WAIVER_SHA_PREFIX} hex digits of the head commit",
 }
+_MOMENT = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$",
+           "description": "a date and time, e.g. 2026-12-18T18:00 (in the window's timezone) or with an offset"}
+# A requirement that is no governance question: a frozen change passes only through the emergency path.
+FREEZE_REQUIREMENT = "freeze"
 
 
 def _requirement(question: str) -> dict[str, Any]:
@@ -87,6 +92,8 @@ def _requirement(question: str) -> dict[str, Any]:
             approvals={"type": "integer", "minimum": 1},
             on_head={"type": "boolean"},
             codeowners={"type": "boolean"},
+            by_knowers={"type": "integer", "minimum": 1,
+                        "description": "approvals by people the organisational memory names for the touched paths"},
         )
     if question == "tested":
         properties["checks"] = _STRINGS
@@ -132,6 +139,13 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                 "additionalProperties": False,
                 "properties": settings_properties,
             },
+            "memory": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"file": {"type": "string", "minLength": 1,
+                                        "description": "the memory file, read from the base revision (default .govgate/memory.yml)"}},
+            },
+            "freezes": {"$ref": "#/$defs/freezes"},
             "rules": {"type": "array", "items": {"$ref": "#/$defs/rule"}},
             "waivers": {"type": "array", "items": {"$ref": "#/$defs/waiver"}},
         },
@@ -147,8 +161,15 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                     "message": {"type": "string"},
                     "severity": {"enum": list(SEVERITIES)},
                     "when": {"$ref": "#/$defs/when"},
-                    "require": {"$ref": "#/$defs/require"},
+                    "require": {"$ref": "#/$defs/rule_require"},
                 },
+            },
+            # A rule's requirements: the governance questions, and the freeze (never a companion of another).
+            "rule_require": {
+                "type": "object",
+                "additionalProperties": False,
+                "minProperties": 1,
+                "properties": {**{q: _requirement(q) for q in FACETS}, FREEZE_REQUIREMENT: _freeze_requirement()},
             },
             "require": {
                 "type": "object",
@@ -178,8 +199,14 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                         "description": "true: the change was read from a forge (GitHub) whose API supplied verified "
                                        "data; false: judged offline (a local range, an audit without --github)",
                     },
+                    "fragile": {
+                        "oneOf": [{"type": "boolean"}, {"enum": list(FRAGILITY_LEVELS)}],
+                        "description": "true: touches a path the memory marks fragile; a level: at least that fragile",
+                    },
+                    "frozen": {"type": "boolean", "description": "inside a freeze window that applies to the change"},
                 },
             },
+            **freeze_definitions(),
             "waiver": {
                 "type": "object",
                 "additionalProperties": False,
@@ -190,6 +217,62 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                     "reason": _NON_BLANK,
                     "approved_by": _NON_BLANK,
                     "expires": _DATE,
+                },
+            },
+        },
+    }
+
+
+def _freeze_requirement() -> dict[str, Any]:
+    return {
+        "type": "object", "additionalProperties": False, "required": ["emergency"],
+        "properties": {"emergency": {"const": True, "description": "only the emergency path lets a frozen change through"}},
+    }
+
+
+def freeze_definitions() -> dict[str, Any]:
+    from govgate.policy.freeze import DURATION_PATTERN
+
+    duration = {"type": "string", "pattern": DURATION_PATTERN, "description": "e.g. 62h, 2d, 1d12h, 90m"}
+    login = {"type": "string", "pattern": r"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$"}
+    return {
+        "freezes": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "windows": {"type": "array", "items": {"$ref": "#/$defs/freeze_window"}},
+                "emergency": {
+                    "type": "object", "additionalProperties": False, "required": ["label", "approvers"],
+                    "properties": {
+                        "label": {"type": "string", "minLength": 1},
+                        "approvers": {"type": "array", "items": login, "minItems": 1},
+                        "approvals": {"type": "integer", "minimum": 1},
+                    },
+                },
+            },
+        },
+        "freeze_window": {
+            "type": "object", "additionalProperties": False, "required": ["id"],
+            "properties": {
+                "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
+                "description": {"type": "string"},
+                "timezone": {"type": "string", "minLength": 1, "description": "IANA zone, e.g. Europe/Berlin (default UTC)"},
+                "start": _MOMENT,
+                "end": _MOMENT,
+                "cron": {"type": "string", "minLength": 1, "description": "five-field cron start, e.g. '0 18 * * FRI'"},
+                "duration": duration,
+                "end_cron": {"type": "string", "minLength": 1},
+                "release": {
+                    "type": "object", "additionalProperties": False, "required": ["planned", "tag"],
+                    "properties": {"planned": _MOMENT, "tag": {"type": "string", "minLength": 1}},
+                },
+                "before": duration,
+                "after": duration,
+                "paths": _STRINGS,
+                "emergency": {"type": "boolean", "description": "false: no emergency path out of this window"},
+                "ai_assisted": {
+                    "type": "object", "additionalProperties": False,
+                    "properties": {"only": {"type": "boolean"}, "before": duration, "after": duration,
+                                   "emergency": {"type": "boolean"}},
                 },
             },
         },

@@ -8,6 +8,7 @@ from govgate.audit.failures import ChangeFacts
 from govgate.audit.summary import GAPS, AuditSummary, Bucket, Period
 from govgate.formats.audit import percent
 from govgate.formats.escaping import terminal
+from govgate.formats.audit.memory_sections import text_lines as memory_text_lines
 from govgate.model import GOVERNANCE_QUESTIONS
 from govgate.verdict import Verdict
 
@@ -53,6 +54,7 @@ def render_summary(summary: AuditSummary) -> str:
                  + "   (no red flag, and present where a rule asked for it)")
     lines += ["", *_months(summary)]
     lines += _knowledge(summary)
+    lines += memory_text_lines(summary)
     lines += _waivers(summary)
     lines += _worst(summary)
     lines += _problems(summary)
