@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govgate.model import GOVERNANCE_QUESTIONS, Change, Evidence, Gap, Question
 from govgate.policy.model import PolicyOrigin, Requirement, Rule, Waiver
+
+if TYPE_CHECKING:
+    from govgate.policy.freeze_state import FreezeReport
+    from govgate.policy.memory_state import MemoryReport
 
 CHECK_SCHEMA = "govgate/check/v1"
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
@@ -86,30 +90,33 @@ class QuestionResult:
     status: str  # satisfied | missing | contradicted | not_required
     evidence: list[Evidence]
     required_by: list[str] = field(default_factory=list)  # rule ids
+    declared_offline: bool = False  # a rule was met offline on evidence only the change's author declared
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"status": self.status, "evidence": [e.to_dict() for e in self.evidence]}
         if self.required_by:
             data["required_by"] = self.required_by
+        if self.declared_offline:
+            data["declared_offline"] = True
         return data
 
 
 @dataclass
 class Risk:
     level: str
-    score: float
+    score: int
     factors: list[Evidence]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "level": self.level,
-            "score": round(self.score, 2),
+            "score": self.score,
             "factors": [_factor_dict(e) for e in self.factors],
         }
 
 
 def _factor_dict(factor: Evidence) -> dict[str, Any]:
-    data: dict[str, Any] = {"kind": factor.kind, "score": factor.attrs.get("score", 0), "detail": factor.detail}
+    data: dict[str, Any] = {"kind": factor.kind, "score": round(factor.attrs.get("score", 0)), "detail": factor.detail}
     if factor.location.to_dict():
         data["location"] = factor.location.to_dict()
     return data
@@ -118,7 +125,7 @@ def _factor_dict(factor: Evidence) -> dict[str, Any]:
 @dataclass
 class WaiverNote:
     waiver: Waiver
-    status: str  # applied | expired | unused | unknown_rule
+    status: str  # applied | expired | unused | unknown_rule | unproven (a '#N' only a commit message claims)
 
     def to_dict(self) -> dict[str, Any]:
         return {**_waiver_dict(self.waiver), "status": self.status}
@@ -137,6 +144,9 @@ class Verdict:
     evidence: list[Evidence]
     policy_source: str
     fail_on: str = "error"
+    notes: list[str] = field(default_factory=list)  # what the reader must know about how it was judged
+    memory: MemoryReport | None = None  # what the organisational memory says about the touched paths
+    freeze: FreezeReport | None = None  # whether a freeze window held the change (None: the policy has none)
     incomplete: list[Gap] = field(default_factory=list)  # what could not be read: never a pass
     policy_origin: PolicyOrigin | None = None
 
@@ -180,7 +190,10 @@ class Verdict:
             "problems": self.problems,
             "complete": self.complete,
             "incomplete": [gap.to_dict() for gap in self.incomplete],
+            "notes": list(self.notes),
             **run_members(self.policy_source, self.policy_origin, self.fail_on),
+            "memory": self.memory.to_dict() if self.memory else None,
+            "freeze": self.freeze.to_dict() if self.freeze else None,
         }
 
 
@@ -210,6 +223,7 @@ def change_dict(change: Change) -> dict[str, Any]:
         "files": len(change.files),
         "lines_added": sum(f.added or 0 for f in change.files),
         "lines_removed": sum(f.removed or 0 for f in change.files),
+        "forge": change.forge,  # the forge that supplied verified data; null: judged offline
     }
     pr = change.pull_request
     if pr is not None and pr.number is not None:

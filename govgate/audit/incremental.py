@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from govgate.audit.cache import JUDGED, OUTSIDE_PATHS, OUTSIDE_UNTIL, AuditCache, Row
@@ -39,11 +39,13 @@ PARALLEL_FROM = 500  # new changes: below this, starting worker processes costs 
 
 class IncrementalAudit:
     def __init__(self, source: HistorySource, cache: AuditCache, settings: JudgeSettings, jobs: int,
-                 enricher: Any | None = None) -> None:
+                 prepare: Callable[[Iterator[Change]], Iterator[Change]] = iter, enricher: Any | None = None) -> None:
+        """``prepare``: what the audit does to each change it reads before judging it (its memory and clock)."""
         self.source = source
         self.cache = cache
         self.settings = settings
         self.jobs = jobs
+        self.prepare = prepare
         self.enricher = enricher
         self.from_cache = 0  # first-parent commits taken from the cache
         self.read = 0  # changes read from git and judged
@@ -111,7 +113,7 @@ class IncrementalAudit:
 
     def _read(self, start: str, count: int | None) -> Iterator[tuple[ChangeRecord, ChangeRefs]]:
         source = self.source
-        changes: Iterator[Change] = source.changes(start=start, limit=count)
+        changes: Iterator[Change] = self.prepare(source.changes(start=start, limit=count))
         if self.enricher is not None:
             changes = self.enricher.enrich(changes)
         items = ((change, (references_of(change), _link(change))) for change in changes)
@@ -141,7 +143,9 @@ class IncrementalAudit:
         if row.kind == JUDGED:
             if self.settings.with_json and not (row.record and row.record.check_json):
                 return False  # judged by a run that did not write check objects
-            if self.enricher is not None and row.github != self._github_digest(row.record.pull_request if row.record else None):
+            if self.enricher is not None and (
+                    self.enricher.failed  # a cold run judges the rest without GitHub too
+                    or row.github != self._github_digest(row.record.pull_request if row.record else None)):
                 return False  # GitHub's data for its pull request is not what it was judged with
         return True
 

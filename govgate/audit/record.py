@@ -17,6 +17,7 @@ from typing import Any
 
 from govgate.audit.knowledge import knowledge_paths
 from govgate.formats.compact_json import compact
+from govgate.memory.mining import MiningInput
 from govgate.model import GOVERNANCE_QUESTIONS, Change
 from govgate.policy.model import Policy
 from govgate.sources.merge_messages import commit_url
@@ -51,6 +52,10 @@ class ChangeRecord:
     gating: int  # failed rules at or above --fail-on
     waivers: list[tuple[int, str]]  # (index of the waiver in the policy, status)
     knowledge_paths: list[str]  # folders the change touched, for the knowledge-loss figures
+    mining: MiningInput  # what the knowledge map reads of the change
+    # An AI-assisted change that touched fragile memory without a knower's approval: its example entry.
+    fragile: dict[str, Any] | None
+    freeze: dict[str, Any] | None  # landed inside a freeze window: which, and whether the emergency path was taken
     # The govgate/check/v1 object, compact, when asked for, with RUN_PLACEHOLDER where the members
     # every change of a run shares go (where the policy was read: the audited tip moves between runs).
     check_json: str = ""
@@ -58,12 +63,13 @@ class ChangeRecord:
 
     def values(self) -> list[Any]:
         """The fields but the check object, in order (what the cache stores as a JSON array)."""
-        return [getattr(self, name) for name in _STORED]
+        return [getattr(self, name) if name != "mining" else self.mining.values() for name in _STORED]
 
     @classmethod
     def from_values(cls, values: list[Any], check_json: str) -> ChangeRecord:
         """The inverse of ``values`` after a JSON round trip (tuples came back as lists)."""
         record = cls(*values, check_json)  # type: ignore[arg-type]
+        record.mining = MiningInput.from_values(record.mining)  # type: ignore[arg-type]
         record.rules = [tuple(r) for r in record.rules]  # type: ignore[misc]
         record.failing = [tuple(r) for r in record.failing]  # type: ignore[misc]
         record.waivers = [tuple(w) for w in record.waivers]  # type: ignore[misc]
@@ -105,8 +111,27 @@ def record_of(verdict: Verdict, policy: Policy, *, with_json: bool) -> ChangeRec
         gating=len(verdict.gating_failures),
         waivers=[(waiver_index.get(id(n.waiver), -1), n.status) for n in verdict.waivers],
         knowledge_paths=sorted(knowledge_paths(change)),
+        mining=MiningInput.of(change),
+        fragile=_fragile(verdict),
+        freeze=_freeze(verdict),
         check_json=_check_json(verdict) if with_json else "",
     )
+
+
+def _fragile(verdict: Verdict) -> dict[str, Any] | None:
+    report = verdict.memory
+    if report is None or not verdict.ai_assisted or report.fragility is None or report.approvals.counted:
+        return None
+    return {"entries": [t.entry.name for t in report.touched if t.entry.fragile is not None],
+            "fragile": report.fragility.value, "knowers": [k.text for k in report.knowers]}
+
+
+def _freeze(verdict: Verdict) -> dict[str, Any] | None:
+    freeze = verdict.freeze
+    if freeze is None or not freeze.frozen:
+        return None
+    return {"windows": [f.window.id for f in freeze.frozen_by], "window": freeze.frozen_by[0].describe(),
+            "emergency_taken": freeze.emergency_taken}
 
 
 _SAME_FOR_THE_RUN = "(the same for the whole run)"

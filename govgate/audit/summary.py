@@ -28,10 +28,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from govgate.audit.failures import ChangeFacts, ChangeRefs, FailureTracker
+from govgate.audit.failures import ChangeFacts, ChangeRefs, FailureTracker, references_of
 from govgate.audit.knowledge import KnowledgeTracker
+from govgate.audit.memory_summary import MemorySummary
 from govgate.audit.record import ChangeRecord
-from govgate.model import GOVERNANCE_QUESTIONS, Question
+from govgate.model import GOVERNANCE_QUESTIONS, Change, Question
 from govgate.policy.model import Policy, Waiver
 
 SCHEMA = "govgate/audit/v1"
@@ -157,6 +158,7 @@ class AuditSummary:
     def __init__(
         self, policy: Policy, *, range_label: str, since: dt.datetime | None = None, until: dt.datetime | None = None,
         paths: tuple[str, ...] = (), repo_url: str | None = None, fail_on: str = "error", worst_limit: int = WORST_LIMIT,
+        now: dt.datetime | None = None,
     ) -> None:
         self.policy = policy
         self.range_label = range_label
@@ -169,6 +171,7 @@ class AuditSummary:
         self.rules: dict[str, Counter[str]] = {rule.id: Counter() for rule in policy.rules}
         self.failures = FailureTracker()
         self.knowledge = KnowledgeTracker()
+        self.memory = MemorySummary(now, repo_url)
         self.problems: list[str] = []  # about the run as a whole
         self.problem_changes = 0
         self.problem_examples: list[dict[str, Any]] = []
@@ -210,6 +213,7 @@ class AuditSummary:
                 self._waivers[waiver] = Counter()
             self._waivers[waiver][status] += 1
         self.knowledge.observe(record, when)
+        self.memory.observe(record, facts)
         if record.problems:
             self.problem_changes += 1
             if len(self.problem_examples) < PROBLEM_EXAMPLES:
@@ -220,6 +224,12 @@ class AuditSummary:
         if record.verdict == "fail":
             self._keep_worst(record, facts)
         return facts
+
+    def add_older(self, change: Change) -> None:
+        """A change before the audited range: it shows who knew what before, and is never judged or counted."""
+        facts = self.failures.observe(references_of(change))
+        self.knowledge.observe_baseline(change)
+        self.memory.observe_older(change, facts)
 
     def _keep_worst(self, record: ChangeRecord, facts: ChangeFacts) -> None:
         key = (record.gating, len(record.failing), record.risk_score, record.ai_assisted, -self._seen)
@@ -248,6 +258,8 @@ class AuditSummary:
                 status = "expired"
             elif counts["unused"]:
                 status = "unused"
+            elif counts["unproven"]:
+                status = "unproven"
             elif waiver.rule not in rule_ids:
                 status = "unknown_rule"
             else:
@@ -279,6 +291,7 @@ class AuditSummary:
             "rules": {rule_id: dict(sorted(counts.items())) for rule_id, counts in self.rules.items()},
             "waivers": self.waiver_notes(),
             "knowledge_loss": self.knowledge.to_dict(),
+            **self.memory.to_dict(),
             "worst": self.worst(),
             "problems": {
                 "run": list(self.problems),

@@ -66,10 +66,17 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 @click.option("--fail-on-violations", is_flag=True,
               help="Exit 1 when any audited change fails the policy or could not be fully judged. Without it an audit "
                    "is a report and exits 0.")
+@click.option("--now", default=None, metavar="TIME",
+              help="Measure departures (no commit for 180 days) from TIME instead of the present. Freezes are judged at "
+                   "each change's merge time whatever --now says.")
+@click.option("--knowledge-days", type=click.IntRange(min=0), default=1095, show_default=True, metavar="DAYS",
+              help="Also read this many days of history before the audited range (never judged) to know who knew each "
+                   "path before it; 0: only the range.")
 def audit(
     revision: str, repo_dir: str, since: str | None, until: str | None, paths: tuple[str, ...], policy_path: str | None,
     policy_from_worktree: bool, output_format: str, output: str | None, exact_lines: bool, github: bool,
-    cache_dir: str | None, no_cache: bool, jobs: int, fail_on: str, fail_on_violations: bool,
+    cache_dir: str | None, no_cache: bool, jobs: int, fail_on: str, fail_on_violations: bool, now: str | None,
+    knowledge_days: int,
 ) -> None:
     """Judge every change on a branch against the policy, newest first, and summarise.
 
@@ -89,7 +96,9 @@ def audit(
     change fails: then 1), 2 usage, policy or input error (not a repository, unknown revision,
     bad date, bad policy). A range with no changes says so on stderr and exits 0.
     """
+    from govgate.audit.baseline import complete_history
     from govgate.audit.judging import JudgeSettings
+    from govgate.audit.memory_context import MemoryTimeline, with_memory_and_clock
     from govgate.audit.summary import AuditSummary
     from govgate.detectors import reads_content
     from govgate.formats.audit import audit_writer, needs_check_json
@@ -97,10 +106,12 @@ def audit(
     from govgate.sources import SourceRequest, open_source
     from govgate.sources.git import GitRepo
     from govgate.sources.history import HistoryOptions
+    from govgate.sources.release_tags import with_release_tags
     from govgate.sources.trusted import read_trusted
 
     since_at = parse_date(since, "--since", end_of_day=False)
     until_at = parse_date(until, "--until", end_of_day=True)
+    now_at = parse_date(now, "--now", end_of_day=False)
     if since_at and until_at and since_at > until_at:
         raise GovgateError(f"--since {since} is after --until {until}")
     repo = GitRepo.open(repo_dir)
@@ -110,12 +121,15 @@ def audit(
         source: HistorySource = open_source("history", SourceRequest(repo, history=options))  # type: ignore[assignment]
         source.prefetch = reads_content
         trusted = read_trusted(repo, source.trust_root(), choice, from_worktree=policy_from_worktree)
-        policy = trusted.policy
+        policy = with_release_tags(repo, trusted.policy)
+        # The source reads options lazily: pull requests a waiver names need their landing proven.
+        options.waived_pulls = frozenset(int(w.change[1:]) for w in policy.waivers if w.change.startswith("#"))
     except BaseException:
         repo.close()
         raise
     try:
-        changes = source.changes()
+        timeline = MemoryTimeline(repo, source.range.tip, source.range.exclude, policy.memory_file)
+        changes = with_memory_and_clock(source.changes(), timeline)
         enricher = None
         if github:
             from govgate.audit.github_enrich import enricher_for
@@ -123,24 +137,28 @@ def audit(
             enricher = enricher_for(repo, source.repo_url, cache_dir, [source.range.tip, "--not", *source.range.exclude])
             changes = enricher.enrich(changes)
         progress = Progress(source.estimate()) if sys.stderr.isatty() else None
-        with OutputFile(output) as out:
+        with OutputFile(output, Path(repo_dir)) as out:
             writer = audit_writer(output_format, out)
             summary = AuditSummary(policy, range_label=source.range.label, since=since_at, until=until_at, paths=paths,
-                                   repo_url=source.repo_url, fail_on=fail_on)
+                                   repo_url=source.repo_url, fail_on=fail_on, now=now_at)
             today = dt.date.today()
-            cache = None if no_cache else _open_cache(source, policy, fail_on, github, cache_dir, today)
+            cache = None if no_cache else _open_cache(source, policy, fail_on, github, cache_dir, today, now_at)
             settings = JudgeSettings(policy=policy, fail_on=fail_on, today=today, sizes=source.size_settings,
                                      with_json=needs_check_json(output_format) or cache is not None)
             try:
                 if cache is not None:
-                    _judge_incrementally(source, cache, settings, enricher, summary, writer, progress, jobs)
+                    _judge_incrementally(source, cache, settings, lambda read: with_memory_and_clock(read, timeline),
+                                         enricher, summary, writer, progress, jobs)
                 else:
                     _judge_all(changes, source, settings, summary, writer, progress, _jobs(jobs, source))
                 summary.problems = trusted.problems + list(source.problems) + (enricher.problems if enricher else [])
+                complete_history(summary, source, knowledge_days, timeline)
                 writer.finish(summary)
             except BrokenPipeError:
                 # The reader went away (`| head`): nothing left to report to; not an error of the audit.
-                sys.stdout = open(os.devnull, "w")  # keeps the exit-time flush of stdout quiet
+                from govgate.cli.common import silence_stdout
+
+                silence_stdout()
                 sys.exit(0)
             finally:
                 if cache is not None:
@@ -166,13 +184,14 @@ def _judge_all(
 
 
 def _judge_incrementally(
-    source: HistorySource, cache: AuditCache, settings: JudgeSettings, enricher: Any, summary: AuditSummary,
+    source: HistorySource, cache: AuditCache, settings: JudgeSettings,
+    prepare: Callable[[Iterator[Change]], Iterator[Change]], enricher: Any, summary: AuditSummary,
     writer: AuditWriter, progress: Progress | None, requested_jobs: int,
 ) -> None:
     from govgate.audit.incremental import IncrementalAudit
 
     jobs = requested_jobs or min(os.cpu_count() or 1, MAX_AUTO_JOBS)  # used only for long stretches to read
-    walk = IncrementalAudit(source, cache, settings, jobs, enricher)
+    walk = IncrementalAudit(source, cache, settings, jobs, prepare, enricher)
     _merge(walk.records(), lambda: walk.scanned, settings, summary, writer, progress)
 
 
@@ -195,17 +214,22 @@ def _merge(
 
 
 def _open_cache(source: HistorySource, policy: Policy, fail_on: str, github: bool, cache_dir: str | None,
-                today: dt.date) -> AuditCache | None:
+                today: dt.date, now: dt.datetime | None) -> AuditCache | None:
     """The incremental cache for this audit, or None (a partial or shallow clone, or a cache that cannot be used)."""
     import sqlite3
 
     from govgate.audit.cache import AuditCache, chain_key, default_directory, judge_inputs
     from govgate.sources.history_walk import git_dir
+    from govgate.sources.pull_refs import PullRefs
 
     if source.present_blobs is not None or source.is_shallow:
         return None
+    # A waiver for #N holds only where refs/pull/N/head proves the landing: those refs can move.
+    pulls = PullRefs(source.repo)
+    proofs = sorted((number, pulls.head_of(number)) for number in source.options.waived_pulls)
     inputs = judge_inputs(policy, fail_on=fail_on, exact_lines=source.options.exact_lines, github=github,
-                          repo_url=source.repo_url, today=today)
+                          repo_url=source.repo_url, today=today,
+                          extra=[f"now {now.isoformat() if now else None}", f"pull request heads {proofs}"])
     directory = Path(cache_dir) if cache_dir else default_directory(git_dir(source.repo))
     try:
         return AuditCache.open(directory, chain_key(inputs, source.range.exclude, source.options.paths))
@@ -255,17 +279,17 @@ def _filters(since: str | None, until: str | None, paths: tuple[str, ...]) -> st
 class OutputFile:
     """Standard output, or a file opened only once the input has been checked (a bad run leaves no file)."""
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, checkout: Path) -> None:
         self.path = path
+        self.checkout = checkout
         self.handle: TextIO | None = None
 
     def __enter__(self) -> TextIO:
         if self.path is None:
             return sys.stdout
-        try:
-            self.handle = open(self.path, "w", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise GovgateError(f"cannot write {self.path}: {exc.strerror}") from None
+        from govgate.cli.common import open_output
+
+        self.handle = open_output(Path(self.path), self.checkout, newline="")
         return self.handle
 
     def __exit__(self, *exc: object) -> None:

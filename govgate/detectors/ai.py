@@ -29,6 +29,8 @@ from govgate.model import (
     glob_any,
     parse_trailer_lines,
 )
+from govgate.patterns import PatternError, UserPattern, user_regex
+from govgate.policy.schema import regexes
 
 _STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _IDENTITY = re.compile(r"^(?P<name>[^<]*?)\s*<(?P<email>[^<>\s]+)>\s*$")
@@ -94,18 +96,18 @@ class _Config:
     logins: frozenset[str] = frozenset()
     branches: tuple[str, ...] = ()
     labels: frozenset[str] = field(default_factory=lambda: frozenset(markers.DEFAULT_LABELS))
-    body_patterns: tuple[re.Pattern[str], ...] = ()
+    body_patterns: tuple[UserPattern, ...] = ()
     # Authors recur across a history: their answer is remembered per policy.
     _identities: dict[tuple[str, str], str | None] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> _Config:
-        patterns: list[re.Pattern[str]] = []
+        patterns: list[UserPattern] = []
         for text in settings.get("body_patterns", []):
-            try:
-                patterns.append(re.compile(text, re.MULTILINE))
-            except re.error as exc:
-                raise PolicyError(f"settings.ai.body_patterns: {text!r} is not a valid regular expression ({exc})") from exc
+            try:  # the policy loader compiled every pattern already; this only guards direct callers
+                patterns.append(user_regex(text, multiline=True))
+            except PatternError as exc:
+                raise PolicyError(f"settings.ai.body_patterns: {text!r} is not a usable regular expression ({exc})") from None
         return cls(
             trailers=tuple(
                 _CustomTrailer(t["key"].lower(), frozenset(v.lower() for v in t.get("values", [])), t.get("tool") or t["key"])
@@ -174,7 +176,7 @@ class AiDetector:
             "logins": {**_STRINGS, "description": "GitHub logins of AI agents"},
             "branches": {**_STRINGS, "description": "branch-name globs agents push to"},
             "labels": {**_STRINGS, "description": "PR labels that declare AI assistance"},
-            "body_patterns": {**_STRINGS, "description": "regular expressions for PR-body disclosures"},
+            "body_patterns": regexes("regular expressions (RE2 syntax) for PR-body disclosures"),
         },
     }
 
@@ -187,6 +189,30 @@ class AiDetector:
         if change.pull_request is not None:
             hits.extend(_pull_request_hits(change.pull_request, config))
         return _merge(hits)
+
+
+GITHUB_COMMITTER_EMAIL = "noreply@github.com"  # GitHub itself committing (web edits, merges): not a person
+
+
+def agent_wrote_it(commit: Commit, authors: set[str]) -> str | None:
+    """Why a claim inside this commit (a Reviewed-by, a Tested-by) is the agent's or its operator's, or None.
+
+    An AI-assisted commit that nobody else committed was written, trailers included, by the agent
+    or the person running it. Someone else committing it (a maintainer applying the patch, as in
+    the kernel's workflow) is a sign another person handled it; GitHub committing it is not.
+    Only the built-in AI markers are consulted: a detector reads no other detector's settings.
+    """
+    tool = next((hit.tool for hit in _commit_hits(commit, _BUILTIN_MARKERS)), None)
+    if tool is None:
+        return None
+    committer = commit.committer
+    email = committer.email.strip().lower()
+    someone_else = (email not in authors and committer.name.strip().lower() not in authors
+                    and email != GITHUB_COMMITTER_EMAIL and not is_ai_identity(committer.name, committer.email))
+    if someone_else:
+        return None
+    label = "an AI-assisted" if tool == markers.UNKNOWN_TOOL else f"a {tool}-assisted"
+    return f"it sits in {label} commit that nobody else committed: the agent or its operator wrote it"
 
 
 def _commit_hits(commit: Commit, config: _Config) -> Iterator[_Hit]:
@@ -349,4 +375,5 @@ def _merge(hits: list[_Hit]) -> list[Evidence]:
     return evidence
 
 
+_BUILTIN_MARKERS = _Config()
 DETECTOR = AiDetector()

@@ -3,8 +3,11 @@
 The engine adds the scores; the policy's ``risk.medium`` / ``risk.high`` thresholds (default
 3 and 6) turn the sum into low, medium or high. Only factors with a score above 0 are reported.
 
-Files that match ``ignore`` (docs and tests by default) count for nothing, so a docs-only or
-tests-only change scores 0. Generated files (lockfiles, minified bundles) do not count towards
+Files that match ``ignore`` count for nothing, so a docs-only or tests-only change scores 0.
+By default that is documentation by file type (``*.md``, ``*.rst``, LICENSE...) and test files by
+each language's naming convention (``test_*.py``, ``*_test.go``, ``*.spec.ts``, ``*Test.java``...),
+never a folder name: code under ``auth/tests/`` or ``payments/docs/`` is still code in a
+sensitive area, and the folder is the change author's choice. Generated files (lockfiles, minified bundles) do not count towards
 size, file count, areas or "config only", but still count as sensitive paths.
 
 Factor (kind)        Default score
@@ -54,6 +57,7 @@ from typing import Any
 from govgate.detectors.per_settings import once_per_settings
 from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import Change, Evidence, FileChange, FileStatus, Location, Question, Trust, glob_set
+from govgate.policy.schema import path_globs
 
 _SOURCE = "risk"
 
@@ -84,13 +88,23 @@ DEFAULT_SENSITIVE: dict[str, tuple[float, tuple[str, ...]]] = {
                              "go.sum", "Cargo.lock", "Gemfile.lock", "composer.lock", "uv.lock", "bun.lockb",
                              "gradle.lockfile", "mix.lock"))),
 }
-DEFAULT_IGNORE: tuple[str, ...] = (
-    # documentation
-    "docs", "doc", "*.md", "*.rst", "*.adoc", "LICENSE*", "CHANGELOG*", "AUTHORS*", ".github/ISSUE_TEMPLATE/**",
-    # tests
-    "test", "tests", "__tests__", "spec", "testdata", "test_*.py", "*_test.py", "conftest.py", "*_test.go",
-    "*.test.*", "*.spec.*", "*Test.java", "*Tests.java", "*Test.kt", "*_spec.rb",
+# What counts for nothing, by what a file IS, never by the folder it sits in: a folder name is the
+# author's choice, so ``auth/tests/session.py`` or ``payments/docs/handler.py`` is code like any other.
+_DOC_NAMES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS", "CONTRIBUTORS", "CHANGELOG", "CHANGES", "HISTORY")
+DEFAULT_DOCS: tuple[str, ...] = (
+    "*.md", "*.markdown", "*.rst", "*.adoc", "*.asciidoc", *_DOC_NAMES, *(f"{name}.txt" for name in _DOC_NAMES),
 )
+_JS = ("js", "jsx", "ts", "tsx", "mjs", "cjs", "mts", "cts")
+DEFAULT_TEST_FILES: tuple[str, ...] = (
+    "test_*.py", "*_test.py", "conftest.py",  # pytest, unittest
+    "*_test.go",  # go test
+    *(f"*.{kind}.{ext}" for kind in ("test", "spec") for ext in _JS),  # Jest, Vitest, Mocha, Jasmine
+    "*Test.java", "*Tests.java", "*IT.java", "*Test.kt", "*Tests.kt",  # JUnit (Surefire and Failsafe names)
+    "*_spec.rb", "*_test.rb", "test_*.rb",  # RSpec, Minitest
+    "*Test.php", "*Tests.cs", "*Test.cs", "*Tests.swift", "*Spec.scala", "*Test.scala", "*Suite.scala",
+    "*_test.exs", "*_test.dart", "*_test.cc", "*_unittest.cc", "*_test.cpp",
+)
+DEFAULT_IGNORE: tuple[str, ...] = DEFAULT_DOCS + DEFAULT_TEST_FILES
 DEFAULT_GENERATED: tuple[str, ...] = (
     "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "Pipfile.lock", "go.sum", "Cargo.lock",
     "Gemfile.lock", "composer.lock", "uv.lock", "bun.lockb", "gradle.lockfile", "mix.lock",
@@ -111,25 +125,25 @@ DEFAULT_THRESHOLDS: dict[str, tuple[tuple[float, float], ...]] = {
 }
 DEFAULT_BYTES_PER_LINE = 40
 
-_GLOBS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_GLOBS = path_globs()
 _THRESHOLDS = {
     "type": "array",
     "items": {
         "type": "object", "additionalProperties": False, "required": ["above", "score"],
-        "properties": {"above": {"type": "number", "minimum": 0}, "score": {"type": "number", "minimum": 0}},
+        "properties": {"above": {"type": "number", "minimum": 0}, "score": {"type": "integer", "minimum": 0}},
     },
 }
 
 
 @dataclass(frozen=True)
 class _Settings:
-    sensitive: dict[str, tuple[float, tuple[str, ...]]]
+    sensitive: dict[str, tuple[int, tuple[str, ...]]]
     ignore: tuple[str, ...]
     generated: tuple[str, ...]
     config: tuple[str, ...]
-    thresholds: dict[str, tuple[tuple[float, float], ...]]
-    binary_score: float
-    config_only_score: float
+    thresholds: dict[str, tuple[tuple[float, int], ...]]
+    binary_score: int
+    config_only_score: int
     containers: frozenset[str]
     bytes_per_line: float
 
@@ -141,10 +155,10 @@ class _Settings:
             globs = (glob,) if isinstance(glob, str) else tuple(glob or ())
             if not globs:
                 globs = sensitive.get(entry["label"], (0, ()))[1]
-            sensitive[entry["label"]] = (float(entry["score"]), globs)
+            sensitive[entry["label"]] = (int(entry["score"]), globs)
         ignore = (DEFAULT_IGNORE if raw.get("builtin_ignore", True) else ()) + tuple(raw.get("ignore", ()))
         thresholds = {
-            name: tuple((float(t["above"]), float(t["score"])) for t in raw[f"{name}_thresholds"])
+            name: tuple((float(t["above"]), int(t["score"])) for t in raw[f"{name}_thresholds"])
             if f"{name}_thresholds" in raw else default
             for name, default in DEFAULT_THRESHOLDS.items()
         }
@@ -153,14 +167,14 @@ class _Settings:
             generated=DEFAULT_GENERATED + tuple(raw.get("generated", ())),
             config=DEFAULT_CONFIG + tuple(raw.get("config_files", ())),
             thresholds=thresholds,
-            binary_score=float(raw.get("binary_score", 1)),
-            config_only_score=float(raw.get("config_only_score", 1)),
+            binary_score=int(raw.get("binary_score", 1)),
+            config_only_score=int(raw.get("config_only_score", 1)),
             containers=frozenset(raw.get("area_containers", DEFAULT_AREA_CONTAINERS)),
             bytes_per_line=float(raw.get("bytes_per_line", DEFAULT_BYTES_PER_LINE)),
         )
 
-    def score(self, table: str, value: float) -> float:
-        return max((score for above, score in self.thresholds[table] if value > above), default=0.0)
+    def score(self, table: str, value: float) -> int:
+        return max((score for above, score in self.thresholds[table] if value > above), default=0)
 
     def facts(self, path: str) -> _PathFacts:
         """What these settings say of one path, worked out once per path (a history repeats its paths)."""
@@ -202,7 +216,7 @@ class _Matchers:
     generated: Callable[[str], bool]
     config: Callable[[str], bool]
     sensitive: Callable[[str], bool]  # any label's globs
-    labels: tuple[tuple[str, float, Callable[[str], bool]], ...]
+    labels: tuple[tuple[str, int, Callable[[str], bool]], ...]
 
 
 @dataclass(frozen=True)
@@ -228,8 +242,8 @@ class RiskDetector:
                     "type": "object", "additionalProperties": False, "required": ["label", "score"],
                     "properties": {
                         "label": {"type": "string", "minLength": 1},
-                        "score": {"type": "number", "minimum": 0},
-                        "glob": {"oneOf": [{"type": "string", "minLength": 1}, _GLOBS]},
+                        "score": {"type": "integer", "minimum": 0},
+                        "glob": {"oneOf": [{"type": "string", "minLength": 1, "format": "path-glob"}, _GLOBS]},
                     },
                 },
             },
@@ -241,8 +255,8 @@ class RiskDetector:
             "files_thresholds": _THRESHOLDS,
             "areas_thresholds": _THRESHOLDS,
             "deleted_thresholds": _THRESHOLDS,
-            "binary_score": {"type": "number", "minimum": 0},
-            "config_only_score": {"type": "number", "minimum": 0},
+            "binary_score": {"type": "integer", "minimum": 0},
+            "config_only_score": {"type": "integer", "minimum": 0},
             "area_containers": {"type": "array", "items": {"type": "string", "minLength": 1}},
             "bytes_per_line": {"type": "number", "exclusiveMinimum": 0},
         },
@@ -276,7 +290,7 @@ def _paths(file: FileChange) -> list[str]:
     return [file.path] + ([file.old_path] if file.old_path else [])
 
 
-def _factor(kind: str, score: float, detail: str, path: str | None = None, **attrs: Any) -> Evidence:
+def _factor(kind: str, score: int, detail: str, path: str | None = None, **attrs: Any) -> Evidence:
     return Evidence(
         question=Question.RISK, kind=kind, supports=True, trust=Trust.INFERRED, source=_SOURCE, detail=detail,
         location=Location(path=path) if path else Location(), subject=attrs.get("label"),

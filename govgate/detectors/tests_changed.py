@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from govgate.detectors.ai import is_ai_identity
+from govgate.detectors.ai import agent_wrote_it, is_ai_identity
 from govgate.detectors.per_settings import once_per_settings
 from govgate.detectors.scope import EVERY_CHANGE, FileScope
 from govgate.model import (
@@ -28,6 +28,7 @@ from govgate.model import (
     Trust,
     glob_set,
 )
+from govgate.policy.schema import path_globs
 
 DEFAULT_TEST_PATTERNS: tuple[str, ...] = (
     # Python
@@ -52,7 +53,6 @@ _IDENTITY = re.compile(r"^(?P<name>[^<]*?)\s*<(?P<email>[^>]+)>")
 # Prefixes and suffixes that turn a source name into its test's name.
 _TEST_AFFIXES = re.compile(r"^(?:test_)|(?:_test|_tests|_spec|Tests|Test)$")
 _LISTED = 50  # attrs lists stop here: a 3000-file PR must not produce a 3000-entry JSON array
-_PATTERNS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _CHANGED_TEST_STATUSES = {FileStatus.ADDED, FileStatus.MODIFIED, FileStatus.RENAMED, FileStatus.COPIED,
                           FileStatus.TYPE_CHANGED}
 
@@ -71,10 +71,9 @@ class TestsChangedDetector:
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "test_patterns": {**_PATTERNS, "description": "globs of test files, added to the defaults"},
-            "source_patterns": {**_PATTERNS, "description": "globs of source files that should come with tests, "
-                                                            "added to the defaults"},
-            "ignore": {**_PATTERNS, "description": "globs of paths that are neither (vendored, generated code)"},
+            "test_patterns": path_globs("globs of test files, added to the defaults"),
+            "source_patterns": path_globs("globs of source files that should come with tests, added to the defaults"),
+            "ignore": path_globs("globs of paths that are neither (vendored, generated code)"),
         },
     }
 
@@ -206,11 +205,13 @@ def _unreadable(file: FileChange) -> Evidence:
 def _tested_by(change: Change) -> Iterator[Evidence]:
     authors: set[str] | None = None
     for commit in change.commits:
+        agent_written: str | None = None
         for trailer in commit.trailers:
             if trailer.key.lower() != "tested-by" or trailer.line == 1:
                 continue
             if authors is None:
                 authors = change.author_identities
+            agent_written = agent_written or agent_wrote_it(commit, authors)
             match = _IDENTITY.match(trailer.value)
             name = (match.group("name") if match else trailer.value).strip()
             email = (match.group("email") if match else "").strip().lower()
@@ -219,6 +220,8 @@ def _tested_by(change: Change) -> Iterator[Evidence]:
                 discounted = "an AI agent's testing claim is not a person's"
             elif (email and email in authors) or name.lower() in authors:
                 discounted = "the change's own author cannot vouch for it"
+            elif agent_written is not None:
+                discounted = agent_written
             yield Evidence(
                 question=Question.TESTED, kind="tested-by-trailer", supports=True, trust=Trust.DECLARED,
                 source="tests_changed", detail=f"{trailer.key}: {trailer.value}",

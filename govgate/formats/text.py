@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from govgate.formats.escaping import terminal
+from govgate.formats.memory_view import text_lines
 from govgate.model import GOVERNANCE_QUESTIONS, Evidence, Question
 from govgate.verdict import RuleResult, Verdict
 
@@ -16,6 +18,7 @@ def render_check(verdict: Verdict) -> str:
         lines.append("    a change that could not be read in full never passes: make the missing part readable and run again")
     for problem in verdict.change.problems:
         lines.append(f"  ! {problem}")
+    lines += text_lines(verdict)
     failing = [r for r in verdict.rules if r.status == "fail"]
     if failing and verdict.risk.factors and verdict.risk.level != "low":
         scored = [f for f in verdict.risk.factors if f.attrs.get("score")]
@@ -40,7 +43,8 @@ def render_check(verdict: Verdict) -> str:
         lines.append(f"! warning: {flag.question.value}: {flag.detail}{_at(flag)}")
     if failing and verdict.verdict == "pass":
         lines.append(f"(failures below severity {verdict.fail_on} do not fail the gate)")
-    return "\n".join(lines) + "\n"
+    # A file name or message holding a newline must not start a line of its own (a fake "PASS").
+    return "\n".join(terminal(line) for line in lines) + "\n"
 
 
 _QUESTION_NAMES = {q.value for q in GOVERNANCE_QUESTIONS}
@@ -48,6 +52,7 @@ _WAIVER_WORDS = {
     "expired": "expired, so it does not apply",
     "unused": "not needed: the rule did not fail",
     "unknown_rule": "names no rule in this policy",
+    "unproven": "not applied: only the commit message says this change is that pull request (nothing proves the merge)",
 }
 
 
@@ -64,7 +69,8 @@ def _headline(verdict: Verdict) -> str:
 
 
 def _questions_line(verdict: Verdict) -> str:
-    parts = [f"{q.value}: {_MARK[verdict.questions[q].status]}" for q in GOVERNANCE_QUESTIONS]
+    parts = [f"{q.value}: {_MARK[verdict.questions[q].status]}"
+             + (" (declared, offline)" if verdict.questions[q].declared_offline else "") for q in GOVERNANCE_QUESTIONS]
     return "  " + "   ".join(parts) + f"   policy: {verdict.policy_description}"
 
 
@@ -75,7 +81,7 @@ def _rule_block(result: RuleResult, verdict: Verdict) -> list[str]:
         if req.met:
             continue
         lines.append(f"    {req.question}: {'; '.join(req.reasons)}")
-        seen = verdict.questions[Question(req.question)].evidence
+        seen = verdict.questions[Question(req.question)].evidence if req.question in _QUESTION_NAMES else []
         for item in seen[:6]:
             lines.append(f"      evidence: {_evidence(item)}")
         if len(seen) > 6:
@@ -88,7 +94,8 @@ def _rule_block(result: RuleResult, verdict: Verdict) -> list[str]:
 
 def _evidence(item: Evidence) -> str:
     effect = "+" if item.supports else "-"
-    return f"{effect} {item.detail} [{item.trust.value}]{_at(item)}"
+    not_counted = f" (not counted: {item.discounted})" if item.discounted else ""
+    return f"{effect} {item.detail} [{item.trust.value}]{_at(item)}{not_counted}"
 
 
 def _at(item: Evidence) -> str:

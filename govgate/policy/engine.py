@@ -7,12 +7,16 @@ detector, a source or an output format.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import enum
+from collections.abc import Callable, Mapping, Sequence
 from fnmatch import fnmatchcase
 
 from govgate.globs import glob_any, glob_set
 from govgate.model import GOVERNANCE_QUESTIONS, Change, Confidence, Evidence, Gap, GapKind, Question, Trust
-from govgate.policy.model import FACET_WORDS, Condition, Policy, Requirement, Rule, Waiver
+from govgate.policy.freeze_state import FreezeReport, assess_freeze
+from govgate.policy.memory_state import MemoryReport, approvals_by, assess_memory
+from govgate.policy.model import FACET_WORDS, Alternative, Condition, Policy, Requirement, Rule, Waiver
+from govgate.policy.schema import FREEZE_REQUIREMENT, MIN_WAIVER_SHA_PREFIX
 from govgate.verdict import (
     SEVERITY_RANK,
     Outcome,
@@ -28,6 +32,18 @@ _CONFIDENCE_RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
 _QUESTION = {q.value: q for q in Question}  # a requirement names its question as text
 _TRUST = {t.value: t for t in Trust}
 _QUESTIONS = tuple(Question)
+_PATH_TESTS: dict[int, tuple[Condition, tuple[Callable[[str], bool], Callable[[str], bool]]]] = {}
+
+
+def _path_tests(when: Condition) -> tuple[Callable[[str], bool], Callable[[str], bool]]:
+    """(ignored, wanted) path matchers of a condition, compiled once per condition object."""
+    found = _PATH_TESTS.get(id(when))
+    if found is None or found[0] is not when:
+        found = (when, (glob_set(when.paths_ignore), glob_set(when.paths or ("**",))))
+        _PATH_TESTS[id(when)] = found
+    return found[1]
+Grouped = Mapping[Question, Sequence[Evidence]]
+CHECK_PASSED = "check_passed"  # one named check succeeded (what ``checks:`` globs match); not a policy key
 
 
 def judge(
@@ -37,8 +53,11 @@ def judge(
     *,
     fail_on: str = "error",
     today: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> Verdict:
-    today = today or dt.date.today()
+    """``now`` is the moment freezes are judged at: by default when the change landed, else the present."""
+    at = now or _moment(change.merged_at) or dt.datetime.now(dt.UTC)
+    today = today or (now.date() if now else dt.date.today())
     # Grouped once: every requirement and question status reads only its own question's evidence.
     by_question: dict[Question, list[Evidence]] = {q: [] for q in _QUESTIONS}
     for item in evidence:
@@ -49,29 +68,34 @@ def judge(
         e.supports and e.discounted is None and _CONFIDENCE_RANK[e.confidence] >= floor for e in ai_evidence
     )
     risk = assess_risk(by_question[Question.RISK], policy)
-    context = _Context(change, ai_assisted, risk.level, policy)
+    reviewed = by_question[Question.REVIEWED]
+    memory = assess_memory(change, reviewed, today)
+    freeze = assess_freeze(change, policy.freezes, at, ai_assisted, reviewed)
+    context = _Context(change, ai_assisted, risk.level, policy, memory, freeze)
 
     results: list[RuleResult] = []
     waiver_notes: list[WaiverNote] = []
     used: set[int] = set()
-    # Per question, the (rule, requirement result) pairs of applicable rules that demand evidence.
-    applicable: dict[Question, list[tuple[Rule, RequirementResult]]] = {q: [] for q in GOVERNANCE_QUESTIONS}
     for rule in policy.rules:
         if not context.applies(rule.when):
             results.append(RuleResult(rule, "skipped"))
             continue
-        requirements = [check_requirement(req, by_question[_QUESTION[req.question]]) for req in rule.require]
-        for checked in requirements:
-            if checked.requirement.demands_evidence:
-                question = _QUESTION[checked.requirement.question]
-                if question in applicable:
-                    applicable[question].append((rule, checked))
+        requirements = [
+            check_freeze_requirement(req, freeze) if req.question == FREEZE_REQUIREMENT
+            else check_requirement(req, by_question[_QUESTION[req.question]], by_question, memory)
+            for req in rule.require
+        ]
         result = RuleResult(rule, "pass" if all(r.met for r in requirements) else "fail", requirements)
         for index, waiver in enumerate(policy.waivers):
-            if waiver.rule != rule.id or not waiver_matches(waiver, change):
+            if waiver.rule != rule.id:
+                continue
+            binding = waiver_binding(waiver, change)
+            if binding is WaiverBinding.OTHER_CHANGE:
                 continue
             used.add(index)
-            if _expired(waiver, today):
+            if binding is WaiverBinding.UNPROVEN:
+                waiver_notes.append(WaiverNote(waiver, "unproven"))
+            elif _expired(waiver, today):
                 waiver_notes.append(WaiverNote(waiver, "expired"))
             elif result.status == "fail":
                 result.status, result.waiver = "waived", waiver
@@ -84,10 +108,10 @@ def judge(
         if index not in used and waiver.rule not in rule_ids:
             waiver_notes.append(WaiverNote(waiver, "unknown_rule"))
 
-    questions = {q: _question_status(q, by_question[q], applicable[q]) for q in GOVERNANCE_QUESTIONS}
+    questions = {q: _question_status(q, by_question[q], results) for q in GOVERNANCE_QUESTIONS}
     threshold = SEVERITY_RANK[fail_on]
     failed = any(r.status == "fail" and SEVERITY_RANK[r.rule.severity] >= threshold for r in results)
-    gaps = [*change.incomplete, *_unread_contents(change)]
+    gaps = [*change.incomplete, *_unread_contents(change), *_uninspected_contents(change)]
     # What was read may already fail; what was not read can never pass.
     outcome = Outcome.FAIL if failed else Outcome.INCOMPLETE if gaps else Outcome.PASS
     return Verdict(
@@ -104,6 +128,9 @@ def judge(
         fail_on=fail_on,
         incomplete=gaps,
         policy_origin=policy.origin,
+        notes=_offline_notes(change, results, questions),
+        memory=memory,
+        freeze=freeze,
     )
 
 
@@ -116,27 +143,48 @@ def _unread_contents(change: Change) -> list[Gap]:
     return [Gap(GapKind.CONTENT_MISSING, f"content unavailable (object missing): {shown}")]
 
 
+def _offline_notes(change: Change, results: Sequence[RuleResult], questions: Mapping[Question, QuestionResult]) -> list[str]:
+    """Say plainly when a rule passed offline on nothing but the author's own word, and on which questions."""
+    if change.forge is not None:
+        return []
+    on_declared: list[str] = []
+    for result in results:
+        if result.status != "pass":
+            continue
+        for req in result.requirements:
+            if any(e.trust is Trust.DECLARED for e in req.evidence):
+                on_declared.append(result.rule.id)
+                questions[Question(req.question)].declared_offline = True
+    if not on_declared:
+        return []
+    return [f"judged offline: {', '.join(dict.fromkeys(on_declared))} passed on what the change's author declared "
+            "(commit trailers, PR text), which nothing offline can verify; run with a forge (the GitHub Action, "
+            "audit --github) to read reviews and checks that are verified"]
+
+
+def _uninspected_contents(change: Change) -> list[Gap]:
+    """Files a detector needed but that were past the inspection limits: a red flag could hide there."""
+    return [Gap(GapKind.CONTENT_TOO_LARGE, f"too large to inspect: {f.path} ({f.too_large}); its contents were not checked")
+            for f in change.files if f.too_large]
+
+
 def assess_risk(evidence: Sequence[Evidence], policy: Policy) -> Risk:
     factors = [e for e in evidence if e.question is Question.RISK]
-    score = sum(float(e.attrs.get("score", 0)) for e in factors)
+    score = sum(round(e.attrs.get("score", 0)) for e in factors)  # risk scores are integers in every output
     medium, high = policy.risk_thresholds
     level = "high" if score >= high else "medium" if score >= medium else "low"
     return Risk(level=level, score=score, factors=factors)
 
 
 class _Context:
-    def __init__(self, change: Change, ai_assisted: bool, risk_level: str, policy: Policy) -> None:
+    def __init__(self, change: Change, ai_assisted: bool, risk_level: str, policy: Policy,
+                 memory: MemoryReport | None, freeze: FreezeReport | None) -> None:
         self.change = change
         self.ai_assisted = ai_assisted
         self.risk_level = risk_level
         self.policy = policy
-        self._paths: list[str] | None = None
-
-    @property
-    def paths(self) -> list[str]:
-        if self._paths is None:
-            self._paths = self.change.paths()
-        return self._paths
+        self.memory = memory
+        self.frozen = freeze is not None and freeze.frozen
 
     def applies(self, when: Condition) -> bool:
         change = self.change
@@ -144,7 +192,7 @@ class _Context:
             return False
         if when.paths or when.paths_ignore:
             ignored, wanted = _path_tests(when)
-            if not any(wanted(p) for p in self.paths if not ignored(p)):
+            if not any(wanted(p) for p in change.paths() if not ignored(p)):
                 return False
         if when.labels:
             wanted = {label.lower() for label in when.labels}
@@ -161,25 +209,25 @@ class _Context:
         if when.risk and self.risk_level not in when.risk:
             return False
         if when.policy_changed is not None:
-            edits_policy = any(p in self.policy.policy_paths for p in self.paths)
+            governing = (*self.policy.policy_paths, self.policy.memory_file)
+            edits_policy = any(p in governing for p in change.paths())
             if edits_policy != when.policy_changed:
                 return False
-        return True
+        if when.forge is not None and (change.forge is not None) != when.forge:
+            return False
+        if when.fragile is not None:
+            fragile = self.memory.is_fragile(when.fragile) if self.memory else when.fragile is False
+            if not fragile:
+                return False
+        return when.frozen is None or when.frozen == self.frozen
 
 
-_PATH_TESTS: dict[int, tuple[Condition, tuple[Callable[[str], bool], Callable[[str], bool]]]] = {}
-
-
-def _path_tests(when: Condition) -> tuple[Callable[[str], bool], Callable[[str], bool]]:
-    """(ignored, wanted) path matchers of a condition, compiled once per condition object."""
-    found = _PATH_TESTS.get(id(when))
-    if found is None or found[0] is not when:
-        found = (when, (glob_set(when.paths_ignore), glob_set(when.paths or ("**",))))
-        _PATH_TESTS[id(when)] = found
-    return found[1]
-
-
-def check_requirement(req: Requirement, evidence: Sequence[Evidence]) -> RequirementResult:
+def check_requirement(
+    req: Requirement, evidence: Sequence[Evidence], context: Grouped | None = None, memory: MemoryReport | None = None,
+) -> RequirementResult:
+    """Whether ``evidence`` (the requirement's question's) meets it; ``context`` holds every question's
+    evidence, for alternatives that count only together with a requirement on another question;
+    ``memory`` names the knowers of the touched paths."""
     question = _QUESTION[req.question]
     minimum = _TRUST[req.trust]
     shown = [e for e in evidence if e.question is question]
@@ -202,10 +250,11 @@ def check_requirement(req: Requirement, evidence: Sequence[Evidence]) -> Require
         if not found:
             reasons.append("missing " + _words(facet, usable, trusted, minimum))
     if req.any_of:
-        found = [e for f in req.any_of for e in with_facet(f)]
+        found, withheld = _one_of(req.any_of, with_facet, context or {})
         counted += found
         if not found:
-            reasons.append("missing one of: " + ", ".join(_words(f, usable, trusted, minimum) for f in req.any_of))
+            reasons.append("missing one of: " + ", ".join(_words(a.facet, usable, trusted, minimum) for a in req.any_of)
+                           + "".join(f"; {why}" for why in withheld))
     if req.approvals or req.on_head or req.codeowners:
         needed = max(req.approvals or 0, 1 if (req.on_head or req.codeowners) else 0)
         approvals = with_facet("approval_on_head" if req.on_head else "approval")
@@ -223,18 +272,76 @@ def check_requirement(req: Requirement, evidence: Sequence[Evidence]) -> Require
             if not owners:
                 reasons.append("no approval by a code owner of the touched paths")
     for pattern in req.checks:
-        passed = [e for e in with_facet("ci_passed") if e.subject and fnmatchcase(e.subject, pattern)]
+        passed = [e for e in with_facet(CHECK_PASSED) if e.subject and fnmatchcase(e.subject, pattern)]
         counted += passed
         if not passed:
             pending = [e for e in shown if e.attrs.get("pending") and e.subject and fnmatchcase(e.subject, pattern)]
             reasons.append(f"check {pattern!r} {'is still pending' if pending else 'did not succeed on the head commit'}")
-    plain = not (req.facets or req.any_of or req.approvals or req.on_head or req.codeowners or req.checks)
+    if req.by_knowers:
+        counted += _knower_approvals(req, relevant, memory, reasons)
+    plain = not (req.facets or req.any_of or req.approvals or req.on_head or req.codeowners or req.checks or req.by_knowers)
     if plain and req.demands_evidence:
         counted += trusted
         if not trusted:
             reasons.append(f"no {question.value} evidence" + _weaker_note(usable, trusted, None, minimum))
     unique = list(dict.fromkeys(counted))
     return RequirementResult(req, not reasons, reasons, unique)
+
+
+def _one_of(
+    alternatives: Sequence[Alternative], with_facet: Callable[[str], list[Evidence]], context: Grouped,
+) -> tuple[list[Evidence], list[str]]:
+    """The evidence of the alternatives that hold, and why the others that had evidence were withheld."""
+    found: list[Evidence] = []
+    withheld: list[str] = []
+    for alternative in alternatives:
+        hits = with_facet(alternative.facet)
+        if not hits:
+            continue
+        companions = [check_requirement(c, context.get(Question(c.question), ()), context) for c in alternative.together_with]
+        unmet = [r for r in companions if not r.met]
+        if not unmet:
+            found += hits
+            continue
+        needs = " and ".join(f"{r.question}: {r.requirement.describe()}" for r in unmet)
+        why = "; ".join(f"{r.question}: {', '.join(r.reasons)}" for r in unmet)
+        withheld.append(f"{FACET_WORDS.get(alternative.facet, alternative.facet)} counts only together with {needs} ({why})")
+    return found, withheld
+def _knower_approvals(req: Requirement, relevant: list[Evidence], memory: MemoryReport | None,
+                      reasons: list[str]) -> list[Evidence]:
+    """Approvals by people the touched memory entries name; appends why they fall short."""
+    needed = req.by_knowers or 0
+    knowers = memory.knowers if memory else ()
+    if not knowers:
+        where = "no memory file at the base revision" if memory is None else "the touched memory entries name no knowers"
+        reasons.append(f"no knower can approve: {where} (add `knows` to the entries for these paths)")
+        return []
+    minimum = max(Trust(req.trust), memory.floor if memory else Trust.DECLARED, key=lambda t: t.rank)
+    found = approvals_by(knowers, relevant, minimum, on_head=req.on_head)
+    if len(found.counted) < needed:
+        names = ", ".join(k.text for k in knowers[:8]) + (" …" if len(knowers) > 8 else "")
+        text = f"has {len(found.counted)} of {needed} approval{'s' if needed != 1 else ''} by a knower ({names})"
+        if found.weaker:
+            weaker = sorted({e.trust.value for e in relevant if e.subject in found.weaker})
+            text += f"; {', '.join(found.weaker)} only {'/'.join(weaker)}: this needs {minimum.value}"
+        reasons.append(text)
+    return [e for e in relevant if e.subject in found.counted and e.trust.at_least(minimum)]
+
+
+def check_freeze_requirement(req: Requirement, freeze: FreezeReport | None) -> RequirementResult:
+    """Met when the change is not frozen, or took the freeze's emergency path."""
+    reasons = freeze.unmet() if freeze is not None and freeze.frozen else []
+    return RequirementResult(req, not reasons, reasons, [])
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _words(facet: str, usable: list[Evidence], trusted: list[Evidence], minimum: Trust) -> str:
@@ -249,12 +356,13 @@ def _weaker_note(usable: list[Evidence], trusted: list[Evidence], facet: str | N
     return f" ({len(weaker)} only {'/'.join(levels)}; this rule needs {minimum.value})"
 
 
-def _question_status(
-    question: Question, evidence: Sequence[Evidence], applicable: list[tuple[Rule, RequirementResult]],
-) -> QuestionResult:
-    """``applicable``: the requirements on this question, of rules that apply, that demand evidence."""
+def _question_status(question: Question, evidence: Sequence[Evidence], results: list[RuleResult]) -> QuestionResult:
     shown = [e for e in evidence if e.question is question]
     relevant = [e for e in shown if e.discounted is None]
+    applicable = [
+        (rr.rule, req) for rr in results if rr.status != "skipped"
+        for req in rr.requirements if req.question == question.value and req.requirement.demands_evidence
+    ]
     required_by = list(dict.fromkeys(rule.id for rule, _ in applicable))
     if any(e.contradicts for e in relevant):
         status = "contradicted"
@@ -267,17 +375,30 @@ def _question_status(
     return QuestionResult(question, status, shown, required_by)
 
 
-def waiver_matches(waiver: Waiver, change: Change) -> bool:
-    target = waiver.change.strip()
-    pr = change.pull_request
+class WaiverBinding(enum.Enum):
+    THIS_CHANGE = "this change"
+    OTHER_CHANGE = "another change"
+    UNPROVEN = "a pull request number the history only claims"
+
+
+def waiver_binding(waiver: Waiver, change: Change) -> WaiverBinding:
+    """Whether a waiver names this change: its pull request, or its head commit (never another commit of it)."""
+    target = waiver.change.strip().lower()
     if target.startswith("#"):
-        return pr is not None and pr.number is not None and target[1:] == str(pr.number)
-    if target == change.id:
-        return True
-    lowered = target.lower()
-    if len(lowered) >= 7 and all(c in "0123456789abcdef" for c in lowered):
-        return change.head.startswith(lowered) or any(c.sha.startswith(lowered) for c in change.commits)
-    return False
+        pr = change.pull_request
+        if pr is None or pr.number is None or target[1:] != str(pr.number):
+            return WaiverBinding.OTHER_CHANGE
+        # A "(#N)" typed into a direct push's subject must not borrow #N's waiver.
+        return WaiverBinding.UNPROVEN if pr.landing_proven is False else WaiverBinding.THIS_CHANGE
+    # The schema already refuses shorter targets; checked again so that no path weakens it.
+    if len(target) >= MIN_WAIVER_SHA_PREFIX and all(c in "0123456789abcdef" for c in target) \
+            and change.head.lower().startswith(target):
+        return WaiverBinding.THIS_CHANGE
+    return WaiverBinding.OTHER_CHANGE
+
+
+def waiver_matches(waiver: Waiver, change: Change) -> bool:
+    return waiver_binding(waiver, change) is WaiverBinding.THIS_CHANGE
 
 
 def _expired(waiver: Waiver, today: dt.date) -> bool:

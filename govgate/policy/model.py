@@ -6,7 +6,38 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from govgate.memory.model import DEFAULT_MEMORY_FILE
+
+if TYPE_CHECKING:
+    from govgate.policy.freeze import Freezes
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One way to meet an ``any_of``: a facet, counted only if its companion requirements are met too.
+
+    ``{facet: plan, together_with: {reviewed: {approvals: 1, trust: verified, on_head: true}}}``
+    lets a written plan (the author's word) count only once a verified human approved the head.
+    """
+
+    facet: str
+    together_with: tuple[Requirement, ...] = ()
+
+    @classmethod
+    def from_value(cls, value: str | dict[str, Any]) -> Alternative:
+        if isinstance(value, str):
+            return cls(value)
+        companions = tuple(Requirement.from_dict(q, spec) for q, spec in value["together_with"].items())
+        return cls(value["facet"], companions)
+
+    def describe(self) -> str:
+        words = FACET_WORDS.get(self.facet, self.facet)
+        if not self.together_with:
+            return words
+        return f"{words}, counted only together with " + " and ".join(
+            f"{req.question}: {req.describe()}" for req in self.together_with)
 
 
 @dataclass(frozen=True)
@@ -14,13 +45,14 @@ class Requirement:
     question: str
     trust: str = "inferred"
     facets: tuple[str, ...] = ()  # every one must be met
-    any_of: tuple[str, ...] = ()  # at least one must be met
+    any_of: tuple[Alternative, ...] = ()  # at least one must be met
     approvals: int | None = None
     on_head: bool = False
     codeowners: bool = False
     checks: tuple[str, ...] = ()
     allow_warnings: bool = True
     no_red_flags: bool = False
+    by_knowers: int | None = None  # approvals by people the memory names for the touched paths
 
     @classmethod
     def from_dict(cls, question: str, data: dict[str, Any]) -> Requirement:
@@ -29,20 +61,21 @@ class Requirement:
             question=question,
             trust=data.get("trust", "inferred"),
             facets=facets,
-            any_of=tuple(data.get("any_of", ())),
+            any_of=tuple(Alternative.from_value(item) for item in data.get("any_of", ())),
             approvals=data.get("approvals"),
             on_head=bool(data.get("on_head", False)),
             codeowners=bool(data.get("codeowners", False)),
             checks=tuple(data.get("checks", ())),
             allow_warnings=bool(data.get("allow_warnings", True)),
             no_red_flags=bool(data.get("no_red_flags", False)),
+            by_knowers=data.get("by_knowers"),
         )
 
     @cached_property  # asked for every requirement of every judged change
     def demands_evidence(self) -> bool:
         """False for a requirement that only forbids red flags."""
         return bool(self.facets or self.any_of or self.approvals or self.on_head or self.codeowners
-                    or self.checks or not self.no_red_flags)
+                    or self.checks or self.by_knowers or not self.no_red_flags)
 
     def describe(self) -> str:
         """What would satisfy this requirement, in words."""
@@ -51,16 +84,21 @@ class Requirement:
     def _describe(self) -> str:
         parts: list[str] = []
         if self.approvals:
-            parts.append(f"{self.approvals} approval{'s' if self.approvals != 1 else ''} by humans other than the author")
+            who = ("humans with write access who neither wrote nor pushed the commits" if self.trust == "verified"
+                   else "humans other than the author")
+            parts.append(f"{self.approvals} approval{'s' if self.approvals != 1 else ''} by {who}")
         if self.on_head:
             parts.append("approved on the current head commit")
         if self.codeowners:
             parts.append("approved by a code owner of the touched paths")
+        if self.by_knowers:
+            parts.append(f"{self.by_knowers} approval{'s' if self.by_knowers != 1 else ''} by people the organisational "
+                         "memory names for the touched paths (verified with a forge, declared offline)")
         parts.extend(FACET_WORDS.get(f, f) for f in self.facets if f not in ("approval",))
         if self.checks:
             parts.append("successful checks " + ", ".join(self.checks) + " on the head commit")
         if self.any_of:
-            parts.append("one of: " + " / ".join(FACET_WORDS.get(f, f) for f in self.any_of))
+            parts.append("one of: " + " / ".join(alternative.describe() for alternative in self.any_of))
         if self.no_red_flags and not parts:
             parts.append("no red flags" + ("" if self.allow_warnings else " (warnings included)"))
         elif not parts:
@@ -71,15 +109,7 @@ class Requirement:
         return text
 
 
-_FLAGS = {"on_head", "codeowners", "allow_warnings", "no_red_flags"}
-
-
-def _remembered(owner: object, describe: Callable[[], str]) -> str:
-    """A frozen rule part's description, worded once (every judged change's JSON repeats it)."""
-    text = owner.__dict__.get("_description")
-    if text is None:
-        text = owner.__dict__["_description"] = describe()
-    return text  # type: ignore[no-any-return]
+_FLAGS = {"on_head", "codeowners", "allow_warnings", "no_red_flags", "by_knowers"}
 
 FACET_WORDS = {
     "approval": "a human approval",
@@ -94,6 +124,7 @@ FACET_WORDS = {
     "plan": "a written plan in the PR body",
     "reversible_migrations": "reversible migrations",
     "revert_path": "an automatic revert path (atomic deploy, analysis abort, create-before-destroy)",
+    "emergency": "the freeze's emergency path: its label and verified approvals by the people it names",
 }
 
 
@@ -107,6 +138,9 @@ class Condition:
     branch: tuple[str, ...] = ()
     risk: tuple[str, ...] = ()
     policy_changed: bool | None = None
+    forge: bool | None = None  # True: verified forge data was read; False: judged offline
+    fragile: bool | str | None = None  # true/false, or the lowest fragility level that counts
+    frozen: bool | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Condition:
@@ -123,6 +157,9 @@ class Condition:
             branch=strings("branch"),
             risk=strings("risk"),
             policy_changed=data.get("policy_changed"),
+            forge=data.get("forge"),
+            fragile=data.get("fragile"),
+            frozen=data.get("frozen"),
         )
 
     def describe(self) -> str:
@@ -146,6 +183,17 @@ class Condition:
             parts.append("risk " + " or ".join(self.risk))
         if self.policy_changed is not None:
             parts.append("edits the policy" if self.policy_changed else "leaves the policy alone")
+        if self.forge is not None:
+            parts.append("read from a forge that verifies reviews and checks (GitHub)" if self.forge
+                         else "judged offline, without a forge to verify anything (a local range, an audit without --github)")
+        if self.fragile is True:
+            parts.append("touches a path the memory marks fragile")
+        elif self.fragile is False:
+            parts.append("touches no fragile path")
+        elif self.fragile is not None:
+            parts.append(f"touches a path the memory marks at least {self.fragile} fragile")
+        if self.frozen is not None:
+            parts.append("inside a freeze window" if self.frozen else "outside every freeze window")
         return " and ".join(parts) if parts else "every change"
 
 
@@ -226,4 +274,15 @@ class Policy:
     source: str = "<embedded default>"  # where it was read from, for messages
     policy_paths: tuple[str, ...] = (".govgate.yml", ".govgate.yaml")
     description: str = ""
+    memory_file: str = DEFAULT_MEMORY_FILE  # read from the base revision; editing it counts as editing the policy
+    freezes: Freezes | None = None
     origin: PolicyOrigin | None = None  # set by the lookup (govgate.sources.trusted); None when parsed directly
+    warnings: tuple[str, ...] = ()  # "file:line: key: ..." that do not stop the policy (an expired waiver)
+
+
+def _remembered(owner: object, describe: Callable[[], str]) -> str:
+    """A frozen rule part's description, worded once (every judged change's JSON repeats it)."""
+    text = owner.__dict__.get("_description")
+    if text is None:
+        text = owner.__dict__["_description"] = describe()
+    return text  # type: ignore[no-any-return]

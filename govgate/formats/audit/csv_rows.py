@@ -1,4 +1,8 @@
-"""CSV: one row per change (RFC 4180, header first). The summary is in the other formats."""
+"""CSV: one row per change (RFC 4180, header first). The summary is in the other formats.
+
+Titles, authors and rule ids come from the changes: a cell that a spreadsheet would run as a
+formula (``=``, ``+``, ``-``, ``@``, tab, CR first) is written with a leading ``'``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import TextIO
 from govgate.audit.failures import ChangeFacts
 from govgate.audit.record import ChangeRecord
 from govgate.audit.summary import AuditSummary
+from govgate.formats.escaping import spreadsheet_cell
 from govgate.model import GOVERNANCE_QUESTIONS
 
 COLUMNS = (
@@ -23,7 +28,7 @@ class CsvWriter:
         self._csv.writerow(COLUMNS)
 
     def change(self, record: ChangeRecord, facts: ChangeFacts) -> None:
-        self._csv.writerow([
+        self._csv.writerow([spreadsheet_cell(cell) for cell in (
             record.id, record.sha, record.kind, record.date or "", record.author or "",
             record.title, record.pull_request if record.pull_request is not None else "", record.verdict,
             "true" if record.ai_assisted else "false", ";".join(record.ai_tools), record.risk_level,
@@ -33,7 +38,7 @@ class CsvWriter:
             ";".join(facts.reverted_by), ";".join(facts.fixed_by), record.files, record.commits,
             " | ".join(record.problems), record.url or "",
             "true" if record.complete else "false", record.policy,
-        ])
+        )])
 
     def finish(self, summary: AuditSummary) -> None:
         return None
