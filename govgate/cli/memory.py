@@ -169,7 +169,7 @@ def init(output: Path, force: bool) -> None:
 
     if output.exists() and not force:
         raise GovgateError(f"{output} already exists", "pass --force to overwrite it, or `govgate memory suggest` to add to it")
-    write_file(output, _STARTER)
+    write_file(output, _STARTER, Path.cwd())
     click.echo(f"wrote {output}; replace the example entry, or draft entries from history: govgate memory suggest")
 
 
@@ -243,7 +243,7 @@ def suggest(revision: str, repo_dir: str, output: Path | None, dry_run: bool, ou
     elif merged.added or merged.refreshed or existing is None:
         if target.exists() and not target.is_file():
             raise GovgateError(f"{target} is not a file")
-        write_file(target, merged.text)
+        write_file(target, merged.text, repo.path)
     written = None if dry_run else str(target)
     if output_format == "json":
         click.echo(json.dumps(report_dict(mined, merged.added, merged.refreshed, written), indent=2),

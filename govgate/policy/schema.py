@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from govgate.project import POLICY_SCHEMA_URL
 from govgate.memory.schema import FRAGILITY_LEVELS
+from govgate.project import POLICY_SCHEMA_URL
 
 SEVERITIES = ("error", "warning", "info")
 TRUST_LEVELS = ("verified", "declared", "inferred")

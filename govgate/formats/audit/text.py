@@ -7,8 +7,8 @@ from typing import Any, TextIO
 from govgate.audit.failures import ChangeFacts
 from govgate.audit.summary import GAPS, AuditSummary, Bucket, Period
 from govgate.formats.audit import percent
-from govgate.formats.escaping import terminal
 from govgate.formats.audit.memory_sections import text_lines as memory_text_lines
+from govgate.formats.escaping import terminal
 from govgate.model import GOVERNANCE_QUESTIONS
 from govgate.verdict import Verdict
 
