@@ -17,6 +17,7 @@ from govgate.errors import GovgateError
 from govgate.formats.audit import AUDIT_WRITERS
 
 if TYPE_CHECKING:
+    from govgate.audit.context import AuditContext
     from govgate.audit.summary import AuditSummary
     from govgate.formats.audit import AuditWriter
     from govgate.model import Change
@@ -51,6 +52,9 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
                    "query per 50 pull requests, cached on disk so a re-run costs no API calls).")
 @click.option("--cache-dir", default=None, type=click.Path(file_okay=False),
               help="Where --github keeps its cache (default: <git dir>/govgate-cache).")
+@click.option("--repo-name", default=None, metavar="NAME",
+              help="The repository's name in the report and in govgate report (default: owner/name from the origin "
+                   "remote, else the directory's name).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
               help=f"Judge changes in N worker processes (0: as many as CPUs, up to {MAX_AUTO_JOBS}, when the range holds "
                    f"{PARALLEL_FROM} first-parent commits or more; 1: in this process). Results are the same either way.")
@@ -59,8 +63,8 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
               help="Exit 1 when any audited change fails the policy. Without it an audit is a report and exits 0.")
 def audit(
     revision: str, repo_dir: str, since: str | None, until: str | None, paths: tuple[str, ...], policy_path: str | None,
-    output_format: str, output: str | None, exact_lines: bool, github: bool, cache_dir: str | None, jobs: int,
-    fail_on: str, fail_on_violations: bool,
+    output_format: str, output: str | None, exact_lines: bool, github: bool, cache_dir: str | None, repo_name: str | None,
+    jobs: int, fail_on: str, fail_on_violations: bool,
 ) -> None:
     """Judge every change on a branch against the policy, newest first, and summarise.
 
@@ -105,7 +109,8 @@ def audit(
         with OutputFile(output) as out:
             writer = audit_writer(output_format, out)
             summary = AuditSummary(policy, range_label=source.range.label, since=since_at, until=until_at, paths=paths,
-                                   repo_url=source.repo_url, fail_on=fail_on)
+                                   repo_url=source.repo_url, fail_on=fail_on,
+                                   context=_context(source, policy, github=github, name=repo_name))
             try:
                 _judge_all(changes, source, policy, fail_on, summary, writer, progress, _jobs(jobs, source))
                 summary.problems = list(source.problems) + (enricher.problems if enricher else [])
@@ -120,6 +125,19 @@ def audit(
         click.echo(f"govgate: no changes to audit in {source.range.label}{_filters(since, until, paths)}", err=True)
     failing = summary.total.ai.failing + summary.total.other.failing
     sys.exit(1 if fail_on_violations and failing else 0)
+
+
+def _context(source: HistorySource, policy: Policy, *, github: bool, name: str | None) -> AuditContext:
+    from govgate.audit.context import AuditContext, now_utc, policy_origin, repository_name
+    from govgate.policy.loader import presets_dir
+
+    repo = source.repo
+    label = source.range.label
+    return AuditContext(
+        repository_name=repository_name(source.repo_url, repo.path, name), repository_url=source.repo_url,
+        range_label=label, branch=repo.current_branch() if label == "HEAD" else None, tip=source.range.tip,
+        policy=policy_origin(policy.source, repo.path, presets_dir()), github_reviews=github, generated_at=now_utc(),
+    )
 
 
 def _judge_all(
