@@ -116,6 +116,11 @@ class Bucket:
     def failure_share(self) -> float | None:
         return share(self.failed_later, self.changes)
 
+    def plus(self, other: Bucket) -> Bucket:
+        return Bucket(changes=self.changes + other.changes, failing=self.failing + other.failing,
+                      gaps=self.gaps + other.gaps, reverted=self.reverted + other.reverted, fixed=self.fixed + other.fixed,
+                      failed_later=self.failed_later + other.failed_later)
+
 
 @dataclass
 class Period:
@@ -139,6 +144,16 @@ class Period:
     @property
     def ai_share(self) -> float | None:
         return share(self.ai.changes, self.changes)
+
+    def combined(self) -> Bucket:
+        """AI-assisted and other changes together."""
+        return self.ai.plus(self.other)
+
+    def plus(self, other: Period) -> Period:
+        return Period(ai=self.ai.plus(other.ai), other=self.other.plus(other.other), tools=self.tools + other.tools,
+                      vendors=self.vendors + other.vendors,
+                      statuses={q: self.statuses[q] + other.statuses[q] for q in GOVERNANCE_QUESTIONS},
+                      asked=self.asked + other.asked)
 
     def gap_share(self, name: str) -> float | None:
         """Share of all the period's changes without usable evidence for GAPS[name]."""
@@ -283,6 +298,10 @@ class AuditSummary:
     def sorted_months(self) -> list[tuple[str, Period]]:
         return sorted(self.months.items())
 
+    def sorted_quarters(self) -> list[tuple[str, Period]]:
+        """Months summed by calendar quarter (``2026-Q1``): groups too small by month may be judged by quarter."""
+        return quarters(self.sorted_months())
+
     def waiver_notes(self) -> list[dict[str, Any]]:
         rule_ids = {rule.id for rule in self.policy.rules}
         notes = []
@@ -367,6 +386,15 @@ def offender(verdict: Verdict, facts: ChangeFacts, repo_url: str | None) -> dict
         "reverted_by": facts.reverted_by,
         "fixed_by": facts.fixed_by,
     }
+
+
+def quarters(months: list[tuple[str, Period]]) -> list[tuple[str, Period]]:
+    grouped: dict[str, Period] = {}
+    for month, period in months:
+        year, _, number = month.partition("-")
+        key = f"{year}-Q{(int(number) - 1) // 3 + 1}" if number.isdigit() else month
+        grouped[key] = grouped[key].plus(period) if key in grouped else period
+    return sorted(grouped.items())
 
 
 def share(part: int, whole: int) -> float | None:
