@@ -6,8 +6,8 @@ import datetime as dt
 import os
 import re
 import sys
-import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
 import click
@@ -19,6 +19,7 @@ from govgate.formats.audit import AUDIT_WRITERS
 if TYPE_CHECKING:
     from govgate.audit.context import AuditContext
     from govgate.audit.summary import AuditSummary
+    from govgate.cli.progress import AuditProgress
     from govgate.formats.audit import AuditWriter
     from govgate.model import Change
     from govgate.policy.model import Policy
@@ -105,7 +106,7 @@ def audit(
 
             enricher = enricher_for(repo, source.repo_url, cache_dir, [source.range.tip, "--not", *source.range.exclude])
             changes = enricher.enrich(changes)
-        progress = Progress(source.estimate()) if sys.stderr.isatty() else None
+        progress = _progress(source)
         with OutputFile(output) as out:
             writer = audit_writer(output_format, out)
             summary = AuditSummary(policy, range_label=source.range.label, since=since_at, until=until_at, paths=paths,
@@ -114,6 +115,8 @@ def audit(
             try:
                 _judge_all(changes, source, policy, fail_on, summary, writer, progress, _jobs(jobs, source))
                 summary.problems = list(source.problems) + (enricher.problems if enricher else [])
+                if enricher is not None and enricher.failed:
+                    summary.context = replace(summary.context, github_reviews=False)
                 writer.finish(summary)
             except BrokenPipeError:
                 # The reader went away (`| head`): nothing left to report to; not an error of the audit.
@@ -140,9 +143,20 @@ def _context(source: HistorySource, policy: Policy, *, github: bool, name: str |
     )
 
 
+def _progress(source: HistorySource) -> AuditProgress | None:
+    if not sys.stderr.isatty():
+        return None
+    total = source.estimate()
+    if total is None:
+        return None
+    from govgate.cli.progress import AuditProgress
+
+    return AuditProgress(total)
+
+
 def _judge_all(
     changes: Iterator[Change], source: HistorySource, policy: Policy, fail_on: str, summary: AuditSummary,
-    writer: AuditWriter, progress: Progress | None, jobs: int,
+    writer: AuditWriter, progress: AuditProgress | None, jobs: int,
 ) -> None:
     for verdict, unreadable in _verdicts(changes, source, policy, fail_on, jobs):
         change = verdict.change
@@ -152,7 +166,7 @@ def _judge_all(
         facts = summary.add(verdict)
         writer.change(verdict, facts)
         if progress is not None:
-            progress.tick(source.scanned)
+            progress.tick(source.scanned, summary.changes)
     if progress is not None:
         progress.done()
 
@@ -232,36 +246,3 @@ class OutputFile:
             self.handle.close()
         else:
             sys.stdout.flush()
-
-
-class Progress:
-    """``audit [###   ] 1,234/45,000 first-parent commits (2%)  850/s`` on one stderr line, redrawn at most 10 times a second."""
-
-    def __init__(self, total: int | None) -> None:
-        self.total = total
-        self.count = 0
-        self.started = time.monotonic()
-        self._drawn = 0.0
-
-    def tick(self, scanned: int) -> None:
-        self.count = scanned
-        now = time.monotonic()
-        if now - self._drawn >= 0.1:
-            self._drawn = now
-            self._draw(now)
-
-    def _draw(self, now: float) -> None:
-        rate = self.count / max(now - self.started, 1e-6)
-        if self.total:
-            share = min(self.count / self.total, 1.0)
-            bar = "#" * int(share * 30)
-            text = f"audit [{bar:<30}] {self.count:,}/{self.total:,} first-parent commits ({share:.0%})  {rate:,.0f}/s"
-        else:
-            text = f"audit: {self.count:,} first-parent commits  {rate:,.0f}/s"
-        sys.stderr.write("\r" + text + "\x1b[K")
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        self._draw(time.monotonic())
-        sys.stderr.write("\n")
-        sys.stderr.flush()
