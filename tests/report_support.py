@@ -9,15 +9,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.audit_support import ROOT, Truth, git
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from history_gen import HistoryGenerator  # noqa: E402
+from tests.audit_support import ROOT, HistoryGenerator, Truth, git
 
 LARGE_MERGE = 120
 SMALL_MONTH_CHANGES = 4

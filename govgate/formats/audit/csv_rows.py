@@ -1,4 +1,7 @@
-"""CSV: one row per change (RFC 4180, header first). The summary is in the other formats."""
+"""CSV: one row per change (RFC 4180, header first). The summary is in the other formats.
+
+New columns are only ever added at the end, so that spreadsheets reading columns by position keep working.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from govgate.verdict import Verdict
 COLUMNS = (
     "id", "sha", "kind", "date", "author", "title", "pull_request", "verdict", "ai_assisted", "ai_tools", "risk",
     "risk_score", *(q.value for q in GOVERNANCE_QUESTIONS), "failing_rules", "waived_rules", "reverted_by", "fixed_by",
-    "files", "commits", "problems", "url",
+    "files", "commits", "problems", "url", "repository", "ai_vendors", "large_merge",
 )
 
 
@@ -35,6 +38,7 @@ class CsvWriter:
             ";".join(r.rule.id for r in verdict.rules if r.status == "waived"),
             ";".join(facts.reverted_by), ";".join(facts.fixed_by), len(change.files), len(change.commits),
             " | ".join(change.problems), commit_url(change.repo_url, change.head) or "",
+            facts.repository or "", ";".join(verdict.ai_vendors), "true" if facts.large_merge else "false",
         ])
 
     def finish(self, summary: AuditSummary) -> None:

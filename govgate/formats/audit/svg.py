@@ -15,7 +15,7 @@ from html import escape
 
 WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 46
-CHAR_WIDTH = 6.6  # px per character of the 11px tick and legend text (a generous estimate for sans-serif digits)
+CHAR_WIDTH = 6.6  # px per character of the 11px text every chart sets for itself (generous for sans-serif digits)
 LABEL_GAP = 10  # px between two x-axis labels at least
 DASHES = ("", "6 4", "2 3", "8 3 2 3")
 MARKERS = ("circle", "square", "triangle", "diamond")
@@ -78,7 +78,8 @@ def label_indexes(labels: Sequence[str], slot: float) -> list[int]:
 
 def _open(frame: Frame, title: str, css_class: str) -> list[str]:
     return [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {frame.width} {frame.height}" width="{frame.width}" '
-            f'height="{frame.height}" role="img" aria-label="{escape(title)}" class="{css_class}"><title>{escape(title)}</title>']
+            f'height="{frame.height}" role="img" aria-label="{escape(title)}" class="{css_class}" font-size="11" '
+             f'font-family="system-ui, sans-serif"><title>{escape(title)}</title>']
 
 
 def _axes(frame: Frame, labels: Sequence[str], ticks: Sequence[tuple[float, str]], top_value: float) -> list[str]:
