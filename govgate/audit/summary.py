@@ -96,6 +96,12 @@ class Bucket:
         self.fixed += facts.fixed
         self.failed_later += facts.reverted or facts.fixed
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Bucket:
+        """The inverse of ``to_dict`` (shares are recomputed, never read)."""
+        return cls(changes=data["changes"], failing=data["failing"], gaps=Counter({n: data[n] for n in GAPS}),
+                   reverted=data["reverted"], fixed=data["fixed"], failed_later=data["reverted_or_fixed"])
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"changes": self.changes, "failing": self.failing}
         for name in GAPS:
@@ -170,6 +176,15 @@ class Period:
             result = verdict.questions[question]
             self.statuses[question][result.status] += 1
             self.asked[question] += bool(result.required_by)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Period:
+        """A period read back from an audit summary, so that summaries of many audits add up (``plus``)."""
+        questions = data["questions"]
+        return cls(ai=Bucket.from_dict(data["ai"]), other=Bucket.from_dict(data["other"]),
+                   tools=Counter(data.get("ai_tools", {})), vendors=Counter(data.get("ai_vendors", {})),
+                   statuses={q: Counter(questions[q.value]["statuses"]) for q in GOVERNANCE_QUESTIONS},
+                   asked=Counter({q: questions[q.value].get("asked", 0) for q in GOVERNANCE_QUESTIONS}))
 
     def compliance(self, question: Question) -> float | None:
         bad = sum(self.statuses[question][s] for s in NONCOMPLIANT)
