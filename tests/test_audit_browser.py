@@ -22,6 +22,7 @@ import pytest
 from govgate.formats.audit.svg import Series, line_chart
 from tests.audit_support import audit
 from tests.browser import CHART_GEOMETRY, Browser, Page, colour_counts, overlapping
+from tests.conftest import run_cli
 from tests.report_support import artifacts_dir, busy_history
 
 MIN_SERIES_PIXELS = 40  # a visible line or a row of markers paints far more than this in its own colour
@@ -60,10 +61,14 @@ def scratch(browser: Browser) -> Page:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    history = busy_history(tmp_path_factory.mktemp("report") / "widgets")
-    page = history.path.parent / "audit.html"
-    result = audit(history.path, "--format", "html", "--output", str(page))
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return busy_history(tmp_path_factory.mktemp("report") / "widgets").path
+
+
+@pytest.fixture(scope="module")
+def report(history: Path) -> Path:
+    page = history.parent / "audit.html"
+    result = audit(history, "--format", "html", "--output", str(page))
     assert result.code == 0, result.stderr
     return page
 
@@ -112,6 +117,27 @@ def test_the_report_renders_every_series_visibly_with_no_label_overlap(browser: 
         assert misplaced_labels(charts) == []
         assert tab.evaluate("document.querySelector('#failing th').classList.contains('sortable')")  # the table script ran
         assert tab.evaluate("document.querySelectorAll('#caveats li').length") >= 3
+    finally:
+        tab.close()
+
+
+def test_the_organisation_report_renders_too(browser: Browser, scratch: Page, history: Path) -> None:
+    audits = history.parent / "audits"
+    audits.mkdir(exist_ok=True)
+    for name in ("acme/widgets", "acme/gadgets"):
+        result = audit(history, "--format", "json", "--repo-name", name, "--output", str(audits / f"{name.replace('/', '_')}.jsonl"))
+        assert result.code == 0, result.stderr
+    page = history.parent / "org.html"
+    result = run_cli("report", str(audits), "--format", "html", "--output", str(page))
+    assert result.code == 0, result.stderr
+    tab, png, charts = _load(browser, page)
+    try:
+        (artifacts_dir() / "org-report-1200px.png").write_bytes(png)
+        assert tab.console_errors() == []
+        assert len(charts) == 3 and all(s["marks"] > 0 for c in charts for s in c["series"])
+        assert hidden_series(scratch, png, charts) == []
+        assert misplaced_labels(charts) == []
+        assert tab.evaluate("document.querySelectorAll('#repositories tbody tr').length") == 3  # two and the total
     finally:
         tab.close()
 
