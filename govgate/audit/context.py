@@ -38,8 +38,7 @@ class AuditContext:
     tip: str | None  # the sha audited from
     policy: PolicyOrigin
     github_reviews: bool = False  # --github: reviews of merged pull requests were read
-    govgate_version: str = __version__
-    generated_at: str = ""
+    govgate_version: str = __version__  # no generation time: the same audit must print the same bytes
 
     def describe_range(self) -> str:
         """``main at 1a2b3c4d5e6f`` or ``v1.0..v2.0``: the branch a manager knows, and the exact commit."""
@@ -56,7 +55,6 @@ class AuditContext:
             "policy_origin": self.policy.to_dict(),
             "evidence_sources": {"git": True, "github_reviews": self.github_reviews},
             "govgate_version": self.govgate_version,
-            "generated_at": self.generated_at,
         }
 
 

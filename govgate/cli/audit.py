@@ -131,7 +131,7 @@ def audit(
 
 
 def _context(source: HistorySource, policy: Policy, *, github: bool, name: str | None) -> AuditContext:
-    from govgate.audit.context import AuditContext, now_utc, policy_origin, repository_name
+    from govgate.audit.context import AuditContext, policy_origin, repository_name
     from govgate.policy.loader import presets_dir
 
     repo = source.repo
@@ -139,7 +139,7 @@ def _context(source: HistorySource, policy: Policy, *, github: bool, name: str |
     return AuditContext(
         repository_name=repository_name(source.repo_url, repo.path, name), repository_url=source.repo_url,
         range_label=label, branch=repo.current_branch() if label == "HEAD" else None, tip=source.range.tip,
-        policy=policy_origin(policy.source, repo.path, presets_dir()), github_reviews=github, generated_at=now_utc(),
+        policy=policy_origin(policy.source, repo.path, presets_dir()), github_reviews=github,
     )
 
 

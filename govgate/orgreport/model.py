@@ -39,7 +39,6 @@ class RepositoryAudit:
     large_merge_commits: int
     problems: int
     where: str
-    generated_at: str
 
     @classmethod
     def from_record(cls, record: AuditRecord) -> RepositoryAudit:
@@ -57,7 +56,6 @@ class RepositoryAudit:
             knowledge_paths=list(summary.get("knowledge_loss", {}).get("paths", [])),
             large_merges=large.get("count", 0), large_merge_commits=large.get("commits", 0),
             problems=summary.get("problems", {}).get("changes_with_problems", 0), where=record.where,
-            generated_at=str(summary.get("generated_at") or ""),
         )
 
     @staticmethod
@@ -84,7 +82,8 @@ class OrgReport:
         for record in read.audits:
             key = RepositoryAudit.identity(record)
             if key in chosen:
-                older, newer = sorted((chosen[key], record), key=lambda r: str(r.summary.get("generated_at") or ""))
+                # The audit that reaches further in history is the newer one; on a tie, the one given last.
+                older, newer = sorted((chosen[key], record), key=lambda r: str(r.summary.get("range", {}).get("newest") or ""))
                 replaced.append(f"{key[0]} ({key[1]}): {older.where} left out, {newer.where} used (the newer audit)")
                 chosen[key] = newer
             else:
