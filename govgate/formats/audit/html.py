@@ -17,28 +17,26 @@ from typing import Any, TextIO
 
 from govgate.audit.failures import ChangeFacts
 from govgate.audit.summary import AuditSummary
-from govgate.audit.thresholds import LARGE_MERGE_COMMITS, MIN_MONTH_CHANGES
+from govgate.audit.thresholds import LARGE_MERGE_COMMITS
 from govgate.formats.audit import percent
-from govgate.formats.audit.svg import Frame, Series, bar_chart, count_chart, line_chart
+from govgate.formats.audit.period_charts import FAILURE_NOTE, SHADED_NOTE, ai_share_chart, changes_chart, failure_chart
+from govgate.formats.audit.svg import Frame, Series, line_chart
 from govgate.formats.audit.wording import (
     COMPLIANCE_NOTE,
     EVIDENCE_NOTE,
     GAP_OF,
     QUESTION_LABELS,
-    ROW_LABELS,
     compliance_rows,
-    count_and_share,
     reviews_source,
     scope,
     span,
+    totals_rows,
     vendor_lines,
 )
 from govgate.model import GOVERNANCE_QUESTIONS
 from govgate.verdict import Verdict
 
 MET_COLOUR, FOUND_COLOUR = "#2563eb", "#d97706"
-AI_COLOUR, OTHER_COLOUR = "#db2777", "#475569"
-COUNT_COLOUR = "#0f766e"
 PANEL = Frame(width=520, height=210, left=44, bottom=30)
 
 _CSS = """
@@ -129,10 +127,7 @@ def _caveats(summary: AuditSummary) -> str:
 
 def _totals(summary: AuditSummary) -> str:
     total = summary.total
-    both = total.combined()
-    rows = [("changes", f"{total.changes:,}", f"{total.ai.changes:,} ({percent(total.ai_share)})", f"{total.other.changes:,}")]
-    rows += [(label, count_and_share(both, name), count_and_share(total.ai, name), count_and_share(total.other, name))
-             for name, label in ROW_LABELS.items()]
+    rows = totals_rows(total)
     vendors = "; ".join(escape(line) for line in vendor_lines(summary))
     return ("<h2>AI-assisted versus other changes</h2>" + _table(("", "all changes", "AI-assisted", "other"), rows, numeric=True)
             + f'<p class="note">{escape(EVIDENCE_NOTE)}</p>' + (f"<p>AI tools by vendor: {vendors}</p>" if vendors else ""))
@@ -148,8 +143,6 @@ def _charts(summary: AuditSummary) -> str:
     months = summary.sorted_months()
     labels = [m for m, _ in months]
     small = [not p.judged for _, p in months]
-    counts = count_chart("Changes per month", labels, [p.changes for _, p in months], COUNT_COLOUR, "changes",
-                         threshold=MIN_MONTH_CHANGES, threshold_label=f"{MIN_MONTH_CHANGES} changes: fewer are not judged")
     panels = []
     for question in GOVERNANCE_QUESTIONS:
         label = QUESTION_LABELS[question]
@@ -162,30 +155,23 @@ def _charts(summary: AuditSummary) -> str:
         asked = summary.total.asked[question]
         panels.append(f'<div class="chart panel" id="chart-{label}"><h3>{escape(label)} <span class="muted">(the policy '
                       f"asked on {asked:,} of {summary.changes:,} changes)</span></h3>{chart}</div>")
-    ai_share = bar_chart("AI-assisted share of changes by month", labels, [p.ai_share for _, p in months], AI_COLOUR,
-                         "AI-assisted share", unjudged=small)
-    quarters = summary.sorted_quarters()
-    failure = line_chart(
-        "Change-failure signal by quarter (share later reverted or fixed)", [q for q, _ in quarters],
-        [Series("AI-assisted", AI_COLOUR, [p.ai.failure_share if p.ai.judged else None for _, p in quarters], dash="",
-                marker="circle"),
-         Series("other", OTHER_COLOUR, [p.other.failure_share if p.other.judged else None for _, p in quarters],
-                dash="6 4", marker="square")],
-        unjudged=[not p.judged for _, p in quarters],
-    )
-    shaded = f"Shaded months had fewer than {MIN_MONTH_CHANGES} changes and are not judged."
     return ("<h2>Changes per month</h2>"
-            f'<div class="chart" id="chart-changes">{counts}</div>'
+            f'<div class="chart" id="chart-changes">{changes_chart("Changes per month", months)}</div>'
             "<h2>Meets the policy versus evidence found, per question</h2>"
-            f'<p class="note">{escape(_legend_text())} {escape(shaded)}</p>'
+            f'<p class="note">{escape(_legend_text())} {escape(SHADED_NOTE)}</p>'
             f'<div class="multiples" id="chart-compliance">{"".join(panels)}</div>'
-            "<h2>AI-assisted share over time</h2>"
-            f'<p class="note">{escape(shaded)}</p>'
+            + trend_sections(ai_share_chart("AI-assisted share of changes by month", months),
+                             failure_chart("Change-failure signal by quarter (share later reverted or fixed)",
+                                           summary.sorted_quarters())))
+
+
+def trend_sections(ai_share: str, failure: str) -> str:
+    """The AI-assisted share and change-failure sections, with the notes that say how to read them."""
+    return ("<h2>AI-assisted share over time</h2>"
+            f'<p class="note">{escape(SHADED_NOTE)}</p>'
             f'<div class="chart" id="chart-ai-share">{ai_share}</div>'
             "<h2>Change-failure signal over time</h2>"
-            f'<p class="note">Share of changes later reverted or fixed, by quarter (AI-assisted changes are too few in most '
-            f"months). A point needs {MIN_MONTH_CHANGES} changes of its group in the quarter; shaded quarters had fewer "
-            f"than {MIN_MONTH_CHANGES} changes in all.</p>"
+            f'<p class="note">{escape(FAILURE_NOTE)}</p>'
             f'<div class="chart" id="chart-failure">{failure}</div>')
 
 

@@ -7,21 +7,7 @@ from typing import Any, TextIO
 from govgate.audit.failures import ChangeFacts
 from govgate.audit.summary import AuditSummary
 from govgate.audit.thresholds import LARGE_MERGE_COMMITS
-from govgate.formats.audit import percent
-from govgate.formats.audit.text import _filters
-from govgate.formats.audit.wording import (
-    COMPLIANCE_NOTE,
-    EVIDENCE_NOTE,
-    ROW_LABELS,
-    SMALL_NOTE,
-    compliance_rows,
-    count_and_share,
-    period_share,
-    reviews_source,
-    scope,
-    span,
-    vendor_lines,
-)
+from govgate.formats.audit import percent, wording
 from govgate.model import GOVERNANCE_QUESTIONS
 from govgate.verdict import Verdict
 
@@ -40,31 +26,28 @@ class MarkdownWriter:
 
 
 def render(summary: AuditSummary) -> str:
-    lines = [f"# govgate audit: {_esc(scope(summary))}", ""]
+    lines = [f"# govgate audit: {_esc(wording.scope(summary))}", ""]
     if not summary.changes:
-        return "\n".join([*lines, "No changes in this range" + _esc(_filters(summary)) + ".", ""]) + "\n"
-    lines.append(f"{summary.changes:,} changes {span(summary)}. Policy: {_esc(summary.context.policy.label)}, failing at "
-                 f"`{summary.fail_on}`. Evidence read: {_esc(reviews_source(summary))}.")
+        return "\n".join([*lines, "No changes in this range" + _esc(wording.filters(summary)) + ".", ""]) + "\n"
+    lines.append(f"{summary.changes:,} changes {wording.span(summary)}. Policy: {_esc(summary.context.policy.label)}, failing at "
+                 f"`{summary.fail_on}`. Evidence read: {_esc(wording.reviews_source(summary))}.")
     total = summary.total
-    both = total.combined()
-    rows = [["changes", f"{total.changes:,}", f"{total.ai.changes:,} ({percent(total.ai_share)})", f"{total.other.changes:,}"]]
-    rows += [[label, count_and_share(both, name), count_and_share(total.ai, name), count_and_share(total.other, name)]
-             for name, label in ROW_LABELS.items()]
+    rows = [list(row) for row in wording.totals_rows(total)]
     lines += ["", "## AI-assisted versus other changes", "", *_table(["", "all", "AI-assisted", "other"], rows),
-              "", f"_{_esc(EVIDENCE_NOTE)}_"]
+              "", f"_{_esc(wording.EVIDENCE_NOTE)}_"]
     if total.tools:
-        lines += ["", "AI tools by vendor: " + "; ".join(_esc(line) for line in vendor_lines(summary))]
+        lines += ["", "AI tools by vendor: " + "; ".join(_esc(line) for line in wording.vendor_lines(summary))]
     lines += ["", "## Policy compliance", "",
-              *_table(["question", "asked on", "meets the policy", "evidence found"], [list(r) for r in compliance_rows(total)]),
-              "", f"_{_esc(COMPLIANCE_NOTE)}_"]
+              *_table(["question", "asked on", "meets the policy", "evidence found"], [list(r) for r in wording.compliance_rows(total)]),
+              "", f"_{_esc(wording.COMPLIANCE_NOTE)}_"]
     notes = summary.caveats()
     if notes:
         lines += ["", "## Read with care", "", *(f"- {_esc(note['message'])}" for note in notes)]
-    months = [[m, str(p.changes), period_share(p, p.ai_share),
-               *(period_share(p, p.compliance(q)) for q in GOVERNANCE_QUESTIONS),
-               period_share(p, p.combined().failure_share)]
+    months = [[m, str(p.changes), wording.period_share(p, p.ai_share),
+               *(wording.period_share(p, p.compliance(q)) for q in GOVERNANCE_QUESTIONS),
+               wording.period_share(p, p.combined().failure_share)]
               for m, p in reversed(summary.sorted_months())]
-    lines += ["", "## By month", "", f"_{_esc(SMALL_NOTE)}._", "",
+    lines += ["", "## By month", "", f"_{_esc(wording.SMALL_NOTE)}._", "",
               *_table(["month", "changes", "AI-assisted", *(f"{q.value}: meets the policy" for q in GOVERNANCE_QUESTIONS),
                        "reverted or fixed later"], months)]
     if summary.large_merges:

@@ -7,21 +7,7 @@ from typing import Any, TextIO
 from govgate.audit.failures import ChangeFacts
 from govgate.audit.summary import AuditSummary, Period
 from govgate.audit.thresholds import LARGE_MERGE_COMMITS
-from govgate.formats.audit import percent
-from govgate.formats.audit.wording import (
-    COMPLIANCE_NOTE,
-    EVIDENCE_NOTE,
-    ROW_LABELS,
-    SMALL_NOTE,
-    compliance_rows,
-    count_and_share,
-    judged_share,
-    period_share,
-    reviews_source,
-    scope,
-    span,
-    vendor_lines,
-)
+from govgate.formats.audit import percent, wording
 from govgate.verdict import Verdict
 
 WORST_SHOWN = 10
@@ -42,16 +28,16 @@ class TextWriter:
 def render_summary(summary: AuditSummary) -> str:
     lines = [_headline(summary)]
     if not summary.changes:
-        lines.append("no changes in this range" + _filters(summary))
+        lines.append("no changes in this range" + wording.filters(summary))
         lines.extend(_problems(summary))
         return "\n".join(lines) + "\n"
     total = summary.total
-    lines += ["", _table(total), f"  ({EVIDENCE_NOTE})", ""]
+    lines += ["", _table(total), f"  ({wording.EVIDENCE_NOTE})", ""]
     if total.tools:
-        lines.append("AI tools by vendor: " + "; ".join(vendor_lines(summary)))
+        lines.append("AI tools by vendor: " + "; ".join(wording.vendor_lines(summary)))
         lines.append("")
     lines += ["policy compliance:", _grid([("question", "asked on", "meets the policy", "evidence found"),
-                                            *compliance_rows(total)]), f"  ({COMPLIANCE_NOTE})", ""]
+                                            *wording.compliance_rows(total)]), f"  ({wording.COMPLIANCE_NOTE})", ""]
     lines += _caveats(summary)
     lines += _months(summary)
     lines += _large_merges(summary)
@@ -64,30 +50,15 @@ def render_summary(summary: AuditSummary) -> str:
 
 def _headline(summary: AuditSummary) -> str:
     count = summary.changes
-    when = span(summary)
+    when = wording.span(summary)
     return "\n".join([
-        f"govgate audit of {scope(summary)}: {count:,} change{'s' if count != 1 else ''}" + (f" {when}" if when else ""),
-        f"policy: {summary.context.policy.label}; failing at {summary.fail_on}; evidence read: {reviews_source(summary)}",
+        f"govgate audit of {wording.scope(summary)}: {count:,} change{'s' if count != 1 else ''}" + (f" {when}" if when else ""),
+        f"policy: {summary.context.policy.label}; failing at {summary.fail_on}; evidence read: {wording.reviews_source(summary)}",
     ])
 
 
-def _filters(summary: AuditSummary) -> str:
-    parts = []
-    if summary.since:
-        parts.append(f"since {summary.since.isoformat()}")
-    if summary.until:
-        parts.append(f"until {summary.until.isoformat()}")
-    if summary.paths:
-        parts.append("touching " + ", ".join(summary.paths))
-    return f" ({'; '.join(parts)})" if parts else ""
-
-
 def _table(total: Period) -> str:
-    both = total.combined()
-    rows = [("", "all changes", "AI-assisted", "other"),
-            ("changes", f"{total.changes:,}", f"{total.ai.changes:,} ({percent(total.ai_share)})", f"{total.other.changes:,}")]
-    rows += [(label, count_and_share(both, name), count_and_share(total.ai, name), count_and_share(total.other, name))
-             for name, label in ROW_LABELS.items()]
+    rows = [("", "all changes", "AI-assisted", "other"), *wording.totals_rows(total)]
     return _grid(rows)
 
 
@@ -106,16 +77,16 @@ def _months(summary: AuditSummary) -> list[str]:
     rows = [header]
     for month, period in reversed(shown):
         rows.append((
-            month, str(period.changes), period_share(period, period.ai_share),
+            month, str(period.changes), wording.period_share(period, period.ai_share),
             str(period.ai.failing + period.other.failing),
             _pair(period, "unreviewed"), _pair(period, "untested"), _pair(period, "failure_signal"),
         ))
-    title = f"by month (newest first{', last ' + str(MONTHS_SHOWN) if len(months) > MONTHS_SHOWN else ''}; {SMALL_NOTE}):"
+    title = f"by month (newest first{', last ' + str(MONTHS_SHOWN) if len(months) > MONTHS_SHOWN else ''}; {wording.SMALL_NOTE}):"
     return [title, _grid(rows), ""]
 
 
 def _pair(period: Period, name: str) -> str:
-    return f"{judged_share(period.ai, name)} / {judged_share(period.other, name)}"
+    return f"{wording.judged_share(period.ai, name)} / {wording.judged_share(period.other, name)}"
 
 
 def _large_merges(summary: AuditSummary) -> list[str]:

@@ -54,6 +54,15 @@ def count_and_share(bucket: Bucket, name: str) -> str:
     return f"{value:,} ({percent(value / bucket.changes)})" if bucket.changes else "-"
 
 
+def totals_rows(total: Period) -> list[tuple[str, str, str, str]]:
+    """The AI-assisted versus other table: (label, all changes, AI-assisted, other) for each row."""
+    both = total.combined()
+    rows = [("changes", f"{total.changes:,}", f"{total.ai.changes:,} ({percent(total.ai_share)})", f"{total.other.changes:,}")]
+    rows += [(label, count_and_share(both, name), count_and_share(total.ai, name), count_and_share(total.other, name))
+             for name, label in ROW_LABELS.items()]
+    return rows
+
+
 def judged_share(bucket: Bucket, name: str) -> str:
     """A group's share, or its count when it is too small to judge (``n=4``)."""
     if not bucket.changes:
@@ -96,17 +105,21 @@ def vendor_lines(summary: AuditSummary) -> list[str]:
     return lines
 
 
+def filters(summary: AuditSummary) -> str:
+    """`` (since 2026-01-01; touching src/**)``, or nothing when the whole range was audited."""
+    parts = []
+    if summary.since:
+        parts.append(f"since {summary.since.date().isoformat()}")
+    if summary.until:
+        parts.append(f"until {summary.until.date().isoformat()}")
+    if summary.paths:
+        parts.append("touching " + ", ".join(summary.paths))
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def scope(summary: AuditSummary) -> str:
     """``acme/widgets, main at 1a2b3c4d5e6f (since 2026-01-01; touching src/**)``."""
-    filters = []
-    if summary.since:
-        filters.append(f"since {summary.since.date().isoformat()}")
-    if summary.until:
-        filters.append(f"until {summary.until.date().isoformat()}")
-    if summary.paths:
-        filters.append("touching " + ", ".join(summary.paths))
-    text = f"{summary.context.repository_name}, {summary.context.describe_range()}"
-    return text + (f" ({'; '.join(filters)})" if filters else "")
+    return f"{summary.context.repository_name}, {summary.context.describe_range()}{filters(summary)}"
 
 
 def span(summary: AuditSummary) -> str:

@@ -4,30 +4,22 @@ from __future__ import annotations
 
 from govgate.formats.audit.text import _grid
 from govgate.formats.audit.wording import EVIDENCE_NOTE, SMALL_NOTE
-from govgate.formats.report.rows import (
-    KNOWLEDGE_HEADER,
-    MONTH_HEADER,
-    REPOSITORY_HEADER,
-    headline,
-    knowledge_rows,
-    month_rows,
-    repository_rows,
-)
+from govgate.formats.report import rows
 from govgate.orgreport.model import OrgReport
 
 
 def render(report: OrgReport) -> str:
-    lines = [f"govgate organisation report: {headline(report)}", ""]
-    lines += [_grid([REPOSITORY_HEADER, *repository_rows(report)]), f"  ({EVIDENCE_NOTE} {SMALL_NOTE}.)", ""]
+    lines = [f"govgate organisation report: {rows.headline(report)}", ""]
+    lines += [_grid([rows.REPOSITORY_HEADER, *rows.repository_rows(report)]), f"  ({EVIDENCE_NOTE} {SMALL_NOTE}.)", ""]
     vendors = report.total.vendors.most_common()
     if vendors:
         lines += ["AI-assisted changes by vendor: " + ", ".join(f"{v} {n:,}" for v, n in vendors), ""]
     notes = report.caveats()
     if notes:
         lines += ["read with care:", *(f"  * {n['message']}" for n in notes), ""]
-    lines += ["by month, all repositories (newest first):", _grid([MONTH_HEADER, *month_rows(report)]), ""]
-    knowledge = knowledge_rows(report)
+    lines += ["by month, all repositories (newest first):", _grid([rows.MONTH_HEADER, *rows.month_rows(report)]), ""]
+    knowledge = rows.knowledge_rows(report)
     if knowledge:
-        lines += ["knowledge-loss paths:", _grid([KNOWLEDGE_HEADER, *knowledge]), ""]
+        lines += ["knowledge-loss paths:", _grid([rows.KNOWLEDGE_HEADER, *knowledge]), ""]
     lines += [f"! {p}" for p in report.problems]
     return "\n".join(lines).rstrip("\n") + "\n"
