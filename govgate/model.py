@@ -202,6 +202,26 @@ def _is_trailer_key(key: str) -> bool:
     return key[0].isalpha() and all(c.isalnum() or c == "-" for c in key)
 
 
+class GapKind(enum.StrEnum):
+    """Why a change could not be read in full; any gap means the change is not fully judged."""
+
+    COMMITS_TRUNCATED = "commits_truncated"  # a forge listed only part of the commits (GitHub: 250)
+    FILES_TRUNCATED = "files_truncated"  # a forge listed only part of the files (GitHub: 3,000)
+    HISTORY_MISSING = "history_missing"  # commits or trees outside the clone (shallow, force-pushed, damaged)
+    CONTENT_MISSING = "content_missing"  # file contents or line counts that could not be read
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A part of a change that could not be read: the verdict can then never be pass."""
+
+    kind: GapKind
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind.value, "detail": self.detail}
+
+
 class FileStatus(str, enum.Enum):
     ADDED = "added"
     MODIFIED = "modified"
@@ -342,7 +362,9 @@ class Change:
     date: str | None = None
     author: Person | None = None
     repo_url: str | None = None
-    problems: list[str] = field(default_factory=list)  # what could not be read, said aloud
+    problems: list[str] = field(default_factory=list)  # notes said aloud that do not stop a verdict
+    # What could not be read at all: a change with a gap is "not fully judged", never "pass".
+    incomplete: list[Gap] = field(default_factory=list)
 
     @property
     def labels(self) -> tuple[str, ...]:

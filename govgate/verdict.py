@@ -5,14 +5,27 @@ Formats render a Verdict; none of them recomputes anything.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from govgate.model import GOVERNANCE_QUESTIONS, Change, Evidence, Question
-from govgate.policy.model import Requirement, Rule, Waiver
+from govgate.model import GOVERNANCE_QUESTIONS, Change, Evidence, Gap, Question
+from govgate.policy.model import PolicyOrigin, Requirement, Rule, Waiver
 
 CHECK_SCHEMA = "govgate/check/v1"
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+class Outcome(enum.StrEnum):
+    """The verdict on a change. ``incomplete``: part of the change could not be read, so it cannot pass."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    INCOMPLETE = "incomplete"
+
+    @property
+    def headline(self) -> str:
+        return "NOT FULLY JUDGED" if self is Outcome.INCOMPLETE else self.value.upper()
 
 
 @dataclass
@@ -114,7 +127,7 @@ class WaiverNote:
 @dataclass
 class Verdict:
     change: Change
-    verdict: str  # pass | fail
+    verdict: Outcome
     ai_assisted: bool
     ai_evidence: list[Evidence]
     risk: Risk
@@ -124,6 +137,21 @@ class Verdict:
     evidence: list[Evidence]
     policy_source: str
     fail_on: str = "error"
+    incomplete: list[Gap] = field(default_factory=list)  # what could not be read: never a pass
+    policy_origin: PolicyOrigin | None = None
+
+    @property
+    def complete(self) -> bool:
+        return not self.incomplete
+
+    @property
+    def problems(self) -> list[str]:
+        """Everything said aloud about reading the change: the gaps first, then the notes."""
+        return [gap.detail for gap in self.incomplete] + list(self.change.problems)
+
+    @property
+    def policy_description(self) -> str:
+        return self.policy_origin.describe() if self.policy_origin else self.policy_source
 
     @property
     def ai_tools(self) -> list[str]:
@@ -160,8 +188,11 @@ class Verdict:
             "questions": {q.value: self.questions[q].to_dict() for q in GOVERNANCE_QUESTIONS},
             "rules": [r.to_dict() for r in self.rules],
             "waivers": [w.to_dict() for w in self.waivers],
-            "problems": list(self.change.problems),
+            "problems": self.problems,
+            "complete": self.complete,
+            "incomplete": [gap.to_dict() for gap in self.incomplete],
             "policy": self.policy_source,
+            "policy_origin": self.policy_origin.to_dict() if self.policy_origin else None,
             "fail_on": self.fail_on,
         }
 

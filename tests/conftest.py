@@ -14,6 +14,8 @@ from pathlib import Path
 import git
 import pytest
 
+from tests.github_server import GitHubServer, serving
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 # Keep the policy-validation cache of test runs away from the user's own cache.
@@ -83,6 +85,16 @@ class RepoBuilder:
     def git(self, *args: str) -> str:
         return subprocess.run(["git", *args], cwd=self.path, capture_output=True, text=True, check=True).stdout
 
+    def symlink(self, link: str, target: str) -> None:
+        """Stage ``link`` as a symbolic link to ``target`` (replacing whatever is there); commit() records it."""
+        path = self.path / link
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() or path.is_symlink():
+            self.git("rm", "-q", "--cached", link)
+            path.unlink()
+        os.symlink(target, path)
+        self.git("add", link)
+
     def head(self) -> str:
         return self.git("rev-parse", "HEAD").strip()
 
@@ -91,6 +103,13 @@ class RepoBuilder:
 
     def checkout(self, name: str) -> None:
         self.git("checkout", "-q", name)
+
+
+@pytest.fixture
+def github_server() -> Iterator[GitHubServer]:
+    """A fake GitHub REST API on 127.0.0.1 (tests/github_server.py), closed after the test."""
+    with serving() as server:
+        yield server
 
 
 @pytest.fixture

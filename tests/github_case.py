@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import DATA, RepoBuilder
+from tests.conftest import DATA, CliResult, RepoBuilder, run_cli
 from tests.github_server import GitHubServer, check_run, commit_status, review
 
 EVENTS = DATA / "github-events"
@@ -100,3 +100,10 @@ def serve_evidence(server: GitHubServer, head: str, *, reviews: list[dict[str, A
                      item_key="check_runs")
     server.paginated(f"{API}/commits/{head}/status", statuses if statuses is not None else [commit_status("ci/lint", "success")],
                      item_key="statuses")
+
+
+def run_check(where: RepoBuilder | Path, env: dict[str, str], *args: str) -> CliResult:
+    """``govgate check --format json`` from inside the checkout, as the Action runs it; the token never shows."""
+    result = run_cli("check", "--format", "json", *args, cwd=where.path if isinstance(where, RepoBuilder) else where, env=env)
+    assert TOKEN not in result.stdout + result.stderr
+    return result

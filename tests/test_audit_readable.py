@@ -60,9 +60,10 @@ def test_the_title_names_the_repository_and_the_range(busy: BusyHistory, outputs
 
 def test_the_policy_is_named_never_a_path_inside_the_package(outputs: dict[str, Any]) -> None:
     origin = outputs["summary"]["policy_origin"]
-    assert origin == {"kind": "preset", "name": "default", "label": "govgate's embedded default policy (govgate 0.1.0)"}
+    assert origin["kind"] == "preset" and origin["preset"] == "default" and origin["embedded_default"] is True
+    assert origin["description"].startswith("embedded default policy (preset default)")
     for name in SUMMARY_FORMATS:
-        assert "govgate's embedded default policy" in outputs[name].replace("&#x27;", "'"), name
+        assert "embedded default policy (preset default)" in outputs[name], name
         assert "policies/default.yml" not in outputs[name] and "site-packages" not in outputs[name], name
 
 
@@ -70,11 +71,13 @@ def test_a_policy_file_in_the_repository_and_a_preset_are_named_as_such(tmp_path
     b = RepoBuilder(tmp_path / "repo")
     b.commit("Initial commit", {"README.md": "x\n", ".govgate.yml": "version: 1\nextends: default\nrules: []\n"})
     b.commit("Change (#1)", {"app.py": "x = 1\n"})
+    tip = b.head()
     _, summary = audit_json(b.path)
-    assert summary["policy_origin"] == {"kind": "file", "name": ".govgate.yml", "label": ".govgate.yml in the repository"}
+    assert summary["policy_origin"]["description"] == f".govgate.yml at {tip[:12]} (the audited revision)"
+    assert f"policy: .govgate.yml at {tip[:12]} (the audited revision);" in audit(b.path).stdout
     _, summary = audit_json(b.path, "--policy", "strict")
-    assert summary["policy_origin"]["label"].startswith("govgate preset 'strict'")
-    assert audit(b.path, "--policy", "strict").stdout.splitlines()[1].startswith("policy: govgate preset 'strict'")
+    assert summary["policy_origin"]["description"] == "preset strict"
+    assert audit(b.path, "--policy", "strict").stdout.splitlines()[1].startswith("policy: preset strict;")
 
 
 def test_evidence_found_and_policy_met_are_named_apart_and_agree_with_the_json(outputs: dict[str, Any]) -> None:

@@ -66,14 +66,23 @@ def test_json_contract_and_output_file(repo: RepoBuilder, tmp_path: Path) -> Non
     assert (tmp_path / "r.txt").read_text().startswith("govgate: PASS")
 
 
-def test_repo_policy_file_is_found_and_embedded_default_otherwise(repo: RepoBuilder) -> None:
-    base = repo.head()
+def test_repo_policy_file_is_read_at_the_base_and_embedded_default_otherwise(repo: RepoBuilder) -> None:
     repo.commit("Add policy", {".govgate.yml": REVIEW_ALL})
+    base = repo.head()
+    repo.commit("Change", {"src/app.py": "x = 1\n"})
     data = judge_range(repo, base)
-    assert data["policy"].endswith(".govgate.yml") and data["verdict"] == "fail"
+    assert data["policy"] == f".govgate.yml@{base[:12]}" and data["verdict"] == "fail"
+    assert data["policy_origin"] == {"kind": "revision", "path": ".govgate.yml", "revision": base,
+                                     "role": "the base revision",
+                                     "description": f".govgate.yml at {base[:12]} (the base revision)"}
     repo.commit("Remove policy", {".govgate.yml": None})
+    data = judge_range(repo, "HEAD~1")  # the removal is judged by the policy it removes
+    assert data["policy"] == f".govgate.yml@{repo.git('rev-parse', 'HEAD~1').strip()[:12]}"
+    repo.commit("After the removal", {"src/b.py": "b = 1\n"})
     data = judge_range(repo, "HEAD~1")
     assert data["policy"].endswith("default.yml")
+    assert data["policy_origin"]["kind"] == "preset" and data["policy_origin"]["embedded_default"] is True
+    assert data["policy_origin"]["reason"].startswith("no .govgate.yml or .govgate.yaml at ")
 
 
 def test_default_base_is_the_remote_default_branch(repo: RepoBuilder, tmp_path: Path) -> None:
@@ -181,11 +190,18 @@ def test_reviewer_identity_from_trailer_is_not_the_author(repo: RepoBuilder) -> 
     assert "bob@example.com" in change.author_identities
 
 
-def test_missing_blob_is_reported_not_fatal(repo: RepoBuilder) -> None:
+def test_missing_blob_is_reported_and_never_passes(repo: RepoBuilder) -> None:
     base = repo.head()
     repo.commit("Add data", {"data.txt": "precious\n" * 10, "src/app.py": "x = 1\n"})
+    policy = ["--policy", "preset:default", "--format", "json"]
+    control = run_cli("check", "--repo", str(repo.path), "--base", base, *policy)
+    assert control.code == 0 and control.json()["complete"] is True
     blob = repo.git("rev-parse", "HEAD:data.txt").strip()
     (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()  # a damaged mirror
-    data = judge_range(repo, base)
+    result = run_cli("check", "--repo", str(repo.path), "--base", base, *policy)
+    assert result.code == 2 and "not fully judged" in result.stderr
+    data = result.json()
+    assert data["verdict"] == "incomplete" and data["complete"] is False
+    assert [g["kind"] for g in data["incomplete"]] == ["content_missing"]
     assert any("files are listed without rename detection or line counts" in p for p in data["problems"])
     assert data["change"]["files"] == 2

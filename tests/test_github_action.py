@@ -15,16 +15,15 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 import yaml
 
 from govgate.formats.markdown import md
 from tests.github_case import TOKEN, actions_env, pr_repo, pull_request_event, serve_evidence, write_event
-from tests.github_server import GitHubServer, serving
+from tests.github_server import GitHubServer
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = ROOT / "action.yml"
@@ -32,12 +31,6 @@ EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 HOSTILE_TITLE = '"; touch pwned_title; echo "$(id)" `touch pwned_backtick` $(touch pwned_subshell); "'
 HOSTILE_BODY = "Body `touch pwned_body` $(touch pwned_body2) \"; touch pwned_body3; \" ${IFS}$(id) <img src=x>"
 HOSTILE_BRANCH = 'feature/$(touch${IFS}pwned_branch)";touch pwned_branch2;"'
-
-
-@pytest.fixture
-def github_server() -> Iterator[GitHubServer]:
-    with serving() as server:
-        yield server
 
 
 @dataclass

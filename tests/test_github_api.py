@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from govgate.sources.github_api import GitHubApiError, GitHubClient, default_graphql_url
-from tests.github_server import GitHubServer, Reply, serving
+from tests.github_server import GitHubServer, Reply
 
 TOKEN = "ghs_TopSecretToken0123456789abcdef"
-
-
-@pytest.fixture
-def github_server() -> Iterator[GitHubServer]:
-    with serving() as server:
-        yield server
 
 
 def client_for(server: GitHubServer, **kwargs: float) -> GitHubClient:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import BOB, CliResult, RepoBuilder, run_cli
+from tests.conftest import BOB, CliResult, run_cli
 from tests.github_case import (
     API,
     TOKEN,
@@ -17,22 +14,11 @@ from tests.github_case import (
     payload,
     pr_repo,
     pull_request_event,
+    run_check,
     serve_evidence,
     write_event,
 )
-from tests.github_server import GitHubServer, Reply, check_run, commit_status, review, serving
-
-
-@pytest.fixture
-def github_server() -> Iterator[GitHubServer]:
-    with serving() as server:
-        yield server
-
-
-def run_check(repo: RepoBuilder, env: dict[str, str], *args: str) -> CliResult:
-    result = run_cli("check", "--format", "json", *args, cwd=repo.path, env=env)
-    assert TOKEN not in result.stdout + result.stderr
-    return result
+from tests.github_server import GitHubServer, Reply, check_run, commit_status, review
 
 
 def rule(result: CliResult, rule_id: str) -> dict:
@@ -154,8 +140,8 @@ def test_the_base_policy_judges_a_pull_request_that_weakens_it(tmp_path: Path, g
     data = result.json()
     assert data["policy"] == f".govgate.yml@{base[:12]}"
     assert {r["id"] for r in data["rules"]} == {"human-approval-on-head", "ci-green"}
-    # Run locally on the head's working tree, the weakened policy would have passed it.
-    local = run_cli("check", "--repo", str(builder.path), "--base", base, "--format", "json")
+    # Control: judged with the head's working-tree policy (what a policy author may ask for locally), it passes.
+    local = run_cli("check", "--repo", str(builder.path), "--base", base, "--format", "json", "--policy-from-worktree")
     assert local.code == 0 and local.json()["rules"] == []
 
 
@@ -293,6 +279,7 @@ def test_a_push_to_the_default_branch_finds_its_merged_pull_request(tmp_path: Pa
     after = builder.head()
     event = payload("push.with-new-branch.payload.json")
     event.update(ref="refs/heads/main", before=base, after=after, created=False)
+    event["repository"]["default_branch"] = "main"
     pull = payload("pull_request.closed.payload.json")["pull_request"]
     pull.update(merged_at="2024-03-11T10:00:00Z", merge_commit_sha=after, head={**pull["head"], "sha": head})
     github_server.paginated(f"{API}/commits/{after}/pulls", [pull])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -17,7 +16,7 @@ from govgate.policy.loader import parse_policy
 from govgate.verdict import Verdict
 from tests.conftest import DATA, run_cli
 from tests.github_case import VERIFIED_POLICY, actions_env, pr_repo, pull_request_event, serve_evidence, write_event
-from tests.github_server import GitHubServer, serving
+from tests.github_server import GitHubServer
 
 POLICY = """\
 version: 1
@@ -217,12 +216,6 @@ def test_junit_has_one_suite_with_a_testcase_per_rule() -> None:
 
 
 # -- the real CLI writes several reports at once ----------------------------------------------
-
-@pytest.fixture
-def github_server() -> Iterator[GitHubServer]:
-    with serving() as server:
-        yield server
-
 
 def test_cli_writes_sarif_junit_and_markdown_reports_in_one_run(
     tmp_path: Path, github_server: GitHubServer, sarif_schema: dict,

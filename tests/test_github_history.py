@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import RepoBuilder, run_cli
 from tests.github_case import API, TOKEN, VERIFIED_POLICY, actions_env, payload, pull_request_event, serve_evidence, write_event
-from tests.github_server import GitHubServer, serving
-
-
-@pytest.fixture
-def github_server() -> Iterator[GitHubServer]:
-    with serving() as server:
-        yield server
+from tests.github_server import GitHubServer
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -71,7 +64,7 @@ def test_a_depth_1_clone_is_deepened_until_the_merge_base_is_found(
     assert git(work, "merge-base", base, head) == git(builder.path, "merge-base", base, head)
 
 
-def test_when_the_head_cannot_be_fetched_the_pull_requests_files_come_from_the_api(
+def test_when_the_head_cannot_be_fetched_the_files_come_from_the_api_but_it_is_not_fully_judged(
     tmp_path: Path, origin: tuple[RepoBuilder, str, str, list[str]], github_server: GitHubServer,
 ) -> None:
     builder, base, head, feature = origin
@@ -89,8 +82,13 @@ def test_when_the_head_cannot_be_fetched_the_pull_requests_files_come_from_the_a
     ])
     env = actions_env(github_server, "pull_request", write_event(tmp_path, pull_request_event(base, head)))
     result = run_cli("check", "--format", "json", cwd=work, env=env)
-    assert result.code == 0, result.stderr + result.stdout
+    # The file list and commits are complete, but the head's contents are not in the clone: the
+    # detectors that read them could not judge them, so the change never passes.
+    assert result.code == 2, result.stderr + result.stdout
     data = result.json()
+    assert data["verdict"] == "incomplete" and data["complete"] is False
+    assert [gap["kind"] for gap in data["incomplete"]] == ["content_missing"]
+    assert "src/feature_0.py" in data["incomplete"][0]["detail"]
     assert data["change"]["files"] == 3 and data["change"]["commits"] == list(reversed(feature))
     assert any("read from the GitHub API" in p and "fetch-depth: 0" in p for p in data["problems"])
     assert TOKEN not in result.stdout + result.stderr

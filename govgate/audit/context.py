@@ -1,4 +1,4 @@
-"""What an audit is about: the repository, the range, the policy, and what data it could see.
+"""What an audit is about: the repository, the range, and what data it could see.
 
 Every audit summary carries this, so that summaries from many repositories combine into one
 organisation report (``govgate report``) without guessing which is which, and so that a reader
@@ -14,20 +14,6 @@ from typing import Any
 
 from govgate import __version__
 
-EMBEDDED_PRESET = "default"
-
-
-@dataclass(frozen=True)
-class PolicyOrigin:
-    """Where the policy came from, in words a reader recognises (never a path inside site-packages)."""
-
-    kind: str  # "preset" (shipped with govgate) | "file"
-    name: str  # the preset's name, or the file's path relative to the repository when it lies inside it
-    label: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "name": self.name, "label": self.label}
-
 
 @dataclass(frozen=True)
 class AuditContext:
@@ -36,7 +22,6 @@ class AuditContext:
     range_label: str  # as given: REV or A..B
     branch: str | None  # the branch HEAD is on, when REV is HEAD
     tip: str | None  # the sha audited from
-    policy: PolicyOrigin
     github_reviews: bool = False  # --github: reviews of merged pull requests were read
     govgate_version: str = __version__  # no generation time: the same audit must print the same bytes
 
@@ -46,13 +31,9 @@ class AuditContext:
         name = self.branch if self.range_label == "HEAD" and self.branch else self.range_label
         return f"{name}{tip}"
 
-    def title(self) -> str:
-        return f"{self.repository_name}: {self.describe_range()}"
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "repository_name": self.repository_name,
-            "policy_origin": self.policy.to_dict(),
             "evidence_sources": {"git": True, "github_reviews": self.github_reviews},
             "govgate_version": self.govgate_version,
         }
@@ -71,27 +52,6 @@ def repository_name(url: str | None, repo_path: Path | None, override: str | Non
         folder = resolved.parent if resolved.name == ".git" else resolved
         return folder.name.removesuffix(".git") or str(folder)
     return "unnamed repository"
-
-
-def policy_origin(source: str, repo_root: Path | None, presets: Path) -> PolicyOrigin:
-    path = Path(source)
-    try:
-        inside_presets = path.resolve().parent == presets.resolve()
-    except OSError:
-        inside_presets = False
-    if inside_presets and path.suffix in (".yml", ".yaml"):
-        name = path.stem
-        if name == EMBEDDED_PRESET:
-            return PolicyOrigin("preset", name, f"govgate's embedded default policy (govgate {__version__})")
-        return PolicyOrigin("preset", name, f"govgate preset '{name}' (govgate {__version__})")
-    if repo_root is not None:
-        try:
-            relative = path.resolve().relative_to(repo_root.resolve())
-        except (OSError, ValueError):
-            relative = None
-        if relative is not None:
-            return PolicyOrigin("file", relative.as_posix(), f"{relative.as_posix()} in the repository")
-    return PolicyOrigin("file", source, source)
 
 
 def now_utc() -> str:

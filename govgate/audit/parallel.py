@@ -33,8 +33,8 @@ _worker: dict[str, Any] = {}
 
 def judge_in_workers(
     changes: Iterable[Change], policy: Policy, fail_on: str, repo_path: Path, present: set[str] | None, jobs: int,
-) -> Iterator[tuple[Verdict, list[str]]]:
-    """(verdict, paths whose content could not be read) for each change, in the order given."""
+) -> Iterator[Verdict]:
+    """The verdict of each change, in the order given."""
     context = multiprocessing.get_context("spawn")
     pool = context.Pool(jobs, initializer=_start, initargs=(str(repo_path), policy, fail_on, present))
     pending: deque[tuple[list[Change], Any]] = deque()
@@ -52,10 +52,10 @@ def judge_in_workers(
         pool.join()
 
 
-def _collect(chunk: list[Change], result: Any) -> Iterator[tuple[Verdict, list[str]]]:
-    for change, (verdict, unreadable) in zip(chunk, result.get(), strict=True):
+def _collect(chunk: list[Change], result: Any) -> Iterator[Verdict]:
+    for change, verdict in zip(chunk, result.get(), strict=True):
         verdict.change = change
-        yield verdict, unreadable
+        yield verdict
 
 
 def _portable(change: Change) -> Change:
@@ -72,7 +72,7 @@ def _start(repo_path: str, policy: Policy, fail_on: str, present: set[str] | Non
     _worker.update(repo=GitRepo(Path(repo_path)), policy=policy, fail_on=fail_on, present=present)
 
 
-def _judge(changes: list[Change]) -> list[tuple[Verdict, list[str]]]:
+def _judge(changes: list[Change]) -> list[Verdict]:
     from govgate.pipeline import evaluate
     from govgate.sources.history_objects import ChangeContents
 
@@ -84,7 +84,6 @@ def _judge(changes: list[Change]) -> list[tuple[Verdict, list[str]]]:
             f._load_old = contents.loader(f.old_blob, prefetch=False)
             f._load_new = contents.loader(f.new_blob, prefetch=True)
         verdict = evaluate(change, _worker["policy"], fail_on=_worker["fail_on"])
-        unreadable = sorted({f.path for f in change.files if f.unavailable})
         verdict.change = None  # type: ignore[assignment]  # the main process still holds it
-        results.append((verdict, unreadable))
+        results.append(verdict)
     return results

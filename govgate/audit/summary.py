@@ -20,6 +20,8 @@ Definitions (they are repeated in the JSON summary under ``definitions``):
   shares of smaller groups are reported but not plotted or compared (4 changes make 25% steps).
 * **large merge**: a merge that brought in at least ``LARGE_MERGE_COMMITS`` commits. It is judged as
   one change, like any other, and flagged, because its commits' own reviews are not judged here.
+* **not fully judged**: part of the change could not be read (missing commits or contents): whatever
+  its verdict, it is never counted as passing.
 
 Memory is bounded: counters per month, a bounded heap of the worst failing changes, the pending
 references of the failure tracker and the recent window of the knowledge tracker.
@@ -34,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govgate.audit.caveats import caveats_of
-from govgate.audit.context import AuditContext, PolicyOrigin
+from govgate.audit.context import AuditContext
 from govgate.audit.failures import ChangeFacts, FailureTracker
 from govgate.audit.knowledge import KnowledgeTracker
 from govgate.audit.thresholds import LARGE_MERGE_COMMITS, MIN_MONTH_CHANGES
@@ -72,6 +74,8 @@ DEFINITIONS = {
     "asked": "a rule that applied to the change required something of the question",
     "judged": f"the group holds at least {MIN_MONTH_CHANGES} changes; smaller groups are shown but not plotted or compared",
     "large_merge": f"a merge that brought in at least {LARGE_MERGE_COMMITS} commits, judged as one change",
+    "incomplete": "part of the change could not be read (commits, trees or contents missing from the clone): it was "
+                  "not fully judged and never counts as passing",
 }
 
 
@@ -81,6 +85,7 @@ class Bucket:
 
     changes: int = 0
     failing: int = 0
+    incomplete: int = 0
     gaps: Counter[str] = field(default_factory=Counter)
     reverted: int = 0
     fixed: int = 0
@@ -89,6 +94,7 @@ class Bucket:
     def add(self, verdict: Verdict, facts: ChangeFacts) -> None:
         self.changes += 1
         self.failing += verdict.verdict == "fail"
+        self.incomplete += not verdict.complete
         for name, question in GAPS.items():
             if verdict.questions[question].status != "satisfied":
                 self.gaps[name] += 1
@@ -99,17 +105,18 @@ class Bucket:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Bucket:
         """The inverse of ``to_dict`` (shares are recomputed, never read)."""
-        return cls(changes=data["changes"], failing=data["failing"], gaps=Counter({n: data[n] for n in GAPS}),
-                   reverted=data["reverted"], fixed=data["fixed"], failed_later=data["reverted_or_fixed"])
+        return cls(changes=data["changes"], failing=data["failing"], incomplete=data.get("incomplete", 0),
+                   gaps=Counter({n: data[n] for n in GAPS}), reverted=data["reverted"], fixed=data["fixed"],
+                   failed_later=data["reverted_or_fixed"])
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"changes": self.changes, "failing": self.failing}
+        data: dict[str, Any] = {"changes": self.changes, "failing": self.failing, "incomplete": self.incomplete}
         for name in GAPS:
             data[name] = self.gaps[name]
         data.update(reverted=self.reverted, fixed=self.fixed, reverted_or_fixed=self.failed_later, judged=self.judged)
         data["shares"] = {
             name: share(value, self.changes)
-            for name, value in (("failing", self.failing), *((n, self.gaps[n]) for n in GAPS),
+            for name, value in (("failing", self.failing), ("incomplete", self.incomplete), *((n, self.gaps[n]) for n in GAPS),
                                 ("reverted", self.reverted), ("fixed", self.fixed), ("failure_signal", self.failed_later))
         }
         return data
@@ -124,7 +131,8 @@ class Bucket:
 
     def plus(self, other: Bucket) -> Bucket:
         return Bucket(changes=self.changes + other.changes, failing=self.failing + other.failing,
-                      gaps=self.gaps + other.gaps, reverted=self.reverted + other.reverted, fixed=self.fixed + other.fixed,
+                      incomplete=self.incomplete + other.incomplete, gaps=self.gaps + other.gaps,
+                      reverted=self.reverted + other.reverted, fixed=self.fixed + other.fixed,
                       failed_later=self.failed_later + other.failed_later)
 
 
@@ -151,8 +159,12 @@ class Period:
     def ai_share(self) -> float | None:
         return share(self.ai.changes, self.changes)
 
+    @property
+    def incomplete(self) -> int:
+        return self.ai.incomplete + self.other.incomplete
+
     def combined(self) -> Bucket:
-        """AI-assisted and other changes together."""
+        """AI-assisted and other changes counted together."""
         return self.ai.plus(self.other)
 
     def plus(self, other: Period) -> Period:
@@ -194,6 +206,7 @@ class Period:
         return {
             "changes": self.changes,
             "failing": self.ai.failing + self.other.failing,
+            "incomplete": self.incomplete,
             "ai_assisted": self.ai.changes,
             "ai_share": share(self.ai.changes, self.changes),
             "ai_tools": dict(self.tools.most_common()),
@@ -220,8 +233,7 @@ class AuditSummary:
         self.range_label = range_label
         self.context = context or AuditContext(
             repository_name=repo_url.split("://", 1)[-1].split("/", 1)[-1] if repo_url else "unnamed repository",
-            repository_url=repo_url, range_label=range_label, branch=None, tip=None,
-            policy=PolicyOrigin("file", policy.source, policy.source))
+            repository_url=repo_url, range_label=range_label, branch=None, tip=None)
         self.since, self.until, self.paths = since, until, paths
         self.repo_url = repo_url
         self.fail_on = fail_on
@@ -248,6 +260,11 @@ class AuditSummary:
     def changes(self) -> int:
         return self.total.changes
 
+    @property
+    def policy_description(self) -> str:
+        """Where the policy was read from (the audited revision, a file, a preset)."""
+        return self.policy.origin.describe() if self.policy.origin else self.policy.source
+
     def add(self, verdict: Verdict) -> ChangeFacts:
         change = verdict.change
         facts = self.failures.observe(change)
@@ -266,10 +283,10 @@ class AuditSummary:
         for note in verdict.waivers:
             self._waivers.setdefault(note.waiver, Counter())[note.status] += 1
         self.knowledge.observe(change, verdict.ai_assisted, when)
-        if change.problems:
+        if verdict.problems:
             self.problem_changes += 1
             if len(self.problem_examples) < PROBLEM_EXAMPLES:
-                self.problem_examples.append({"change": change.id, "sha": change.head, "problems": list(change.problems)})
+                self.problem_examples.append({"change": change.id, "sha": change.head, "problems": verdict.problems})
         self.newest = self.newest or change.date
         self.oldest = change.date
         self._seen += 1
@@ -353,6 +370,7 @@ class AuditSummary:
             },
             "repository": self.repo_url,
             "policy": self.policy.source,
+            "policy_origin": self.policy.origin.to_dict() if self.policy.origin else None,
             "fail_on": self.fail_on,
             **self.context.to_dict(),
             "thresholds": {"min_month_changes": MIN_MONTH_CHANGES, "large_merge_commits": LARGE_MERGE_COMMITS},

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from govgate.cli.common import fail_on_option, format_option, policy_option
+from govgate.cli.common import fail_on_option, format_option, policy_from_worktree_option, policy_option
 from govgate.errors import GovgateError
 from govgate.formats.audit import AUDIT_WRITERS
 
@@ -42,6 +42,7 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 @click.option("--path", "paths", multiple=True, metavar="GLOB",
               help="Only changes touching a file that matches GLOB (repeatable; ** spans directories).")
 @policy_option
+@policy_from_worktree_option
 @format_option(tuple(AUDIT_WRITERS))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report here instead of standard output.")
@@ -61,11 +62,12 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
                    f"{PARALLEL_FROM} first-parent commits or more; 1: in this process). Results are the same either way.")
 @fail_on_option
 @click.option("--fail-on-violations", is_flag=True,
-              help="Exit 1 when any audited change fails the policy. Without it an audit is a report and exits 0.")
+              help="Exit 1 when any audited change fails the policy or could not be fully judged. Without it an audit "
+                   "is a report and exits 0.")
 def audit(
     revision: str, repo_dir: str, since: str | None, until: str | None, paths: tuple[str, ...], policy_path: str | None,
-    output_format: str, output: str | None, exact_lines: bool, github: bool, cache_dir: str | None, repo_name: str | None,
-    jobs: int, fail_on: str, fail_on_violations: bool,
+    policy_from_worktree: bool, output_format: str, output: str | None, exact_lines: bool, github: bool,
+    cache_dir: str | None, repo_name: str | None, jobs: int, fail_on: str, fail_on_violations: bool,
 ) -> None:
     """Judge every change on a branch against the policy, newest first, and summarise.
 
@@ -76,15 +78,22 @@ def audit(
     then one govgate/audit/v1 summary object; text, markdown and html write the summary and the
     worst failing changes; csv writes one row per change.
 
+    The policy is read from the audited revision's git objects (.govgate.yml at REV, or at B for
+    A..B), not from the working tree; --policy-from-worktree reads the working tree's instead.
+    A change whose commits or contents could not be read in full is "not fully judged" (verdict
+    incomplete), never counted as passing.
+
     Exit codes: 0 the audit ran (whatever it found, unless --fail-on-violations is given and a
     change fails: then 1), 2 usage, policy or input error (not a repository, unknown revision,
     bad date, bad policy). A range with no changes says so on stderr and exits 0.
     """
     from govgate.audit.summary import AuditSummary
-    from govgate.cli.common import load_policy_for
     from govgate.formats.audit import audit_writer
+    from govgate.policy.choice import PolicyChoice
+    from govgate.sources import SourceRequest, open_source
     from govgate.sources.git import GitRepo
-    from govgate.sources.history import HistoryOptions, HistorySource
+    from govgate.sources.history import HistoryOptions
+    from govgate.sources.trusted import read_trusted
 
     since_at = parse_date(since, "--since", end_of_day=False)
     until_at = parse_date(until, "--until", end_of_day=True)
@@ -93,8 +102,10 @@ def audit(
     repo = GitRepo.open(repo_dir)
     options = HistoryOptions(rev=revision, since=since_at, until=until_at, paths=paths, exact_lines=exact_lines)
     try:
-        policy = load_policy_for(policy_path, repo.path)
-        source = HistorySource(repo, options)
+        choice = PolicyChoice.parse(policy_path)
+        source: HistorySource = open_source("history", SourceRequest(repo, history=options))  # type: ignore[assignment]
+        trusted = read_trusted(repo, source.trust_root(), choice, from_worktree=policy_from_worktree)
+        policy = trusted.policy
     except BaseException:
         repo.close()
         raise
@@ -111,10 +122,10 @@ def audit(
             writer = audit_writer(output_format, out)
             summary = AuditSummary(policy, range_label=source.range.label, since=since_at, until=until_at, paths=paths,
                                    repo_url=source.repo_url, fail_on=fail_on,
-                                   context=_context(source, policy, github=github, name=repo_name))
+                                   context=_context(source, github=github, name=repo_name))
             try:
                 _judge_all(changes, source, policy, fail_on, summary, writer, progress, _jobs(jobs, source))
-                summary.problems = list(source.problems) + (enricher.problems if enricher else [])
+                summary.problems = trusted.problems + list(source.problems) + (enricher.problems if enricher else [])
                 if enricher is not None and enricher.failed:
                     summary.context = replace(summary.context, github_reviews=False)
                 writer.finish(summary)
@@ -126,20 +137,19 @@ def audit(
         source.close()
     if summary.changes == 0:
         click.echo(f"govgate: no changes to audit in {source.range.label}{_filters(since, until, paths)}", err=True)
-    failing = summary.total.ai.failing + summary.total.other.failing
-    sys.exit(1 if fail_on_violations and failing else 0)
+    not_passing = summary.total.ai.failing + summary.total.other.failing + summary.total.incomplete
+    sys.exit(1 if fail_on_violations and not_passing else 0)
 
 
-def _context(source: HistorySource, policy: Policy, *, github: bool, name: str | None) -> AuditContext:
-    from govgate.audit.context import AuditContext, policy_origin, repository_name
-    from govgate.policy.loader import presets_dir
+def _context(source: HistorySource, *, github: bool, name: str | None) -> AuditContext:
+    from govgate.audit.context import AuditContext, repository_name
 
     repo = source.repo
     label = source.range.label
     return AuditContext(
         repository_name=repository_name(source.repo_url, repo.path, name), repository_url=source.repo_url,
         range_label=label, branch=repo.current_branch() if label == "HEAD" else None, tip=source.range.tip,
-        policy=policy_origin(policy.source, repo.path, presets_dir()), github_reviews=github,
+        github_reviews=github,
     )
 
 
@@ -158,11 +168,7 @@ def _judge_all(
     changes: Iterator[Change], source: HistorySource, policy: Policy, fail_on: str, summary: AuditSummary,
     writer: AuditWriter, progress: AuditProgress | None, jobs: int,
 ) -> None:
-    for verdict, unreadable in _verdicts(changes, source, policy, fail_on, jobs):
-        change = verdict.change
-        if unreadable:
-            change.problems.append("content unavailable (object missing): " + ", ".join(unreadable[:10])
-                                   + (f" and {len(unreadable) - 10} more" if len(unreadable) > 10 else ""))
+    for verdict in _verdicts(changes, source, policy, fail_on, jobs):
         facts = summary.add(verdict)
         writer.change(verdict, facts)
         if progress is not None:
@@ -173,8 +179,8 @@ def _judge_all(
 
 def _verdicts(
     changes: Iterator[Change], source: HistorySource, policy: Policy, fail_on: str, jobs: int,
-) -> Iterator[tuple[Verdict, list[str]]]:
-    """Each change's verdict and the files whose content could not be read, in order."""
+) -> Iterator[Verdict]:
+    """Each change's verdict, in order (an unreadable file is a gap in the verdict, decided by the engine)."""
     if jobs > 1:
         from govgate.audit.parallel import judge_in_workers
 
@@ -183,8 +189,7 @@ def _verdicts(
     from govgate.pipeline import evaluate
 
     for change in changes:
-        verdict = evaluate(change, policy, fail_on=fail_on)
-        yield verdict, sorted({f.path for f in change.files if f.unavailable})
+        yield evaluate(change, policy, fail_on=fail_on)
 
 
 def _jobs(requested: int, source: HistorySource) -> int:

@@ -8,17 +8,23 @@ from pathlib import Path
 
 import click
 
-from govgate.cli.common import fail_on_option, format_option, policy_option, write_reports
+from govgate.cli.common import fail_on_option, format_option, policy_from_worktree_option, policy_option, write_reports
 from govgate.formats import CHECK_FORMATS
+from govgate.sources import SOURCES, check_source_names
+
+_SOURCE_HELP = "; ".join(f"{name}: {SOURCES[name].summary}" + ("" if SOURCES[name].module else " (not available yet)")
+                         for name in check_source_names())
 
 
 @click.command("check")
 @click.option("--repo", "repo_dir", default=".", show_default=True, type=click.Path(file_okay=False),
               help="The git repository to read.")
 @click.option("--base", default=None, metavar="REV",
-              help="Compare against this revision (default: merge base with the remote default branch).")
+              help="Compare against this revision (default: merge base with the remote default branch). Locally, the "
+                   "policy is read from this revision.")
 @click.option("--head", default="HEAD", show_default=True, metavar="REV", help="The change's newest commit.")
 @policy_option
+@policy_from_worktree_option
 @format_option(CHECK_FORMATS)
 @fail_on_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
@@ -31,44 +37,58 @@ from govgate.formats import CHECK_FORMATS
 @click.option("--pr-author", default=None, metavar="LOGIN", help="The pull request's author login.")
 @click.option("--pr-title", default=None, help="The pull request's title.")
 @click.option("--branch", default=None, help="The change's branch name (default: the checked-out branch).")
+@click.option("--source", "source_name", type=click.Choice(["auto", *check_source_names()]), default="auto",
+              show_default=True,
+              help=f"Where the change comes from ({_SOURCE_HELP}). auto: the CI service govgate runs in "
+                   "(GITHUB_ACTIONS=true: github), else local.")
 @click.option("--github/--no-github", "github", default=None,
-              help="Read the change from the GitHub Actions event and API (default: on when GITHUB_ACTIONS=true).")
+              help="Same as --source github / --source local (default: on when GITHUB_ACTIONS=true).")
 def check(
-    repo_dir: str, base: str | None, head: str, policy_path: str | None, output_format: str, fail_on: str,
-    output: str | None, reports: tuple[str, ...], pr_body_file: Path | None, labels: tuple[str, ...],
-    pr_author: str | None, pr_title: str | None, branch: str | None, github: bool | None,
+    repo_dir: str, base: str | None, head: str, policy_path: str | None, policy_from_worktree: bool, output_format: str,
+    fail_on: str, output: str | None, reports: tuple[str, ...], pr_body_file: Path | None, labels: tuple[str, ...],
+    pr_author: str | None, pr_title: str | None, branch: str | None, source_name: str, github: bool | None,
 ) -> None:
     """Judge one change against the policy.
 
-    Locally, the change is the commits in BASE..HEAD and the diff from their merge base.
-    On GitHub Actions the change, its reviews and its checks come from the event and the API.
+    Locally, the change is the commits in BASE..HEAD and the diff from their merge base, and the
+    policy is .govgate.yml at BASE (the change cannot loosen the rules that judge it;
+    --policy-from-worktree judges with the working tree's). On GitHub Actions the change, its
+    reviews and its checks come from the event and the API, and the policy from the base commit.
 
-    Exit codes: 0 the gate passes, 1 the gate fails, 2 usage, policy or input error.
+    Exit codes: 0 the gate passes, 1 the gate fails, 2 usage, policy or input error, or a change
+    that could not be read in full (verdict "incomplete": not fully judged, never a pass).
     """
-    from govgate.cli.common import emit, load_policy_for, parse_reports
+    from govgate.cli import EXIT_ERROR, EXIT_FAIL, EXIT_PASS
+    from govgate.cli.common import emit, parse_reports
     from govgate.pipeline import evaluate
+    from govgate.policy.choice import PolicyChoice
+    from govgate.sources import NothingToJudge, PullRequestFlags, SourceRequest, detect_source, open_source
     from govgate.sources.git import GitRepo
-    from govgate.sources.local import LocalRangeSource, PullRequestFlags
+    from govgate.sources.trusted import read_trusted
+    from govgate.verdict import Outcome
 
     report_targets = parse_reports(reports, CHECK_FORMATS)
+    choice = PolicyChoice.parse(policy_path)
+    name = detect_source(source_name, github, os.environ)
     repo = GitRepo.open(repo_dir)
-    use_github = github if github is not None else os.environ.get("GITHUB_ACTIONS") == "true"
     flags = PullRequestFlags(body_file=pr_body_file, labels=labels, author=pr_author, title=pr_title, branch=branch)
+    request = SourceRequest(repo, base=base, head=None if head == "HEAD" else head, pr=flags)
     try:
-        if use_github:
-            from govgate.sources.github_event import NothingToJudge, github_change
-
-            try:
-                change, policy = github_change(repo, flags, policy_path, base=base, head=None if head == "HEAD" else head)
-            except NothingToJudge as exc:  # e.g. a tag deletion: a clean no-op, not an error
-                click.echo(f"govgate: {exc}", err=True)
-                sys.exit(0)
-        else:
-            policy = load_policy_for(policy_path, repo.path)
-            change = LocalRangeSource(repo, base, head, flags).read()
-        verdict = evaluate(change, policy, fail_on=fail_on)
+        try:
+            source = open_source(name, request)
+            root = source.trust_root()
+        except NothingToJudge as exc:  # e.g. a tag deletion: a clean no-op, not an error
+            click.echo(f"govgate: {exc}", err=True)
+            sys.exit(EXIT_PASS)
+        trusted = read_trusted(repo, root, choice, from_worktree=policy_from_worktree)
+        change = next(iter(source.changes(trusted)))
+        change.problems[:0] = trusted.problems
+        verdict = evaluate(change, trusted.policy, fail_on=fail_on)
     finally:
         repo.close()
     emit(verdict, output_format, output)
     write_reports(verdict, report_targets)
-    sys.exit(1 if verdict.verdict == "fail" else 0)
+    if verdict.verdict is Outcome.INCOMPLETE:
+        click.echo(f"govgate: not fully judged ({len(verdict.incomplete)} gap{'s' if len(verdict.incomplete) != 1 else ''}: "
+                   f"{verdict.incomplete[0].detail}); a change that could not be read in full never passes", err=True)
+    sys.exit({Outcome.PASS: EXIT_PASS, Outcome.FAIL: EXIT_FAIL, Outcome.INCOMPLETE: EXIT_ERROR}[verdict.verdict])

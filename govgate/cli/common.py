@@ -15,8 +15,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def policy_option(func: F) -> F:
     return click.option(
-        "--policy", "policy_path", default=None, metavar="FILE|PRESET",
-        help="Policy file or shipped preset name (default: .govgate.yml at the repo root, else the embedded default).",
+        "--policy", "policy_path", default=None, metavar="PRESET|FILE",
+        help="A shipped preset (a bare name: strict, or preset:strict) or a policy file (a path or a .yml/.yaml name: "
+             "./strict, ci/policy.yml, or file:strict). Default: .govgate.yml, else the embedded default. A file inside "
+             "the repository is read from the base revision, never from the working tree.",
+    )(func)
+
+
+def policy_from_worktree_option(func: F) -> F:
+    return click.option(
+        "--policy-from-worktree", is_flag=True,
+        help="Judge with the policy file in the working tree instead of the one at the base revision (for policy "
+             "authors trying an edit locally; refused in CI on a forge).",
     )(func)
 
 
@@ -35,12 +45,6 @@ def fail_on_option(func: F) -> F:
         "--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
         help="Lowest severity of a failing rule that fails the gate.",
     )(func)
-
-
-def load_policy_for(policy_path: str | None, repo_root: Path | None):  # type: ignore[no-untyped-def]
-    from govgate.policy.loader import find_policy, load_policy
-
-    return load_policy(find_policy(policy_path, repo_root))
 
 
 def render(verdict: Any, output_format: str) -> str:

@@ -39,8 +39,11 @@ def command(kind: str, message: str, *, file: str | None = None, line: int | Non
 
 
 def render_check(verdict: Verdict) -> str:
-    # (command kind, line); unverified evidence first: it must never be the part that gets cut
+    # (command kind, line); what could not be read comes first: it must never be the part that gets cut
     annotations: list[tuple[str, str]] = [
+        ("error", command("error", gap.detail, title="govgate: not fully judged")) for gap in verdict.incomplete
+    ]
+    annotations += [
         ("warning", command("warning", problem, title="govgate: evidence not verified")) for problem in verdict.change.problems
     ]
     for finding in rule_findings(verdict):
@@ -83,7 +86,7 @@ def _headline(verdict: Verdict) -> str:
     change = verdict.change
     failing = len(verdict.gating_failures)
     title = " ".join(change.title.split())[:100]
-    text = (f"govgate: {verdict.verdict.upper()} {change.id} {title!r}: {failing} gating rule"
+    text = (f"govgate: {verdict.verdict.headline} {change.id} {title!r}: {failing} gating rule"
             f"{'s' if failing != 1 else ''} failed; risk {verdict.risk.level}; "
-            f"AI-assisted {'yes' if verdict.ai_assisted else 'no'}")
+            f"AI-assisted {'yes' if verdict.ai_assisted else 'no'}; policy: {verdict.policy_description}")
     return escape_data(text)

@@ -2,7 +2,8 @@
 
 A failing rule is a ``<failure>`` (its type is the rule's severity), a rule that does not
 apply is ``<skipped/>``, a waived rule passes with the waiver in ``<system-out>``. Problems
-reading the change (evidence that could not be verified) go to the suite's ``<system-err>``.
+reading the change (evidence that could not be verified) go to the suite's ``<system-err>``; a
+change that could not be read in full adds one ``<error>`` test case, so no CI reads it as green.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def render_check(verdict: Verdict) -> str:
     failures = sum(1 for r in verdict.rules if r.status == "fail")
     skipped = sum(1 for r in verdict.rules if r.status == "skipped")
+    errors = 0 if verdict.complete else 1
+    tests = str(len(verdict.rules) + errors)
     suite_name = f"govgate {verdict.change.id}"
-    root = ET.Element("testsuites", name="govgate", tests=str(len(verdict.rules)), failures=str(failures), errors="0",
+    root = ET.Element("testsuites", name="govgate", tests=tests, failures=str(failures), errors=str(errors),
                       skipped=str(skipped), time="0")
-    suite = ET.SubElement(root, "testsuite", name=_clean(suite_name), tests=str(len(verdict.rules)),
-                          failures=str(failures), errors="0", skipped=str(skipped), time="0")
+    suite = ET.SubElement(root, "testsuite", name=_clean(suite_name), tests=tests,
+                          failures=str(failures), errors=str(errors), skipped=str(skipped), time="0")
     properties = ET.SubElement(suite, "properties")
     for name, value in (
         ("verdict", verdict.verdict),
@@ -33,13 +36,20 @@ def render_check(verdict: Verdict) -> str:
         ("ai_assisted", str(verdict.ai_assisted).lower()),
         ("risk", verdict.risk.level),
         ("policy", verdict.policy_source),
+        ("policy_origin", verdict.policy_description),
+        ("complete", str(verdict.complete).lower()),
         ("fail_on", verdict.fail_on),
     ):
         ET.SubElement(properties, "property", name=name, value=_clean(value))
+    if verdict.incomplete:
+        case = ET.SubElement(suite, "testcase", classname="govgate.change", name="read in full", time="0")
+        error = ET.SubElement(case, "error", message="not fully judged: part of the change could not be read",
+                              type="incomplete")
+        error.text = _clean("\n".join(gap.detail for gap in verdict.incomplete))
     for result in verdict.rules:
         _testcase(suite, result, verdict)
-    if verdict.change.problems:
-        ET.SubElement(suite, "system-err").text = _clean("\n".join(verdict.change.problems))
+    if verdict.problems:
+        ET.SubElement(suite, "system-err").text = _clean("\n".join(verdict.problems))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

@@ -12,7 +12,7 @@ import html
 import re
 
 from govgate.model import GOVERNANCE_QUESTIONS, Evidence
-from govgate.verdict import RuleResult, Verdict
+from govgate.verdict import Outcome, RuleResult, Verdict
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024
 _BUDGET = SUMMARY_LIMIT_BYTES - 64 * 1024  # room for what other steps append to the same summary
@@ -23,6 +23,7 @@ _STATUS = {
     "contradicted": "⛔ red flag",
     "not_required": "➖ not required",
 }
+_ICON = {Outcome.PASS: "✅", Outcome.FAIL: "❌", Outcome.INCOMPLETE: "⚠️"}
 _RULE_MARK = {"pass": "✅ pass", "fail": "❌ fail", "skipped": "➖ skipped", "waived": "⚠️ waived"}
 _MAX_REASONS = 10
 _SPECIAL = re.compile(r"([\\`*_\[\]{}|~#!])")
@@ -51,10 +52,15 @@ def code(text: object) -> str:
 
 def _render(verdict: Verdict, evidence_limit: int, with_all_rules: bool) -> str:
     change = verdict.change
-    icon = "✅" if verdict.verdict == "pass" else "❌"
-    lines = [f"### {icon} govgate: {verdict.verdict.upper()} — {md(change.id)} {md(_short(change.title, 120))}", ""]
+    icon = _ICON[verdict.verdict]
+    lines = [f"### {icon} govgate: {verdict.verdict.headline} — {md(change.id)} {md(_short(change.title, 120))}", ""]
     lines.append("**Change:** " + " · ".join(_facts(verdict)))
     lines.append("")
+    if verdict.incomplete:
+        lines.append("> [!CAUTION]")
+        lines.append("> **Not fully judged: part of this change could not be read, so it cannot pass.**")
+        lines.extend(f"> - {md(gap.detail)}" for gap in verdict.incomplete)
+        lines.append("")
     if change.problems:
         lines.append("> [!WARNING]")
         lines.append("> **govgate could not read everything; the verdict below is based on less evidence:**")
@@ -77,7 +83,7 @@ def _render(verdict: Verdict, evidence_limit: int, with_all_rules: bool) -> str:
             lines.append("")
     lines.extend(_waivers(verdict))
     if with_all_rules and verdict.rules:
-        lines += [f"<details><summary>All {len(verdict.rules)} rules of {md(verdict.policy_source)}</summary>", "",
+        lines += [f"<details><summary>All {len(verdict.rules)} rules of {md(verdict.policy_description)}</summary>", "",
                   "| Rule | Status | Severity | Detail |", "| --- | --- | --- | --- |"]
         for result in verdict.rules:
             detail = result.message if result.status != "fail" else _first_reason(result)
@@ -101,7 +107,7 @@ def _facts(verdict: Verdict) -> list[str]:
     tools = ", ".join(verdict.ai_tools) or "unnamed tool"
     facts.append("AI-assisted: " + (f"**yes** ({md(tools)})" if verdict.ai_assisted else "no"))
     facts.append(f"risk: **{verdict.risk.level}** ({verdict.risk.score:g})")
-    facts.append(f"policy: {code(verdict.policy_source)}")
+    facts.append(f"policy: {code(verdict.policy_description)}")
     return facts
 
 

@@ -44,15 +44,26 @@ def render_check(verdict: Verdict) -> str:
                     }
                 },
                 "automationDetails": {"id": "govgate/"},
+                # A change not read in full is a run that could not do its job: SARIF's own way to say so.
+                "invocations": [{
+                    "executionSuccessful": verdict.complete,
+                    "toolExecutionNotifications": [
+                        {"level": "error", "descriptor": {"id": f"govgate/incomplete/{gap.kind.value}"},
+                         "message": {"text": f"not fully judged: {gap.detail}"}}
+                        for gap in verdict.incomplete
+                    ],
+                }],
                 "results": results,
                 "properties": {
-                    "verdict": verdict.verdict,
+                    "verdict": verdict.verdict.value,
+                    "complete": verdict.complete,
                     "change": change.id,
                     "head": change.head,
                     "aiAssisted": verdict.ai_assisted,
                     "risk": verdict.risk.level,
                     "policy": verdict.policy_source,
-                    "problems": list(change.problems),
+                    "policyOrigin": verdict.policy_description,
+                    "problems": verdict.problems,
                 },
             }
         ],

@@ -10,6 +10,10 @@ _MARK = {"satisfied": "ok", "missing": "MISSING", "contradicted": "RED FLAG", "n
 
 def render_check(verdict: Verdict) -> str:
     lines = [_headline(verdict), _questions_line(verdict)]
+    for gap in verdict.incomplete:
+        lines.append(f"  ! NOT FULLY JUDGED: {gap.detail}")
+    if verdict.incomplete:
+        lines.append("    a change that could not be read in full never passes: make the missing part readable and run again")
     for problem in verdict.change.problems:
         lines.append(f"  ! {problem}")
     failing = [r for r in verdict.rules if r.status == "fail"]
@@ -54,14 +58,14 @@ def _headline(verdict: Verdict) -> str:
     ai = "AI-assisted: " + ("yes (" + ", ".join(verdict.ai_tools or ["unnamed tool"]) + ")" if verdict.ai_assisted else "no")
     risk = f"risk: {verdict.risk.level} ({verdict.risk.score:g})"
     return (
-        f"govgate: {verdict.verdict.upper()}  {change.id}  {_short(change.title, 60)!r}  "
+        f"govgate: {verdict.verdict.headline}  {change.id}  {_short(change.title, 60)!r}  "
         f"{count} commit{'s' if count != 1 else ''}, {files} file{'s' if files != 1 else ''}  {ai}  {risk}"
     )
 
 
 def _questions_line(verdict: Verdict) -> str:
     parts = [f"{q.value}: {_MARK[verdict.questions[q].status]}" for q in GOVERNANCE_QUESTIONS]
-    return "  " + "   ".join(parts)
+    return "  " + "   ".join(parts) + f"   policy: {verdict.policy_description}"
 
 
 def _rule_block(result: RuleResult, verdict: Verdict) -> list[str]:

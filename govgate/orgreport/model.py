@@ -49,7 +49,7 @@ class RepositoryAudit:
         large = summary.get("large_merges", {})
         return cls(
             name=name, url=url, range_label=rng.get("label") or rng.get("rev") or "", oldest=rng.get("oldest"),
-            newest=rng.get("newest"), policy=summary.get("policy_origin", {}).get("label") or str(summary.get("policy", "")),
+            newest=rng.get("newest"), policy=(summary.get("policy_origin") or {}).get("description") or str(summary.get("policy", "")),
             github_reviews=bool(summary.get("evidence_sources", {}).get("github_reviews")),
             period=Period.from_dict(summary["totals"]),
             months={m["month"]: Period.from_dict(m) for m in summary["months"]},

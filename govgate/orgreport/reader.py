@@ -55,7 +55,7 @@ SUMMARY_SHAPE = {
         "knowledge_loss": {"type": "object", "properties": {"paths": {"type": "array", "items": {"type": "object"}}}},
         "large_merges": {"type": "object", "properties": {"count": _INT, "commits": _INT}},
         "evidence_sources": {"type": "object", "properties": {"github_reviews": {"type": "boolean"}}},
-        "policy_origin": {"type": "object", "properties": {"label": {"type": "string"}}},
+        "policy_origin": {"type": ["object", "null"], "properties": {"description": {"type": "string"}}},
     },
 }
 

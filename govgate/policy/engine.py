@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
 from govgate.globs import glob_any, glob_set
-from govgate.model import GOVERNANCE_QUESTIONS, Change, Confidence, Evidence, Question, Trust
+from govgate.model import GOVERNANCE_QUESTIONS, Change, Confidence, Evidence, Gap, GapKind, Question, Trust
 from govgate.policy.model import FACET_WORDS, Condition, Policy, Requirement, Rule, Waiver
 from govgate.verdict import (
     SEVERITY_RANK,
+    Outcome,
     QuestionResult,
     RequirementResult,
     Risk,
@@ -76,9 +77,12 @@ def judge(
     questions = {q: _question_status(q, by_question[q], results) for q in GOVERNANCE_QUESTIONS}
     threshold = SEVERITY_RANK[fail_on]
     failed = any(r.status == "fail" and SEVERITY_RANK[r.rule.severity] >= threshold for r in results)
+    gaps = [*change.incomplete, *_unread_contents(change)]
+    # What was read may already fail; what was not read can never pass.
+    outcome = Outcome.FAIL if failed else Outcome.INCOMPLETE if gaps else Outcome.PASS
     return Verdict(
         change=change,
-        verdict="fail" if failed else "pass",
+        verdict=outcome,
         ai_assisted=ai_assisted,
         ai_evidence=ai_evidence,
         risk=risk,
@@ -88,7 +92,18 @@ def judge(
         evidence=list(evidence),
         policy_source=policy.source,
         fail_on=fail_on,
+        incomplete=gaps,
+        policy_origin=policy.origin,
     )
+
+
+def _unread_contents(change: Change) -> list[Gap]:
+    """Files a detector needed but could not read (objects missing from a partial or damaged clone)."""
+    unread = sorted({f.path for f in change.files if f.unavailable})
+    if not unread:
+        return []
+    shown = ", ".join(unread[:10]) + (f" and {len(unread) - 10} more" if len(unread) > 10 else "")
+    return [Gap(GapKind.CONTENT_MISSING, f"content unavailable (object missing): {shown}")]
 
 
 def assess_risk(evidence: Sequence[Evidence], policy: Policy) -> Risk:

@@ -31,19 +31,24 @@ def preset_names() -> list[str]:
 
 
 def preset_path(name: str) -> Path:
-    path = presets_dir() / f"{name}.yml"
-    if not path.is_file():
+    # Only a listed name: `extends: ../../x` must never reach a file outside the shipped presets.
+    if name not in preset_names():
         raise PolicyError(f"unknown preset {name!r}", f"choose one of: {', '.join(preset_names())}")
-    return path
+    return presets_dir() / f"{name}.yml"
 
 
 def find_policy(explicit: str | None, repo_root: Path | None) -> Path:
-    """--policy FILE (or preset name), else .govgate.yml at the repo root, else the embedded default."""
-    if explicit:
-        candidate = Path(explicit)
-        if candidate.exists() or "/" in explicit or explicit.endswith((".yml", ".yaml")):
-            return candidate
-        return preset_path(explicit)
+    """For `policy explain`: --policy PRESET or FILE, else .govgate.yml in the working tree, else the embedded default.
+
+    Judging never uses this: ``govgate.sources.trusted`` reads the policy from the base revision.
+    """
+    from govgate.policy.choice import PolicyChoice
+
+    choice = PolicyChoice.parse(explicit)
+    if choice.preset is not None:
+        return preset_path(choice.preset)
+    if choice.file is not None:
+        return Path(choice.file)
     if repo_root is not None:
         for name in DEFAULT_POLICY_FILES:
             if (repo_root / name).is_file():

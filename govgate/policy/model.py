@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,6 +154,51 @@ class Waiver:
     line: int | None = None
 
 
+class OriginKind(enum.StrEnum):
+    """Where the policy in force was read from."""
+
+    REVISION = "revision"  # a file in a commit's git objects (the base of the change, or the audited revision)
+    WORKTREE = "worktree"  # a file in the working tree (--policy-from-worktree)
+    FILE = "file"  # a file outside the repository, named with --policy
+    PRESET = "preset"  # a preset shipped with govgate (named, or the embedded default)
+
+
+@dataclass(frozen=True)
+class PolicyOrigin:
+    """Where a policy came from and why that place, shown in every output."""
+
+    kind: OriginKind
+    path: str | None = None  # repository-relative for REVISION/WORKTREE, as given for FILE
+    revision: str | None = None  # full commit id, for REVISION
+    role: str | None = None  # what that revision is: "the pull request's base commit", "the audited revision"
+    preset: str | None = None
+    embedded_default: bool = False  # the preset judged because no policy file was found
+    reason: str | None = None  # why the embedded default judged: "no .govgate.yml at 1a2b3c4d5e6f (...)"
+
+    def describe(self) -> str:
+        """One line: where the policy was read, e.g. `.govgate.yml at 1a2b3c4d5e6f (the pull request's base commit)`."""
+        if self.kind is OriginKind.REVISION:
+            return f"{self.path} at {(self.revision or '')[:12]}" + (f" ({self.role})" if self.role else "")
+        if self.kind is OriginKind.WORKTREE:
+            return f"{self.path} in the working tree (--policy-from-worktree)"
+        if self.kind is OriginKind.FILE:
+            return f"file {self.path}"
+        if self.embedded_default:
+            return f"embedded default policy (preset {self.preset}): {self.reason}"
+        return f"preset {self.preset}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind.value}
+        for key in ("path", "revision", "role", "preset", "reason"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        if self.kind is OriginKind.PRESET:
+            data["embedded_default"] = self.embedded_default
+        data["description"] = self.describe()
+        return data
+
+
 @dataclass(frozen=True)
 class Policy:
     rules: tuple[Rule, ...]
@@ -164,3 +210,4 @@ class Policy:
     source: str = "<embedded default>"  # where it was read from, for messages
     policy_paths: tuple[str, ...] = (".govgate.yml", ".govgate.yaml")
     description: str = ""
+    origin: PolicyOrigin | None = None  # set by the lookup (govgate.sources.trusted); None when parsed directly

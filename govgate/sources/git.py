@@ -162,8 +162,11 @@ class BlobStore:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_git_env(),
         )
 
-    def read(self, sha: str) -> bytes:
+    def read(self, sha: str, limit: int | None = None) -> bytes:
+        """An object's content by name; ObjectTooLarge (content skipped) when it exceeds ``limit`` bytes."""
         assert self._proc.stdin is not None and self._proc.stdout is not None
+        if "\n" in sha:  # one request per line: a newline would desynchronise every later answer
+            raise ContentUnavailable(sha)
         try:
             self._proc.stdin.write(sha.encode() + b"\n")
             self._proc.stdin.flush()
@@ -173,6 +176,11 @@ class BlobStore:
         if len(header) != 3:  # "<sha> missing" (partial clone, damaged mirror)
             raise ContentUnavailable(sha)
         size = int(header[2])
+        if limit is not None and size > limit:
+            remaining = size + 1  # skip it and its newline, so that the next answer lines up
+            while remaining > 0 and (chunk := self._proc.stdout.read(min(1 << 16, remaining))):
+                remaining -= len(chunk)
+            raise ObjectTooLarge(sha, size)
         data = self._proc.stdout.read(size)
         self._proc.stdout.read(1)  # the newline after each object
         return data
@@ -203,6 +211,12 @@ class BlobStore:
 
     def close(self) -> None:
         close_pipe_process(self._proc)
+
+
+class ObjectTooLarge(Exception):
+    def __init__(self, name: str, size: int) -> None:
+        super().__init__(f"{name}: {size} bytes")
+        self.size = size
 
 
 def close_pipe_process(proc: subprocess.Popen[bytes]) -> None:

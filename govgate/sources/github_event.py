@@ -1,40 +1,34 @@
 """The change a GitHub Actions run is about, with verified reviews and checks from the API.
 
-Trust rules this module enforces:
-- The policy, its waivers and CODEOWNERS are read from the BASE commit (``git show
-  <base>:.govgate.yml``), never from the PR head: otherwise a pull request could rewrite the
-  rules that judge it. A PR that edits the policy is judged by the old one, whose
-  ``policy_changed`` rules fire.
+Trust rules this module enforces (``govgate.sources.trusted`` reads what the trust root holds):
+- The policy, its waivers and CODEOWNERS come from the base commit of a pull request or merge
+  group, from the branch's previous tip for a push to the default branch, and from the default
+  branch for a push to any other branch: never from the commits being judged, so a push cannot
+  weaken the policy and profit from it in the next push.
 - When the API cannot be read the gate fails closed (exit 2, nothing judged) unless the
-  base policy says ``github: {on_api_error: fail_open}``; then the change is judged without
+  trusted policy says ``github: {on_api_error: fail_open}``; then the change is judged without
   verified evidence and ``Change.problems`` says so loudly.
+- What could not be read in full (GitHub's 250-commit and 3,000-file caps, a pushed range that
+  could not be fetched) is a gap in ``Change.incomplete``: the change is not fully judged.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from govgate.errors import GitError, SourceError
-from govgate.model import Change, PullRequest
-from govgate.policy.loader import DEFAULT_POLICY_FILES, EMBEDDED_DEFAULT, load_policy, parse_policy, preset_path
+from govgate.model import Change, Gap, GapKind, PullRequest
 from govgate.policy.model import Policy
-from govgate.sources.codeowners import find_codeowners, parse_codeowners
-from govgate.sources.git import ZERO_SHA, GitRepo
+from govgate.sources import NothingToJudge, SourceRequest, TrustRoot
+from govgate.sources.clone import branch_tip, commit_parents, ensure_commits, ensure_history, has_commit
+from govgate.sources.codeowners import CODEOWNERS_LOCATIONS, parse_codeowners
+from govgate.sources.git import ZERO_SHA
 from govgate.sources.github_api import GitHubApiError, GitHubClient
-from govgate.sources.github_history import (
-    FETCH_DEPTH_HINT,
-    change_from_api,
-    commit_parents,
-    ensure_history,
-    has_commit,
-    single_commit_change,
-)
+from govgate.sources.github_history import FETCH_DEPTH_HINT, ListedCounts, change_from_api
 from govgate.sources.github_pr import (
     fetch_checks,
     fetch_pull,
@@ -43,16 +37,15 @@ from govgate.sources.github_pr import (
     merge_queue_pr_number,
     pull_request_from,
 )
-from govgate.sources.local import LocalRangeSource, PullRequestFlags
+from govgate.sources.local import LocalRangeSource, single_commit_change
+from govgate.sources.trusted import TrustedConfig
+
+__all__ = ["GitHubEventSource", "NothingToJudge", "open_source"]
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target", "pull_request_review")
 SUPPORTED_EVENTS = (*PULL_REQUEST_EVENTS, "merge_group", "push")
 DEFAULT_TIMEOUT_SECONDS = 60.0
 T = TypeVar("T")
-
-
-class NothingToJudge(Exception):
-    """The event carries no change (a deleted branch or tag, a tag push): say so and exit 0."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +85,7 @@ class Target:
     pr_number: int | None = None
     pull_request: PullRequest | None = None
     changed_files: int | None = None
+    commit_count: int | None = None
     branch: str | None = None
     default_branch: str | None = None
 
@@ -108,7 +102,7 @@ def read_event(path: str) -> dict[str, Any]:
     return data
 
 
-def resolve_target(event_name: str, event: Mapping[str, Any], repo: GitRepo) -> Target:
+def resolve_target(event_name: str, event: Mapping[str, Any]) -> Target:
     if event_name in PULL_REQUEST_EVENTS:
         pr = event.get("pull_request")
         if not isinstance(pr, dict):
@@ -119,7 +113,7 @@ def resolve_target(event_name: str, event: Mapping[str, Any], repo: GitRepo) -> 
         if not pull.head_sha or not pull.base_sha:
             raise SourceError(f"the {event_name} payload lacks pull_request.head.sha or base.sha")
         return Target("pull_request", pull.head_sha, pull.base_sha, pull.number, pull,
-                      _int(pr.get("changed_files")), pull.head_ref)
+                      _int(pr.get("changed_files")), _int(pr.get("commits")), pull.head_ref)
     if event_name == "merge_group":
         group = event.get("merge_group") or {}
         head, base = group.get("head_sha"), group.get("base_sha")
@@ -128,14 +122,14 @@ def resolve_target(event_name: str, event: Mapping[str, Any], repo: GitRepo) -> 
         branch = str(group.get("base_ref") or "").removeprefix("refs/heads/") or None
         return Target("merge_group", head, base, merge_queue_pr_number(group.get("head_ref")), branch=branch)
     if event_name == "push":
-        return _push_target(event, repo)
+        return _push_target(event)
     raise SourceError(
         f"GitHub event {event_name!r} is not supported",
         f"govgate judges {', '.join(SUPPORTED_EVENTS)}; for others run `govgate check --no-github --base REV --head REV`",
     )
 
 
-def _push_target(event: Mapping[str, Any], repo: GitRepo) -> Target:
+def _push_target(event: Mapping[str, Any]) -> Target:
     ref = str(event.get("ref") or "")
     after = str(event.get("after") or ZERO_SHA)
     before = str(event.get("before") or ZERO_SHA)
@@ -146,110 +140,169 @@ def _push_target(event: Mapping[str, Any], repo: GitRepo) -> Target:
     branch = ref.removeprefix("refs/heads/") or None
     default_branch = str((event.get("repository") or {}).get("default_branch") or "") or None
     base: str | None = None if before == ZERO_SHA else before
-    if base is None and default_branch and branch != default_branch:
-        # A new branch: its commits are those not yet on the default branch.
-        for candidate in (f"refs/remotes/origin/{default_branch}", f"refs/heads/{default_branch}"):
-            sha = repo.try_run("rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}")
-            if sha:
-                base = sha.strip()
-                break
     return Target("push", after, base, branch=branch, default_branch=default_branch)
 
 
-def github_change(
-    repo: GitRepo, flags: PullRequestFlags, policy_path: str | None, *, base: str | None = None, head: str | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> tuple[Change, Policy]:
-    env = ActionsEnvironment.from_environ(environ if environ is not None else os.environ)
-    event = read_event(env.event_path)
-    target = resolve_target(env.event_name, event, repo)
-    if head:
-        target.head = repo.resolve(head)
-    if base:
-        target.base = repo.resolve(base)
-    problems: list[str] = []
+class GitHubEventSource:
+    """A ChangeSource over the GitHub Actions event in GITHUB_EVENT_PATH and the REST API."""
 
-    head_only = target.base is None
-    merge_base, actions = (None, [])
-    if not head_only:
-        merge_base, actions = ensure_history(repo, target.base or "", target.head, pr_number=target.pr_number)
-        if merge_base is None and target.kind == "push":
-            # A force-push can leave `before` unreachable: judge what the push put on top instead.
-            problems.append(f"the pushed range {target.base[:12] if target.base else ''}..{target.head[:12]} could not "
-                            "be read (force-push or shallow clone): judged the head commit alone")
-            head_only = True
-    if head_only:
-        parents = commit_parents(repo, target.head) if has_commit(repo, target.head) else ()
-        target.base = parents[0] if parents else None
-        if target.base is not None:
-            merge_base, actions = ensure_history(repo, target.base, target.head)
+    name: ClassVar[str] = "github"
 
-    policy = load_base_policy(repo, target.base, policy_path, problems)
-    settings = policy.github
-    client = GitHubClient(
-        env.api_url, env.token, env.graphql_url,
-        deadline_seconds=float(settings.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)),
-        per_request_timeout=min(20.0, float(settings.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS))),
-    )
-    api = _Api(client, env.repository, fail_open=settings.get("on_api_error") == "fail_open", problems=problems)
+    def __init__(self, request: SourceRequest) -> None:
+        self.repo = request.repo
+        self.flags = request.pr
+        self.env = ActionsEnvironment.from_environ(request.environ)
+        self.event = read_event(self.env.event_path)
+        self.target = resolve_target(self.env.event_name, self.event)
+        self.event_base = self.target.base  # --base changes the range judged, never where the policy is read
+        if request.head:
+            self.target.head = self.repo.resolve(request.head)
+        if request.base:
+            self.target.base = self.repo.resolve(request.base)
+        self.problems: list[str] = []
+        self.gaps: list[Gap] = []
+        self.merge_base: str | None = None
+        self.actions: list[str] = []
+        self.head_only = False
 
-    pull = _pull_request_for(target, api, flags)
-    change = _read_change(repo, target, merge_base, actions, pull, api, head_only)
-    if pull is None and target.kind == "push":
-        pull = PullRequest(head_sha=target.head)  # no PR: still carries the pushed commit's checks
-    if pull is not None:
-        _add_verified_evidence(pull, target, api)
-        pull.codeowners = read_codeowners(repo, target.base)
-    change.pull_request = pull
-    _describe(change, target, pull, event)
-    change.problems.extend(problems)
-    return change, policy
+    def trust_root(self) -> TrustRoot:
+        root = self._root()
+        if self.target.kind == "push" and self.target.base is None and self.target.branch != self.target.default_branch:
+            self.target.base = root.revision  # a new branch: its commits are those the default branch does not have
+        self._read_history(root)
+        if root.revision is not None and not has_commit(self.repo, root.revision):
+            raise GitError(f"cannot read the policy: {root.role}, {root.revision[:12]}, is not in the clone", FETCH_DEPTH_HINT)
+        return root
 
+    def changes(self, trusted: TrustedConfig) -> Iterator[Change]:
+        settings = trusted.policy.github
+        timeout = float(settings.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS))
+        client = GitHubClient(self.env.api_url, self.env.token, self.env.graphql_url, deadline_seconds=timeout,
+                              per_request_timeout=min(20.0, timeout))
+        api = _Api(client, self.env.repository, fail_open=settings.get("on_api_error") == "fail_open", problems=self.problems)
+        target = self.target
+        pull = self._pull_request_for(api)
+        change = self._read_change(pull, api)
+        if pull is None and target.kind == "push":
+            pull = PullRequest(head_sha=target.head)  # no PR: still carries the pushed commit's checks
+        if pull is not None:
+            _add_verified_evidence(pull, target, api)
+            if _uses_codeowners(trusted.policy) and trusted.files is not None:
+                found = trusted.codeowners(CODEOWNERS_LOCATIONS)
+                pull.codeowners = parse_codeowners(found[1]) if found else ()
+        change.pull_request = pull
+        _describe(change, target, pull, self.event)
+        change.problems.extend(self.problems)
+        change.incomplete.extend(self.gaps)
+        yield change
 
-def _pull_request_for(target: Target, api: _Api, flags: PullRequestFlags) -> PullRequest | None:
-    if target.pull_request is not None:
-        return target.pull_request
-    if target.kind == "merge_group":
-        if target.pr_number is None:
-            api.problems.append("merge_group: no pull request number in the queue branch name; judged without PR data")
-            return None
-        data = api.call(f"pull request #{target.pr_number}", lambda c, r: fetch_pull(c, r, target.pr_number or 0))
-        if data is None:
-            return PullRequest(number=target.pr_number)
-        pull = pull_request_from(data)
-        target.changed_files = _int(data.get("changed_files"))
-        return pull
-    if target.kind == "push":
-        data = api.call("the pull request of the pushed commit", lambda c, r: find_merged_pull(c, r, target.head))
-        if data:
+    def close(self) -> None:
+        self.repo.close()
+
+    # -- where the policy comes from, and the history to judge ---------------------------------
+
+    def _root(self) -> TrustRoot:
+        target = self.target
+        if target.kind == "pull_request":
+            return TrustRoot(self.event_base, "the pull request's base commit", forge=True)
+        if target.kind == "merge_group":
+            return TrustRoot(self.event_base, "the merge queue's base commit", forge=True)
+        branch, default = target.branch, target.default_branch
+        if not default:
+            raise SourceError("the push payload names no repository.default_branch: cannot tell which policy judges it")
+        if branch != default:
+            tip = branch_tip(self.repo, default, self.actions)
+            if tip is None:
+                raise GitError(f"cannot read the default branch {default}, whose policy judges pushes to {branch} "
+                               f"(tried: {'; '.join(self.actions) or 'no origin remote'})", FETCH_DEPTH_HINT)
+            return TrustRoot(tip, f"the default branch {default}", forge=True)
+        if self.event_base is None:
+            return TrustRoot(None, f"the push created {branch}: there is no earlier commit to read a policy from", forge=True)
+        ensure_commits(self.repo, [self.event_base], self.actions)
+        return TrustRoot(self.event_base, f"the previous tip of {branch}", forge=True)
+
+    def _read_history(self, root: TrustRoot) -> None:
+        target, repo = self.target, self.repo
+        self.head_only = target.base is None
+        if not self.head_only:
+            refs = (f"refs/pull/{target.pr_number}/head",) if target.pr_number is not None else ()
+            self.merge_base, self.actions = ensure_history(repo, target.base or "", target.head, head_refs=refs)
+            if self.merge_base is None and target.kind == "push":
+                self._pushed_range_unreadable(root)
+        if self.head_only:
+            parents = commit_parents(repo, target.head) if has_commit(repo, target.head) else ()
+            target.base = parents[0] if parents else None
+            if target.base is not None:
+                self.merge_base, self.actions = ensure_history(repo, target.base, target.head)
+
+    def _pushed_range_unreadable(self, root: TrustRoot) -> None:
+        """`before` is gone (a force-push) or out of reach: judge the branch against the default branch, or the head alone."""
+        target = self.target
+        pushed = f"{(target.base or '')[:12]}..{target.head[:12]}"
+        if target.branch != target.default_branch and root.revision is not None:
+            merge_base, actions = ensure_history(self.repo, root.revision, target.head)
+            if merge_base is not None:
+                self.problems.append(f"the pushed range {pushed} could not be read (force-push?): judged every commit "
+                                     f"of {target.branch} that {root.role} does not have")
+                target.base, self.merge_base, self.actions = root.revision, merge_base, actions
+                return
+        self.gaps.append(Gap(GapKind.HISTORY_MISSING, f"the pushed range {pushed} could not be read (force-push or "
+                                                      "shallow clone): only the head commit was judged"))
+        self.head_only = True
+
+    # -- the change and its verified evidence ------------------------------------------------
+
+    def _pull_request_for(self, api: _Api) -> PullRequest | None:
+        target = self.target
+        if target.pull_request is not None:
+            return target.pull_request
+        if target.kind == "merge_group":
+            if target.pr_number is None:
+                api.problems.append("merge_group: no pull request number in the queue branch name; judged without PR data")
+                return None
+            data = api.call(f"pull request #{target.pr_number}", lambda c, r: fetch_pull(c, r, target.pr_number or 0))
+            if data is None:
+                return PullRequest(number=target.pr_number)
+            target.changed_files, target.commit_count = _int(data.get("changed_files")), _int(data.get("commits"))
             return pull_request_from(data)
-        return flags.to_pull_request()
-    return None
+        if target.kind == "push":
+            data = api.call("the pull request of the pushed commit", lambda c, r: find_merged_pull(c, r, target.head))
+            if data:
+                return pull_request_from(data)
+            return self.flags.to_pull_request()
+        return None
+
+    def _read_change(self, pull: PullRequest | None, api: _Api) -> Change:
+        target, repo = self.target, self.repo
+        if target.base is None:
+            if not has_commit(repo, target.head):
+                raise GitError(f"commit {target.head[:12]} is not in the clone", FETCH_DEPTH_HINT)
+            return single_commit_change(repo, target.head)
+        if self.merge_base is not None:
+            try:
+                return LocalRangeSource(repo, target.base, target.head).read()
+            except GitError:
+                if pull is None or pull.number is None:
+                    raise
+                # The head is already in the base (a merged PR re-run): the API still lists the PR's files.
+        if pull is not None and pull.number is not None and pull.head_sha:
+            counts = ListedCounts(commits=target.commit_count, files=target.changed_files)
+            change = api.call("the pull request's files",
+                              lambda c, r: change_from_api(c, r, pull, repo, api.problems, counts))
+            if change is not None:
+                return change
+        done = "; ".join(self.actions) or "nothing could be fetched"
+        what = "the head commit's parent" if self.head_only else f"the merge base of {target.base[:12]} and {target.head[:12]}"
+        raise GitError(f"cannot find {what} in this clone (tried: {done})", FETCH_DEPTH_HINT)
 
 
-def _read_change(
-    repo: GitRepo, target: Target, merge_base: str | None, actions: list[str], pull: PullRequest | None, api: _Api,
-    head_only: bool,
-) -> Change:
-    if target.base is None:
-        if not has_commit(repo, target.head):
-            raise GitError(f"commit {target.head[:12]} is not in the clone", FETCH_DEPTH_HINT)
-        return single_commit_change(repo, target.head)
-    if merge_base is not None:
-        try:
-            return LocalRangeSource(repo, target.base, target.head).read()
-        except GitError:
-            if pull is None or pull.number is None:
-                raise
-            # The head is already in the base (a merged PR re-run): the API still lists the PR's files.
-    if pull is not None and pull.number is not None and pull.head_sha:
-        change = api.call("the pull request's files", lambda c, r: change_from_api(c, r, pull, repo, api.problems,
-                                                                                     target.changed_files))
-        if change is not None:
-            return change
-    done = "; ".join(actions) or "nothing could be fetched"
-    what = "the head commit's parent" if head_only else f"the merge base of {target.base[:12]} and {target.head[:12]}"
-    raise GitError(f"cannot find {what} in this clone (tried: {done})", FETCH_DEPTH_HINT)
+def open_source(request: SourceRequest) -> GitHubEventSource:
+    return GitHubEventSource(request)
+
+
+def _uses_codeowners(policy: Policy) -> bool:
+    """CODEOWNERS is read only when a rule asks for a code owner's approval."""
+    return any(req.codeowners for rule in policy.rules for req in rule.require)
 
 
 def _add_verified_evidence(pull: PullRequest, target: Target, api: _Api) -> None:
@@ -277,67 +330,6 @@ def _describe(change: Change, target: Target, pull: PullRequest | None, event: M
         change.branch = target.branch or change.branch
         if pull is not None and pull.number is not None:
             change.title = f"{change.title} (#{pull.number})" if f"#{pull.number}" not in change.title else change.title
-
-
-def load_base_policy(repo: GitRepo, base: str | None, explicit: str | None, problems: list[str]) -> Policy:
-    """The policy in force at the base commit (never the head's), with the path edits are flagged on."""
-    in_repo, outside = _policy_location(repo, explicit)
-    if outside is not None:
-        return load_policy(outside)
-    candidates = (in_repo,) if in_repo else DEFAULT_POLICY_FILES
-    if base is not None:
-        if not has_commit(repo, base):
-            raise GitError(f"cannot read the policy: base commit {base[:12]} is not in the clone", FETCH_DEPTH_HINT)
-        for candidate in candidates:
-            text = _show(repo, base, candidate)
-            if text is not None:
-                policy = parse_policy(text, f"{candidate}@{base[:12]}")
-                return dataclasses.replace(policy, policy_paths=tuple(dict.fromkeys((*DEFAULT_POLICY_FILES, candidate))))
-    if in_repo:
-        where = f"the base commit {base[:12]}" if base else "any earlier commit"
-        problems.append(f"policy {in_repo} does not exist in {where}: judged by the embedded default policy")
-    policy = load_policy(preset_path(EMBEDDED_DEFAULT))
-    return dataclasses.replace(policy, policy_paths=tuple(dict.fromkeys((*DEFAULT_POLICY_FILES, *([in_repo] if in_repo else [])))))
-
-
-def _policy_location(repo: GitRepo, explicit: str | None) -> tuple[str | None, Path | None]:
-    """(repo-relative path read from the base commit, or a file outside the repo / a preset read from disk)."""
-    if not explicit:
-        return None, None
-    candidate = Path(explicit)
-    looks_like_file = candidate.exists() or "/" in explicit or explicit.endswith((".yml", ".yaml"))
-    if not looks_like_file:
-        return None, preset_path(explicit)
-    if candidate.is_absolute():
-        absolute = candidate
-    elif _inside(Path.cwd(), repo.path):
-        absolute = Path.cwd() / candidate
-    else:
-        absolute = repo.path / candidate  # run from elsewhere with --repo: paths are the repository's
-    try:
-        relative = absolute.resolve().relative_to(repo.path.resolve())
-    except ValueError:
-        return None, absolute  # a central policy outside the repository: not under the PR's control
-    return relative.as_posix(), None
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True
-
-
-def read_codeowners(repo: GitRepo, base: str | None) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
-    if base is None or not has_commit(repo, base):
-        return None
-    found = find_codeowners(lambda location: _show(repo, base, location))
-    return parse_codeowners(found[1]) if found else ()
-
-
-def _show(repo: GitRepo, rev: str, path: str) -> str | None:
-    return repo.try_run("show", f"{rev}:{path}")
 
 
 @dataclass

@@ -1,25 +1,25 @@
-"""History in CI: make a shallow clone deep enough to judge, or build the change from the API.
+"""A pull request read from the GitHub API, when the clone cannot give its range.
 
-``actions/checkout`` fetches one commit by default. Rather than demand ``fetch-depth: 0``
-(a full clone of a large repository costs minutes), govgate fetches the two commits it
-needs and deepens in a bounded loop until ``git merge-base`` finds their fork point.
+Contents are read by object id: the head and base commits' trees (a depth-1 fetch brings them)
+are listed with ``ls-tree -z``, and each file the API names is looked up there. No path string
+is ever sent to ``git cat-file --batch``, so a file name holding a newline cannot make it answer
+for another file. GitHub lists at most 250 commits and 3,000 files of a pull request: one with
+more, or whose contents are not in the clone, is not fully judged (``Change.incomplete``).
 """
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Sequence
+from dataclasses import dataclass
 
-from govgate.errors import GitError
-from govgate.model import Change, FileChange, FileStatus, PullRequest
-from govgate.sources.git import LOG_FORMAT, ZERO_SHA, GitRepo, _git_env, parse_diff_tokens, parse_log
+from govgate.model import Change, ContentLoader, ContentUnavailable, FileChange, FileStatus, Gap, GapKind, PullRequest
+from govgate.sources.base_files import TreeEntry, tree_listing
+from govgate.sources.clone import has_commit
+from govgate.sources.git import BlobStore, GitRepo
 from govgate.sources.github_api import GitHubClient
 from govgate.sources.github_pr import fetch_commits, fetch_files
 
-# Commits added per deepening round; six rounds reach ~4000 commits behind the shallow edge.
-DEEPEN_STEPS: tuple[int, ...] = (50, 100, 200, 400, 1000, 2500)
-FETCH_TIMEOUT_SECONDS = 180
 PR_FILES_LIMIT = 3000  # GET /pulls/{n}/files stops here
+PR_COMMITS_LIMIT = 250  # GET /pulls/{n}/commits stops here
 
 FETCH_DEPTH_HINT = (
     "set `fetch-depth: 0` on actions/checkout (with: {fetch-depth: 0}) so the clone has the history "
@@ -37,120 +37,77 @@ _API_STATUS = {
 }
 
 
-def has_commit(repo: GitRepo, sha: str) -> bool:
-    return repo.try_run("cat-file", "-e", f"{sha}^{{commit}}") is not None
+@dataclass(frozen=True)
+class ListedCounts:
+    """How many commits and files the pull request has, as GitHub counts them (None: not known)."""
 
-
-def commit_parents(repo: GitRepo, sha: str) -> tuple[str, ...]:
-    """Parents as recorded in the commit object: known even when a shallow clone cut them off."""
-    raw = repo.try_run("cat-file", "commit", sha) or ""
-    header = raw.split("\n\n", 1)[0]
-    return tuple(line.split()[1] for line in header.splitlines() if line.startswith("parent "))
-
-
-def ensure_history(repo: GitRepo, base: str, head: str, *, pr_number: int | None = None) -> tuple[str | None, list[str]]:
-    """Fetch and deepen until base, head and their merge base are present.
-
-    Returns the merge base (None if it could not be found) and what was done, for messages.
-    """
-    actions: list[str] = []
-    if has_commit(repo, base) and has_commit(repo, head):
-        found = repo.merge_base(base, head)
-        if found or not repo.is_shallow():
-            return found, actions
-    if not repo.remote_url("origin"):
-        return None, ["no `origin` remote to fetch from"]
-    shallow = repo.is_shallow()
-    missing = [sha for sha in dict.fromkeys((base, head)) if not has_commit(repo, sha)]
-    if missing:
-        # In a full clone, fetch everything the missing commits need; in a shallow one, just them.
-        _fetch(repo, (["--depth=1"] if shallow else []) + ["origin", *missing], actions)
-        if not has_commit(repo, head) and pr_number is not None:
-            _fetch(repo, (["--depth=1"] if shallow else []) + ["origin", f"refs/pull/{pr_number}/head"], actions)
-    if not (has_commit(repo, base) and has_commit(repo, head)):
-        return None, actions
-    for step in DEEPEN_STEPS:
-        found = repo.merge_base(base, head)
-        if found:
-            return found, actions
-        if not repo.is_shallow():
-            return None, actions
-        if not _fetch(repo, [f"--deepen={step}", "origin", base, head], actions):
-            break
-    return repo.merge_base(base, head), actions
-
-
-def _fetch(repo: GitRepo, args: Sequence[str], actions: list[str]) -> bool:
-    command = ["git", "-C", str(repo.path), "fetch", "--no-tags", "--no-recurse-submodules", "--quiet", *args]
-    actions.append("git fetch " + " ".join(args))
-    try:
-        result = subprocess.run(command, capture_output=True, env=_git_env(), timeout=FETCH_TIMEOUT_SECONDS, check=False)
-    except subprocess.TimeoutExpired:
-        actions.append(f"  (timed out after {FETCH_TIMEOUT_SECONDS}s)")
-        return False
-    if result.returncode != 0:
-        lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        actions.append("  (failed: " + (lines[-1] if lines else f"exit {result.returncode}") + ")")
-        return False
-    return True
-
-
-def single_commit_change(repo: GitRepo, sha: str) -> Change:
-    """A root commit judged on its own: every file it adds."""
-    stream = repo.stream("log", "-1", "-z", f"--format={LOG_FORMAT}", "--raw", "--numstat", "--no-abbrev",
-                         "--root", "-M", "--no-ext-diff", "--no-textconv", sha)
-    entries = list(parse_log(stream))
-    if not entries:
-        raise GitError(f"cannot read commit {sha[:12]}")
-    commit, tokens = entries[0]
-    return Change(
-        id=sha[:12], title=commit.subject, base=None, head=sha, commits=[commit],
-        files=parse_diff_tokens(tokens, repo.blobs()), kind="commit", date=commit.committed_at, author=commit.author,
-    )
+    commits: int | None = None
+    files: int | None = None
 
 
 def change_from_api(
-    client: GitHubClient, repository: str, pull: PullRequest, repo: GitRepo, problems: list[str], changed_files: int | None,
+    client: GitHubClient, repository: str, pull: PullRequest, repo: GitRepo, problems: list[str], counts: ListedCounts,
 ) -> Change:
-    """The PR's files and commits from the API, when the clone cannot give the range.
-
-    Contents are read from the local objects of the head and base commits where those were
-    fetched (a depth-1 fetch brings their trees); otherwise files are listed without content.
-    """
     assert pull.number is not None and pull.head_sha is not None
     listed = fetch_files(client, repository, pull.number)
     commits = fetch_commits(client, repository, pull.number)
     blobs = repo.blobs()
-    head_present = has_commit(repo, pull.head_sha)
-    base_present = bool(pull.base_sha) and has_commit(repo, pull.base_sha or ZERO_SHA)
+    new_tree = _listing(repo, pull.head_sha)
+    old_tree = _listing(repo, pull.base_sha)
     files: list[FileChange] = []
     for item in listed:
         path = str(item.get("filename") or "")
         status = _API_STATUS.get(str(item.get("status")), FileStatus.MODIFIED)
-        old_path = item.get("previous_filename")
-        files.append(
-            FileChange(
-                path=path,
-                status=status,
-                old_path=old_path,
-                added=_count(item.get("additions")),
-                removed=_count(item.get("deletions")),
-                _load_new=blobs.loader(f"{pull.head_sha}:{path}") if head_present and status is not FileStatus.DELETED else None,
-                _load_old=blobs.loader(f"{pull.base_sha}:{old_path or path}")
-                if base_present and status is not FileStatus.ADDED else None,
-            )
-        )
+        old_path = str(item.get("previous_filename") or "") or None
+        new = new_tree.get(path) if new_tree is not None and status is not FileStatus.DELETED else None
+        old = old_tree.get(old_path or path) if old_tree is not None and status is not FileStatus.ADDED else None
+        files.append(FileChange(
+            path=path, status=status, old_path=old_path, added=_count(item.get("additions")),
+            removed=_count(item.get("deletions")), old_blob=old.oid if old else None, new_blob=new.oid if new else None,
+            _load_new=_loader(blobs, new_tree, new, path) if status is not FileStatus.DELETED else None,
+            _load_old=_loader(blobs, old_tree, old, old_path or path) if status is not FileStatus.ADDED else None,
+        ))
     problems.append(
         f"the clone lacks the history between base and head: the {len(files)} changed files and {len(commits)} commits "
         "were read from the GitHub API (set `fetch-depth: 0` on actions/checkout to judge from git)"
     )
-    if changed_files is not None and changed_files > len(files):
-        problems.append(f"the API lists at most {PR_FILES_LIMIT} files: {changed_files - len(files)} changed files were not seen")
     newest = commits[0] if commits else None
     return Change(
         id=f"#{pull.number}", title=pull.title, base=pull.base_sha, head=pull.head_sha, commits=commits, files=files,
         kind="pull_request", date=newest.committed_at if newest else None, author=commits[-1].author if commits else None,
+        incomplete=_truncation(len(commits), len(files), counts),
     )
+
+
+def _truncation(commits: int, files: int, counts: ListedCounts) -> list[Gap]:
+    """Gaps for lists GitHub cut short: more counted than listed, or a full list with no count to compare."""
+    gaps: list[Gap] = []
+    if (counts.commits or 0) > commits or (counts.commits is None and commits >= PR_COMMITS_LIMIT):
+        total = f"{counts.commits}" if counts.commits is not None else "at least"
+        gaps.append(Gap(GapKind.COMMITS_TRUNCATED,
+                        f"GitHub lists at most {PR_COMMITS_LIMIT} commits of a pull request: {commits} of {total} "
+                        "commits were read (their trailers and authors count as evidence)"))
+    if (counts.files or 0) > files or (counts.files is None and files >= PR_FILES_LIMIT):
+        total = f"{counts.files}" if counts.files is not None else "at least"
+        gaps.append(Gap(GapKind.FILES_TRUNCATED,
+                        f"GitHub lists at most {PR_FILES_LIMIT} files of a pull request: {files} of {total} changed "
+                        "files were seen"))
+    return gaps
+
+
+def _listing(repo: GitRepo, commit: str | None) -> dict[str, TreeEntry] | None:
+    return tree_listing(repo, commit) if commit and has_commit(repo, commit) else None
+
+
+def _loader(blobs: BlobStore, tree: dict[str, TreeEntry] | None, entry: TreeEntry | None, path: str) -> ContentLoader:
+    if entry is not None:
+        return lambda: blobs.read(entry.oid)
+    why = "its commit is not in the clone" if tree is None else "the commit holds no such file"
+
+    def unavailable() -> bytes | None:
+        raise ContentUnavailable(f"{path}: {why}")
+
+    return unavailable
 
 
 def _count(value: object) -> int | None:

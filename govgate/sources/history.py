@@ -17,8 +17,8 @@ Incomplete histories never end the run. A partial clone (``--filter=blob:none``)
 blobs: nothing is fetched (an audit stays offline), renames are detected only when the content is
 unchanged, and absent contents read as unavailable. A shallow clone's boundary commit has no parent
 to diff against: its file list is dropped and the change says why. A damaged mirror lacking an
-object: the change that needs it gets a ``problems`` entry, git is restarted after it, and the walk
-goes on.
+object: the change that needs it records the gap (``Change.incomplete``: it is not fully judged),
+git is restarted after it, and the walk goes on.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from govgate.errors import GitError
-from govgate.model import Change, Commit, FileChange, path_matches
+from govgate.model import Change, Commit, FileChange, Gap, GapKind, path_matches
+from govgate.sources import SourceRequest, TrustRoot
 from govgate.sources.git import LOG_FORMAT, GitRepo, parse_diff_tokens, parse_log
 from govgate.sources.history_objects import ChangeContents, SizeLookup, identity_of
 from govgate.sources.history_walk import GitStream, SideCommits, git_dir
@@ -95,7 +96,13 @@ class HistorySource:
 
     # -- public ------------------------------------------------------------------------------
 
-    def changes(self) -> Iterator[Change]:
+    name = "history"
+
+    def trust_root(self) -> TrustRoot:
+        return TrustRoot(self.range.tip, "the audited revision")
+
+    def changes(self, trusted: object = None) -> Iterator[Change]:
+        """Every change of the range, newest first (one policy judges them all: ``trusted`` is not needed here)."""
         batch: list[Change] = []
         for change in self._changes():
             batch.append(change)
@@ -134,23 +141,23 @@ class HistorySource:
 
     def _changes(self) -> Iterator[Change]:
         since, until = self.options.since, self.options.until
-        for commit, tokens, problems in self._mainline():
+        for commit, tokens, gaps in self._mainline():
             self.scanned += 1
             when = _parse_date(commit.committed_at)
             if since is not None and when is not None and when < since:
                 return  # like git log --since: the walk ends at the first older first-parent commit
             if until is not None and when is not None and when > until:
                 continue
-            files = self._files(commit, tokens, problems)
+            files = self._files(commit, tokens, gaps)
             if self.options.paths and not any(
                 any(path_matches(path, glob) for glob in self.options.paths) for f in files for path in _paths_of(f)
             ):
                 continue
             side, side_problems = self._side.brought_in(commit)
-            yield self._change(commit, side, files, problems + side_problems)
+            yield self._change(commit, side, files, gaps + [Gap(GapKind.HISTORY_MISSING, p) for p in side_problems])
 
-    def _mainline(self) -> Iterator[tuple[Commit, list[bytes], list[str]]]:
-        """(commit, diff tokens, problems) for each first-parent commit; git is restarted past damage."""
+    def _mainline(self) -> Iterator[tuple[Commit, list[bytes], list[Gap]]]:
+        """(commit, diff tokens, gaps) for each first-parent commit; git is restarted past damage."""
         start: str | None = self.range.tip
         while start is not None:
             last: Commit | None = None
@@ -202,7 +209,7 @@ class HistorySource:
             stream.close()
         return entries[0] if entries else None
 
-    def _fallback(self, sha: str, error: str) -> tuple[Commit, list[bytes], list[str]] | None:
+    def _fallback(self, sha: str, error: str) -> tuple[Commit, list[bytes], list[Gap]] | None:
         """The commit git log died on: its metadata and an undetected-rename file list, or the end."""
         commit = self._commit_object(sha)
         if commit is None:
@@ -212,11 +219,12 @@ class HistorySource:
         try:
             diff = self.repo.run_bytes("diff-tree", "-r", "-z", "--raw", "--no-abbrev", "--no-renames", *against)
             tokens = diff.split(b"\0")
-            note = f"git could not diff this change ({error}); files are listed without rename detection or line counts"
+            gap = Gap(GapKind.CONTENT_MISSING,
+                      f"git could not diff this change ({error}); files are listed without rename detection or line counts")
         except GitError as exc:
             tokens = []
-            note = f"the files of this change cannot be read ({exc.message})"
-        return commit, tokens, [note]
+            gap = Gap(GapKind.HISTORY_MISSING, f"the files of this change cannot be read ({exc.message})")
+        return commit, tokens, [gap]
 
     def _commit_object(self, sha: str) -> Commit | None:
         """A commit read straight from its object: works when its parents are missing, unlike git log."""
@@ -234,9 +242,10 @@ class HistorySource:
         return Commit(sha=sha, parents=tuple(fields.get("parent", [])), author=author, committer=committer,
                       authored_at=authored_at, committed_at=committed_at, message=message.rstrip("\n"))
 
-    def _files(self, commit: Commit, tokens: list[bytes], problems: list[str]) -> list[FileChange]:
+    def _files(self, commit: Commit, tokens: list[bytes], gaps: list[Gap]) -> list[FileChange]:
         if commit.sha in self._shallow:
-            problems.append("shallow clone: this commit's parent is beyond the clone's depth, so its diff is unknown")
+            gaps.append(Gap(GapKind.HISTORY_MISSING,
+                            "shallow clone: this commit's parent is beyond the clone's depth, so its diff is unknown"))
             note = f"shallow clone: the audit ends at the clone's depth ({commit.sha[:12]})"
             if note not in self.problems:
                 self.problems.append(note)
@@ -248,7 +257,7 @@ class HistorySource:
             f._load_new = contents.loader(f.new_blob, prefetch=True)
         return files
 
-    def _change(self, commit: Commit, side: list[Commit], files: list[FileChange], problems: list[str]) -> Change:
+    def _change(self, commit: Commit, side: list[Commit], files: list[FileChange], gaps: list[Gap]) -> Change:
         landing = read_landing(commit)
         pull_request = pull_request_for(landing, commit, self.repo_url)
         commits = [commit, *side]
@@ -265,7 +274,7 @@ class HistorySource:
             date=commit.committed_at,
             author=commits[-1].author,
             repo_url=self.repo_url,
-            problems=problems,
+            incomplete=gaps,
         )
 
     # -- objects -------------------------------------------------------------------------------
@@ -289,7 +298,8 @@ class HistorySource:
                 if self._present is None:
                     gone = [sha for sha in (f.old_blob, f.new_blob) if sha and sha in sizes and sizes[sha] is None]
                     if gone:
-                        change.problems.append(f"{f.path}: object {gone[0][:12]} is missing from the repository")
+                        change.incomplete.append(Gap(GapKind.CONTENT_MISSING,
+                                                     f"{f.path}: object {gone[0][:12]} is missing from the repository"))
             yield change
 
     def _read_shallow(self) -> frozenset[str]:
@@ -317,6 +327,10 @@ class HistorySource:
         finally:
             stream.close()
         return present
+
+
+def open_source(request: SourceRequest) -> HistorySource:
+    return HistorySource(request.repo, request.history or HistoryOptions(rev=request.head or "HEAD"))
 
 
 def _paths_of(f: FileChange) -> tuple[str, ...]:

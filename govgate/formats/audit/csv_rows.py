@@ -17,7 +17,7 @@ from govgate.verdict import Verdict
 COLUMNS = (
     "id", "sha", "kind", "date", "author", "title", "pull_request", "verdict", "ai_assisted", "ai_tools", "risk",
     "risk_score", *(q.value for q in GOVERNANCE_QUESTIONS), "failing_rules", "waived_rules", "reverted_by", "fixed_by",
-    "files", "commits", "problems", "url", "repository", "ai_vendors", "large_merge",
+    "files", "commits", "problems", "url", "complete", "policy", "repository", "ai_vendors", "large_merge",
 )
 
 
@@ -37,7 +37,8 @@ class CsvWriter:
             ";".join(r.rule.id for r in verdict.failing_rules),
             ";".join(r.rule.id for r in verdict.rules if r.status == "waived"),
             ";".join(facts.reverted_by), ";".join(facts.fixed_by), len(change.files), len(change.commits),
-            " | ".join(change.problems), commit_url(change.repo_url, change.head) or "",
+            " | ".join(verdict.problems), commit_url(change.repo_url, change.head) or "",
+            "true" if verdict.complete else "false", verdict.policy_description,
             facts.repository or "", ";".join(verdict.ai_vendors), "true" if facts.large_merge else "false",
         ])
 

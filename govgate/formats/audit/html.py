@@ -113,7 +113,7 @@ def _meta(summary: AuditSummary) -> str:
     repository = f'<a href="{escape(repo)}">{escape(repo)}</a>' if repo else "a local repository"
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (f'<p class="muted"><strong>{escape(scope(summary))}</strong>: {summary.changes:,} changes '
-            f"{escape(span(summary))} in {repository}.<br>Policy: {escape(summary.context.policy.label)}, failing at "
+            f"{escape(span(summary))} in {repository}.<br>Policy: {escape(summary.policy_description)}, failing at "
             f"<code>{escape(summary.fail_on)}</code>. Evidence read: {escape(reviews_source(summary))}. Generated {generated}.</p>")
 
 

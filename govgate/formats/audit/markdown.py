@@ -29,7 +29,7 @@ def render(summary: AuditSummary) -> str:
     lines = [f"# govgate audit: {_esc(wording.scope(summary))}", ""]
     if not summary.changes:
         return "\n".join([*lines, "No changes in this range" + _esc(wording.filters(summary)) + ".", ""]) + "\n"
-    lines.append(f"{summary.changes:,} changes {wording.span(summary)}. Policy: {_esc(summary.context.policy.label)}, failing at "
+    lines.append(f"{summary.changes:,} changes {wording.span(summary)}. Policy: {_esc(summary.policy_description)}, failing at "
                  f"`{summary.fail_on}`. Evidence read: {_esc(wording.reviews_source(summary))}.")
     total = summary.total
     rows = [list(row) for row in wording.totals_rows(total)]

@@ -53,7 +53,7 @@ def _headline(summary: AuditSummary) -> str:
     when = wording.span(summary)
     return "\n".join([
         f"govgate audit of {wording.scope(summary)}: {count:,} change{'s' if count != 1 else ''}" + (f" {when}" if when else ""),
-        f"policy: {summary.context.policy.label}; failing at {summary.fail_on}; evidence read: {wording.reviews_source(summary)}",
+        f"policy: {summary.policy_description}; failing at {summary.fail_on}; evidence read: {wording.reviews_source(summary)}",
     ])
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 # Row of the AI-assisted versus other table -> its label.
 ROW_LABELS = {
     "failing": "failing the policy",
+    "incomplete": "not fully judged",
     "unreviewed": "without review evidence",
     "untested": "without test evidence",
     "without_rollout": "without rollout evidence",
@@ -43,7 +44,7 @@ SMALL_NOTE = f"n<{MIN_MONTH_CHANGES}: too few changes to judge; the share is not
 def bucket_value(bucket: Bucket, name: str) -> int:
     from govgate.audit.summary import GAPS
 
-    values = {"failing": bucket.failing, "reverted": bucket.reverted, "fixed": bucket.fixed,
+    values = {"failing": bucket.failing, "incomplete": bucket.incomplete, "reverted": bucket.reverted, "fixed": bucket.fixed,
               "failure_signal": bucket.failed_later, **{n: bucket.gaps[n] for n in GAPS}}
     return values[name]
 
