@@ -211,7 +211,7 @@ def suggest(revision: str, repo_dir: str, output: Path | None, dry_run: bool, ou
     """
     import datetime as dt
 
-    from govgate.cli.audit import Progress, parse_date
+    from govgate.cli.audit import parse_date, show_progress
     from govgate.cli.common import write_file
     from govgate.errors import GovgateError
     from govgate.memory.draft import merge_draft
@@ -229,13 +229,10 @@ def suggest(revision: str, repo_dir: str, output: Path | None, dry_run: bool, ou
     memory = parse_memory(existing, str(target)) if existing and existing.strip() else None
     options = MiningOptions(now=moment, departed_days=departed_days, half_life_days=half_life_days, depth=depth,
                             min_changes=min_changes)
-    progress = Progress(None) if sys.stderr.isatty() else None
     try:
-        mined = mine(repo, revision, options, since_at, tracked_entries(memory), progress.tick if progress else None)
+        mined = mine(repo, revision, options, since_at, tracked_entries(memory), show_progress)
     finally:
         repo.close()
-    if progress is not None:
-        progress.done()
     facts = {int(key): area for key, area in mined.history.tracked.items()}
     merged = merge_draft(existing, mined.history.riskiest(limit), facts, moment.date(), str(target or "draft"), min_changes)
     if dry_run or target is None:
