@@ -20,7 +20,7 @@ from tests.audit_support import audit, generate, git
 from tests.conftest import BOB, RepoBuilder
 
 FORMATS = ("json", "csv", "text", "markdown", "html")
-_GENERATED_AT = re.compile(r"generated \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")  # the HTML report's own clock
+_GENERATED_AT = re.compile(r"(?i)generated \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")  # the HTML report's own clock
 
 
 @pytest.fixture(scope="module")

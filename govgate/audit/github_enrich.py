@@ -96,6 +96,11 @@ class GitHubReviewEnricher:
         self.problems: list[str] = [cache.problem] if cache.problem else []
         self._failed = False
 
+    @property
+    def failed(self) -> bool:
+        """The API refused or failed: changes from then on were judged without its data."""
+        return self._failed
+
     def enrich(self, changes: Iterator[Change]) -> Iterator[Change]:
         """The changes, with their pull requests' GitHub data; may be called for several stretches of one
         history (an incremental audit); ``close`` when done."""
@@ -111,11 +116,6 @@ class GitHubReviewEnricher:
             if not self._failed:
                 change.forge = "github"  # judged with what GitHub said (or that it had nothing to say)
             yield change
-
-    @property
-    def failed(self) -> bool:
-        """An API call failed: the rest of the run is judged without GitHub (and said so)."""
-        return self._failed
 
     def close(self) -> None:
         self.cache.close()

@@ -11,6 +11,7 @@ is reported on the changes it would have judged, which are judged without memory
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -80,7 +81,7 @@ class MemoryTimeline:
         parsed = self._parsed.get(version.blob)
         if parsed is None:
             parsed = self._parsed[version.blob] = self._parse(version.blob, self._tip)
-        return parsed if isinstance(parsed, Memory) else None
+        return dataclasses.replace(parsed, source=self._source(self._tip)) if isinstance(parsed, Memory) else None
 
     def memory_before(self, change: Change) -> Memory | None:
         version = self.version_before(change.head)
@@ -96,10 +97,15 @@ class MemoryTimeline:
         if isinstance(parsed, str):
             change.problems.append(parsed)
             return None
-        return parsed
+        # Named after this change's own base, whichever change parsed the version first: a change's
+        # verdict never depends on the others judged in the same run (or cached from an earlier one).
+        return dataclasses.replace(parsed, source=self._source(change.base or version.blob))
+
+    def _source(self, revision: str) -> str:
+        return f"{self.path}@{revision[:12]}"
 
     def _parse(self, blob: str, base: str | None) -> Memory | str:
-        source = f"{self.path}@{(base or blob)[:12]}"
+        source = self._source(base or blob)
         try:
             return parse_memory(self.repo.run_bytes("cat-file", "blob", blob).decode("utf-8"), source)
         except (MemoryFileError, UnicodeDecodeError, GitError) as exc:

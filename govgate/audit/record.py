@@ -44,9 +44,11 @@ class ChangeRecord:
     verdict: str  # pass | fail | incomplete
     ai_assisted: bool
     ai_tools: list[str]
+    ai_tool_vendors: dict[str, str]  # each tool of a known vendor -> the vendor
     risk_level: str
     risk_score: float
     statuses: list[str]  # per governance question, in GOVERNANCE_QUESTIONS order
+    asked: list[bool]  # per governance question: an applicable rule asked for it
     rules: list[tuple[str, str]]  # (rule id, status) in policy order
     failing: list[tuple[str, str, str]]  # (rule id, severity, message) of failed rules
     gating: int  # failed rules at or above --fail-on
@@ -103,9 +105,11 @@ def record_of(verdict: Verdict, policy: Policy, *, with_json: bool) -> ChangeRec
         verdict=verdict.verdict.value,
         ai_assisted=verdict.ai_assisted,
         ai_tools=verdict.ai_tools,
+        ai_tool_vendors=verdict.ai_tool_vendors,
         risk_level=verdict.risk.level,
         risk_score=verdict.risk.score,
         statuses=[verdict.questions[q].status for q in GOVERNANCE_QUESTIONS],
+        asked=[bool(verdict.questions[q].required_by) for q in GOVERNANCE_QUESTIONS],
         rules=[(r.rule.id, r.status) for r in verdict.rules],
         failing=[(r.rule.id, r.rule.severity, r.message) for r in failing],
         gating=len(verdict.gating_failures),

@@ -2,6 +2,8 @@
 
 Titles, authors and rule ids come from the changes: a cell that a spreadsheet would run as a
 formula (``=``, ``+``, ``-``, ``@``, tab, CR first) is written with a leading ``'``.
+
+New columns are only ever added at the end, so that spreadsheets reading columns by position keep working.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from govgate.model import GOVERNANCE_QUESTIONS
 COLUMNS = (
     "id", "sha", "kind", "date", "author", "title", "pull_request", "verdict", "ai_assisted", "ai_tools", "risk",
     "risk_score", *(q.value for q in GOVERNANCE_QUESTIONS), "failing_rules", "waived_rules", "reverted_by", "fixed_by",
-    "files", "commits", "problems", "url", "complete", "policy",
+    "files", "commits", "problems", "url", "complete", "policy", "repository", "ai_vendors", "large_merge",
 )
 
 
@@ -38,6 +40,8 @@ class CsvWriter:
             ";".join(facts.reverted_by), ";".join(facts.fixed_by), record.files, record.commits,
             " | ".join(record.problems), record.url or "",
             "true" if record.complete else "false", record.policy,
+            facts.repository or "", ";".join(sorted(set(record.ai_tool_vendors.values()))),
+            "true" if facts.large_merge else "false",
         )])
 
     def finish(self, summary: AuditSummary) -> None:
