@@ -15,7 +15,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 API_PREFIX = "/api/v3"
 
@@ -40,6 +40,9 @@ Handler = Callable[[Seen, "GitHubServer"], Reply]
 
 
 class GitHubServer:
+    prefix = API_PREFIX
+    not_found: ClassVar[Any] = {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
+
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], list[Reply | Handler]] = {}
         self.requests: list[Seen] = []
@@ -57,7 +60,7 @@ class GitHubServer:
 
     @property
     def api_url(self) -> str:
-        return self.url + API_PREFIX
+        return self.url + self.prefix
 
     def close(self) -> None:
         self.stop.set()
@@ -67,8 +70,8 @@ class GitHubServer:
     # -- registering answers ----------------------------------------------------------------
 
     def on(self, path: str, *answers: Reply | Handler, method: str = "GET") -> None:
-        """Answer requests to ``path`` (under /api/v3) with ``answers`` in turn; the last one repeats."""
-        self.routes[(method, API_PREFIX + "/" + path.lstrip("/"))] = list(answers)
+        """Answer requests to ``path`` (under the API prefix) with ``answers`` in turn; the last one repeats."""
+        self.routes[(method, self.prefix + "/" + path.lstrip("/"))] = list(answers)
 
     def json(self, path: str, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
         self.on(path, Reply(status, body, headers or {}))
@@ -99,7 +102,7 @@ class GitHubServer:
         self.on(path, answer)
 
     def calls(self, path: str) -> list[Seen]:
-        return [s for s in self.requests if s.path == API_PREFIX + "/" + path.lstrip("/")]
+        return [s for s in self.requests if s.path == self.prefix + "/" + path.lstrip("/")]
 
     # -- serving ----------------------------------------------------------------------------
 
@@ -108,7 +111,7 @@ class GitHubServer:
             self.requests.append(seen)
             answers = self.routes.get((seen.method, seen.path))
             if not answers:
-                return Reply(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+                return Reply(404, self.not_found)
             answer = answers.pop(0) if len(answers) > 1 else answers[0]
         return answer(seen, self) if callable(answer) else answer
 
@@ -151,9 +154,9 @@ def _make_handler(server: GitHubServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextlib.contextmanager
-def serving() -> Iterator[GitHubServer]:
-    """A running server, closed on exit; test modules wrap it in a ``github_server`` fixture."""
-    server = GitHubServer()
+def serving(kind: type[GitHubServer] = GitHubServer) -> Iterator[GitHubServer]:
+    """A running server, closed on exit; the ``github_server`` and ``gitlab_server`` fixtures wrap it."""
+    server = kind()
     try:
         yield server
     finally:

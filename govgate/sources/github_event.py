@@ -22,7 +22,6 @@ from typing import Any, ClassVar, TypeVar
 
 from govgate.errors import GitError, SourceError
 from govgate.model import Change, Gap, GapKind, PullRequest
-from govgate.policy.model import Policy
 from govgate.sources import NothingToJudge, SourceRequest, TrustRoot
 from govgate.sources.clone import branch_tip, commit_parents, ensure_commits, ensure_history, has_commit
 from govgate.sources.codeowners import CODEOWNERS_LOCATIONS, parse_codeowners
@@ -187,7 +186,7 @@ class GitHubEventSource:
             pull = PullRequest(head_sha=target.head)  # no PR: still carries the pushed commit's checks
         if pull is not None:
             _add_verified_evidence(pull, target, api)
-            if _uses_codeowners(trusted.policy) and trusted.files is not None:
+            if trusted.asks_for_code_owners:
                 found = trusted.codeowners(CODEOWNERS_LOCATIONS)
                 pull.codeowners = parse_codeowners(found[1]) if found else ()
         change.pull_request = pull
@@ -298,11 +297,6 @@ class GitHubEventSource:
 
 def open_source(request: SourceRequest) -> GitHubEventSource:
     return GitHubEventSource(request)
-
-
-def _uses_codeowners(policy: Policy) -> bool:
-    """CODEOWNERS is read only when a rule asks for a code owner's approval."""
-    return any(req.codeowners for rule in policy.rules for req in rule.require)
 
 
 def _add_verified_evidence(pull: PullRequest, target: Target, api: _Api) -> None:
