@@ -81,7 +81,8 @@ def test_the_cli_writes_the_report(repo: RepoBuilder, tmp_path: Path, schema: di
     base = repo.head()
     repo.commit("Deploy everything at once", {"deploy/app.yaml": (DATA / "deploy" / "k8s" / "mysql-deployment.yaml").read_text()})
     policy = tmp_path / "policy.yml"
-    policy.write_text("version: 1\nrules:\n  - id: gradual\n    require:\n      rollout: {no_red_flags: true, allow_warnings: false}\n", encoding="utf-8")
+    policy.write_text("version: 1\nrules:\n  - id: gradual\n    require:\n"
+                      "      rollout: {no_red_flags: true, allow_warnings: false}\n", encoding="utf-8")
     report = tmp_path / "gl-code-quality-report.json"
     result = run_cli("check", "--repo", str(repo.path), "--base", base, "--policy", str(policy), "--format", "codequality",
                      "-o", str(report))
