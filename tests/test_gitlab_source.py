@@ -191,6 +191,19 @@ def test_an_approval_without_a_time_stands_for_the_head_only_when_pushes_reset_a
     assert control.code == 0, control.stdout
 
 
+def test_an_approval_time_may_come_from_gitlabs_approval_state(tmp_path: Path, gitlab_server: GitLabServer) -> None:
+    from tests.gitlab_server import approval_rule, approval_state
+
+    mr = case(tmp_path, gitlab_server)
+    mr.approved_by = [(BOB, None)]
+    mr.serve()
+    gitlab_server.json(f"{MR}/approval_state", approval_state([
+        approval_rule("All members", 1, [{**BOB, "approved_at": APPROVED_AT}], rule_type="any_approver")]))
+    result = mr.run(serve=False)
+    assert result.code == 0, result.stdout
+    assert approval_of(result.json(), "bob")["attrs"]["approved_at"] == APPROVED_AT
+
+
 # -- which jobs can vouch for the merge request -----------------------------------------------------------
 
 def test_a_job_the_merge_request_adds_cannot_satisfy_a_required_name(tmp_path: Path, gitlab_server: GitLabServer) -> None:

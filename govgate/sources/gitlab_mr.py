@@ -34,7 +34,7 @@ from govgate.sources.forge_reads import ForgeReads
 from govgate.sources.gitlab_api import GitLabClient, GitLabToken, TokenKind, token_from
 from govgate.sources.gitlab_approvers import ApproverReader, add_pushers, contributors_of
 from govgate.sources.gitlab_changes import change_from_api
-from govgate.sources.gitlab_mr_api import MergeRequest, fetch_approval_rules, fetch_approvals, fetch_merge_request
+from govgate.sources.gitlab_mr_api import MergeRequest, fetch_approval_state, fetch_approvals, fetch_merge_request
 from govgate.sources.gitlab_pipeline import PipelineReader
 from govgate.sources.local import LocalRangeSource
 from govgate.sources.trusted import TrustedConfig
@@ -236,15 +236,19 @@ class GitLabMergeRequestSource:
             owners = parse_gitlab_codeowners(found[1]) if found else None
             pull.owner_rules = owners.rules_for(change.paths()) if owners else ()
             self.problems.extend(f"{found[0]}: {note}" for note in (owners.problems if owners and found else ()))
-        pull.approvals = reads.call("approvals and who gave them", lambda c: self._approvals(c, mr, change, pull))
-        pull.approval_rules = reads.call("GitLab's approval rules",
-                                         lambda c: fetch_approval_rules(c, self.env.project, self.env.iid))
+        state = reads.call("GitLab's approval rules", lambda c: fetch_approval_state(c, self.env.project, self.env.iid))
+        pull.approval_rules = state.rules if state is not None else None
+        times = state.approved_at if state is not None else {}
+        pull.approvals = reads.call("approvals and who gave them", lambda c: self._approvals(c, mr, change, pull, times))
         pipeline = PipelineReader(self.repo, self.env.project, mr, self.head, trusted, self.env.job_id,
                                   self.env.job_name, self.problems)
         pull.jobs = reads.call("the pipeline's jobs", lambda c: pipeline.read(c, self.env.pipeline_id))
 
-    def _approvals(self, client: GitLabClient, mr: MergeRequest, change: Change, pull: PullRequest) -> tuple[Approval, ...]:
-        approvals = fetch_approvals(client, self.env.project, self.env.iid)
+    def _approvals(self, client: GitLabClient, mr: MergeRequest, change: Change, pull: PullRequest,
+                   times: Mapping[str, str]) -> tuple[Approval, ...]:
+        """Each approval with the facts that decide it; a time missing from /approvals is taken from approval_state."""
+        approvals = [(user, at or times.get(str(user.get("username") or "").lower()))
+                     for user, at in fetch_approvals(client, self.env.project, self.env.iid)]
         if not approvals:
             return ()
         people = contributors_of(change.commits)

@@ -107,24 +107,34 @@ def fetch_approvals(client: GitLabClient, project: str | int, iid: int) -> list[
     return found
 
 
-def fetch_approval_rules(client: GitLabClient, project: str | int, iid: int) -> tuple[ApprovalRule, ...] | None:
-    """GitLab's own approval rules and their state (Premium); None where the endpoint is not available."""
+@dataclass(frozen=True)
+class ApprovalState:
+    """GitLab's own approval rules and their state (Premium), and the approval times they carry."""
+
+    rules: tuple[ApprovalRule, ...]
+    approved_at: dict[str, str]  # lower-case username -> when, where GitLab gives it
+
+
+def fetch_approval_state(client: GitLabClient, project: str | int, iid: int) -> ApprovalState | None:
+    """None where the endpoint is not available (GitLab Free, or a role that cannot see it)."""
     try:
         data = client.get_json(f"{merge_request_path(project, iid)}/approval_state")
     except GitLabApiError as exc:
         if exc.status in NOT_AVAILABLE:
             return None
         raise
-    rules = (data or {}).get("rules") if isinstance(data, dict) else None
-    return tuple(
+    rules = [rule for rule in ((data or {}).get("rules") if isinstance(data, dict) else None) or () if isinstance(rule, dict)]
+    times = {str(u.get("username")).lower(): str(u["approved_at"]) for rule in rules
+             for u in rule.get("approved_by") or () if isinstance(u, dict) and u.get("approved_at") and u.get("username")}
+    return ApprovalState(tuple(
         ApprovalRule(
             name=str(rule.get("name") or ""), kind=str(rule.get("rule_type") or "regular"),
             required=_int(rule.get("approvals_required")) or 0, approved=bool(rule.get("approved")),
             approved_by=tuple(str(u.get("username")) for u in rule.get("approved_by") or () if isinstance(u, dict)),
             section=rule.get("section"),
         )
-        for rule in rules or () if isinstance(rule, dict)
-    )
+        for rule in rules
+    ), times)
 
 
 def fetch_user(client: GitLabClient, user_id: int) -> dict[str, Any]:
