@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import CliResult, RepoBuilder, run_cli
+from tests.github_case import VERIFIED_POLICY as GITHUB_POLICY
 from tests.gitlab_server import (
     GitLabServer,
     approvals,
@@ -53,19 +54,9 @@ govgate:
   script: [govgate check]
 """
 
-VERIFIED_POLICY = """\
-version: 1
-gitlab: {timeout_seconds: 10}
-rules:
-  - id: human-approval-on-head
-    require:
-      reviewed: {approvals: 1, trust: verified, on_head: true}
-    message: Ask a teammate to approve the latest commit.
-  - id: ci-green
-    require:
-      tested: {checks: ["test"], trust: verified}
-    message: Let the test job pass on the head commit.
-"""
+# The GitHub tests' policy, for GitLab: the same rules, with the job name a GitLab pipeline has.
+VERIFIED_POLICY = (GITHUB_POLICY.replace("github:", "gitlab:").replace('checks: ["build", "ci/*"]', 'checks: ["test"]')
+                   .replace("Let CI pass on the head commit.", "Let the test job pass on the head commit."))
 
 
 @dataclass

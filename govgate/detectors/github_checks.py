@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
+from govgate.detectors.forge_settings import checks_schema
 from govgate.model import Change, CheckResult, Evidence, Location, Question, Trust
 
 _FAILED = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure", "error"})
@@ -19,21 +20,7 @@ _NOT_A_RESULT = frozenset({"neutral", "skipped", "stale"})
 
 class GitHubCheckDetector:
     name = "github_checks"
-    config_schema: Mapping[str, Any] | None = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "ignore": {
-                "type": "array",
-                "items": {"type": "string", "minLength": 1},
-                "description": "check or status names (globs) to leave out, e.g. the job that runs govgate itself",
-            },
-            "failure_severity": {
-                "enum": ["error", "warning"],
-                "description": "how a failed check counts: error fails tested requirements (default), warning only shows",
-            },
-        },
-    }
+    config_schema: Mapping[str, Any] | None = checks_schema()
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
         pr = change.pull_request

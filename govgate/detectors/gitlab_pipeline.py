@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
+from govgate.detectors.forge_settings import checks_schema
 from govgate.model import Change, Evidence, JobDefinition, Location, PipelineJob, Question, Trust
 
 _PENDING = frozenset({"created", "pending", "running", "preparing", "waiting_for_resource", "scheduled",
@@ -28,21 +29,7 @@ _COUNTED_DEFINITIONS = frozenset({JobDefinition.SAME, JobDefinition.OUTSIDE})
 
 class GitLabPipelineDetector:
     name = "gitlab_pipeline"
-    config_schema: Mapping[str, Any] | None = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "ignore": {
-                "type": "array",
-                "items": {"type": "string", "minLength": 1},
-                "description": "job names (globs) to leave out entirely",
-            },
-            "failure_severity": {
-                "enum": ["error", "warning"],
-                "description": "how a failed job counts: error fails tested requirements (default), warning only shows",
-            },
-        },
-    }
+    config_schema: Mapping[str, Any] | None = checks_schema()
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
         pr = change.pull_request

@@ -19,7 +19,7 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import Message
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from govgate.sources.forge_api import ForgeApiError, ForgeClient, next_link
 
@@ -74,8 +74,8 @@ class GitLabClient(ForgeClient):
     timeout_setting: ClassVar[str] = "gitlab.timeout_seconds"
     unreachable_hint: ClassVar[str] = "check CI_API_V4_URL (self-managed: https://HOST/api/v4) and the runner's network"
 
-    def __init__(self, api_url: str, token: GitLabToken | None, **options: float) -> None:
-        super().__init__(api_url, token.value if token else None, **options)  # type: ignore[arg-type]
+    def __init__(self, api_url: str, token: GitLabToken | None, **options: Any) -> None:
+        super().__init__(api_url, token.value if token else None, **options)
         self.token_kind = token.kind if token else None
 
     def auth_headers(self, token: str) -> dict[str, str]:

@@ -46,7 +46,6 @@ GIT_DEPTH_HINT = (
     "set `GIT_DEPTH: 0` in the govgate job's variables (or a depth that reaches the merge base), or let govgate "
     "fetch from origin: the job's clone needs the commits between the target branch and the head"
 )
-_MR_ONLY = "merge-request pipelines"
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ class GitLabEnvironment:
         if missing:
             raise SourceError(
                 f"reading a merge request from GitLab CI needs {', '.join(missing)} in the environment, which GitLab sets "
-                f"only in {_MR_ONLY}",
+                "only in merge-request pipelines",
                 'run the govgate job with `rules: [{if: $CI_PIPELINE_SOURCE == "merge_request_event"}]`; '
                 "outside GitLab CI, run `govgate check --source local --base REV`",
             )

@@ -16,6 +16,7 @@ from govgate.model import ApprovalRule, Commit, Person, PullRequest
 from govgate.sources.gitlab_api import GitLabApiError, GitLabClient, project_path
 
 NOT_AVAILABLE = frozenset({403, 404})  # a Premium endpoint on GitLab Free, or one the token's role cannot see
+NOT_MEMBER = frozenset({404})  # a membership endpoint's answer for someone who is not a member
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,18 @@ class MergeRequest:
     project_id: int | None  # the target project, where the merge request lives
     source_project_id: int | None
     created_at: str | None
-    start_sha: str | None  # the target branch's tip when GitLab last computed the diff
     changes_count: str | None  # a string; "1000+" when GitLab stopped counting
-    state: str
     head_pipeline: Mapping[str, Any] | None
+
+
+def get_or_none(client: GitLabClient, path: str, absent: frozenset[int]) -> Any:
+    """The endpoint's answer, or None when GitLab answers with one of the ``absent`` statuses."""
+    try:
+        return client.get_json(path)
+    except GitLabApiError as exc:
+        if exc.status in absent:
+            return None
+        raise
 
 
 def merge_request_path(project: str | int, iid: int) -> str:
@@ -64,7 +73,7 @@ def merge_request_from(data: Mapping[str, Any]) -> MergeRequest:
     return MergeRequest(
         pull=pull, project_id=_int(data.get("project_id") or data.get("target_project_id")),
         source_project_id=_int(data.get("source_project_id")), created_at=data.get("created_at"),
-        start_sha=refs.get("start_sha"), changes_count=_text(data.get("changes_count")), state=str(data.get("state") or ""),
+        changes_count=_text(data.get("changes_count")),
         head_pipeline=pipeline if isinstance(pipeline, dict) else None,
     )
 
@@ -117,12 +126,9 @@ class ApprovalState:
 
 def fetch_approval_state(client: GitLabClient, project: str | int, iid: int) -> ApprovalState | None:
     """None where the endpoint is not available (GitLab Free, or a role that cannot see it)."""
-    try:
-        data = client.get_json(f"{merge_request_path(project, iid)}/approval_state")
-    except GitLabApiError as exc:
-        if exc.status in NOT_AVAILABLE:
-            return None
-        raise
+    data = get_or_none(client, f"{merge_request_path(project, iid)}/approval_state", NOT_AVAILABLE)
+    if data is None:
+        return None
     rules = [rule for rule in ((data or {}).get("rules") if isinstance(data, dict) else None) or () if isinstance(rule, dict)]
     times = {str(u.get("username")).lower(): str(u["approved_at"]) for rule in rules
              for u in rule.get("approved_by") or () if isinstance(u, dict) and u.get("approved_at") and u.get("username")}
@@ -144,23 +150,13 @@ def fetch_user(client: GitLabClient, user_id: int) -> dict[str, Any]:
 
 def fetch_access_level(client: GitLabClient, project: str | int, user_id: int) -> int | None:
     """The user's role in the project, inherited ones included (10 Guest ... 50 Owner); None: not a member."""
-    try:
-        data = client.get_json(f"{project_path(project)}/members/all/{user_id}")
-    except GitLabApiError as exc:
-        if exc.status == 404:
-            return None
-        raise
+    data = get_or_none(client, f"{project_path(project)}/members/all/{user_id}", NOT_MEMBER)
     return _int(data.get("access_level")) if isinstance(data, dict) else None
 
 
 def in_group(client: GitLabClient, group: str, user_id: int) -> bool:
     """Whether the user belongs to the group (or one of its parents), by the group's full path."""
-    try:
-        data = client.get_json(f"groups/{urllib.parse.quote(group, safe='')}/members/all/{user_id}")
-    except GitLabApiError as exc:
-        if exc.status == 404:
-            return False
-        raise
+    data = get_or_none(client, f"groups/{urllib.parse.quote(group, safe='')}/members/all/{user_id}", NOT_MEMBER)
     return isinstance(data, dict) and bool(data.get("id"))
 
 
@@ -181,12 +177,7 @@ def fetch_project(client: GitLabClient, project: str | int) -> dict[str, Any]:
 
 def fetch_resets_approvals_on_push(client: GitLabClient, project: str | int) -> bool | None:
     """The project's "remove all approvals when commits are added" setting (Premium); None: not available."""
-    try:
-        data = client.get_json(f"{project_path(project)}/approvals")
-    except GitLabApiError as exc:
-        if exc.status in NOT_AVAILABLE:
-            return None
-        raise
+    data = get_or_none(client, f"{project_path(project)}/approvals", NOT_AVAILABLE)
     value = data.get("reset_approvals_on_push") if isinstance(data, dict) else None
     return value if isinstance(value, bool) else None
 
