@@ -142,7 +142,8 @@ def mr_repo(tmp_path: Path, policy: str | None = VERIFIED_POLICY, *, files: dict
 
 def case(tmp_path: Path, server: GitLabServer, policy: str | None = VERIFIED_POLICY, **repo: Any) -> MergeRequestCase:
     builder, base, head = mr_repo(tmp_path, policy, **repo)
-    builder.git("remote", "add", "origin", f"{server.url}/group/project.git")
+    # As the runner sets it up: the job token in the remote's URL (it must never show either).
+    builder.git("remote", "add", "origin", server.url.replace("://", f"://gitlab-ci-token:{JOB_TOKEN}@") + "/group/project.git")
     return MergeRequestCase(server, builder, base, head)
 
 

@@ -377,8 +377,19 @@ def test_a_redefined_diff_base_cannot_choose_the_policy(tmp_path: Path, gitlab_s
     mr.approved_by = []
     control = mr.run()
     assert control.code == 1 and control.json()["policy_origin"]["revision"] == mr.base  # the target branch's policy
+    mr.builder.git("remote", "set-url", "origin", f"file://{mr.builder.path}")  # a remote git can fetch main from
     attack = mr.run(env=mr.env(CI_MERGE_REQUEST_DIFF_BASE_SHA=mr.head))  # as `variables:` in .gitlab-ci.yml could
     assert attack.code == 2 and "is not on main on origin" in attack.stderr
+
+
+def test_a_stale_target_branch_ref_is_fetched_again_before_refusing(tmp_path: Path, gitlab_server: GitLabServer) -> None:
+    mr = case(tmp_path, gitlab_server)
+    stale = mr.builder.git("commit-tree", f"{mr.base}^{{tree}}", "-m", "an old tip").strip()
+    mr.builder.git("update-ref", "refs/remotes/origin/main", stale)  # a reused build directory's old ref
+    mr.builder.git("remote", "set-url", "origin", f"file://{mr.builder.path}")
+    result = mr.run()
+    assert result.code == 0, result.stderr  # fetched main afresh: the diff base is on it
+    assert mr.builder.git("rev-parse", "refs/remotes/origin/main").strip() == mr.base
 
 
 def test_missing_merge_request_variables_are_a_usage_error(tmp_path: Path, gitlab_server: GitLabServer) -> None:

@@ -146,17 +146,22 @@ class GitLabMergeRequestSource:
             self.problems.append("the trust root could not be checked against the target branch (no branch name or "
                                  "origin remote)")
             return
-        tip = branch_tip(self.repo, branch, self.actions)
-        if tip is None:
-            raise GitError(f"cannot read the target branch {branch} on origin to check where the policy comes from",
-                           GIT_DEPTH_HINT)
-        found, _ = ensure_history(self.repo, root.revision or "", tip)
-        if found != root.revision:
+        if not any(self._on_branch(root.revision or "", branch, refresh) for refresh in (False, True)):
             raise SourceError(
                 f"{root.role}, {(root.revision or '')[:12]}, is not on {branch} on origin: the variables that name it "
                 "do not describe this merge request (were they redefined in .gitlab-ci.yml?)",
                 "judge only merge-request pipelines, and keep CI_MERGE_REQUEST_* variables as GitLab sets them",
             )
+
+    def _on_branch(self, revision: str, branch: str, refresh: bool) -> bool:
+        tip = branch_tip(self.repo, branch, self.actions, refresh=refresh)
+        if tip is None:
+            if refresh:
+                raise GitError(f"cannot read the target branch {branch} on origin to check where the policy comes from",
+                               GIT_DEPTH_HINT)
+            return False
+        found, _ = ensure_history(self.repo, revision, tip)
+        return found == revision
 
     # -- the change and its verified evidence ------------------------------------------------
 
