@@ -346,7 +346,7 @@ class Approval:
     state_detail: str = "active"  # the forge's own word for the account state, for messages
     bot: bool = False  # the forge marks the account as a bot (GitLab: bot users and access-token bots)
     may_approve: bool | None = None  # holds a role that may approve (GitLab: Developer or above); None: not read
-    role: str | None = None  # that role in words ("Reporter"), or why it is unknown
+    role: str | None = None  # that role in words ("the Reporter role"), or why it is unknown
     on_head: bool = False  # the approval stands for the head commit (given after its push, or reset by pushes)
     on_head_reason: str = ""  # how on_head was established, in words
     approved_at: str | None = None

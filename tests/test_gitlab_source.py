@@ -129,7 +129,7 @@ def test_a_non_member_cannot_approve(tmp_path: Path, gitlab_server: GitLabServer
     mr = case(tmp_path, gitlab_server)
     del mr.access[3]  # the members endpoint answers 404
     result = mr.run()
-    assert result.code == 1 and "has the no access role" in approval_of(result.json(), "bob")["discounted"]
+    assert result.code == 1 and "has no role (not a member of the project)" in approval_of(result.json(), "bob")["discounted"]
 
 
 def test_a_committer_of_the_merge_request_cannot_approve_it(tmp_path: Path, gitlab_server: GitLabServer) -> None:
@@ -202,6 +202,16 @@ def test_an_approval_time_may_come_from_gitlabs_approval_state(tmp_path: Path, g
     result = mr.run(serve=False)
     assert result.code == 0, result.stdout
     assert approval_of(result.json(), "bob")["attrs"]["approved_at"] == APPROVED_AT
+
+
+def test_an_approval_after_a_newer_push_is_not_one_of_the_pipelines_head(tmp_path: Path, gitlab_server: GitLabServer) -> None:
+    mr = case(tmp_path, gitlab_server)
+    newer = "9" * 40
+    mr.mr["sha"] = mr.mr["diff_refs"]["head_sha"] = newer  # pushed again while this pipeline ran
+    result = mr.run()
+    assert result.code == 1
+    assert f"moved on to {newer[:12]}" in approval_of(result.json(), "bob")["detail"]
+    assert any(f"moved on to {newer[:12]}" in p for p in result.json()["problems"])
 
 
 # -- which jobs can vouch for the merge request -----------------------------------------------------------
@@ -417,5 +427,5 @@ def test_the_approval_timing_is_shown_with_the_verdict(tmp_path: Path, gitlab_se
     mr = case(tmp_path, gitlab_server)
     data = mr.run().json()
     bob = approval_of(data, "bob")
-    assert bob["attrs"]["approved_at"] == APPROVED_AT and bob["attrs"]["role"] == "Developer"
+    assert bob["attrs"]["approved_at"] == APPROVED_AT and bob["attrs"]["role"] == "the Developer role"
     assert PUSHED_AT < APPROVED_AT

@@ -51,7 +51,7 @@ def cannot_approve(approval: Approval, pr: PullRequest, is_ai_login: Callable[[s
     if approval.may_approve is None:
         return f"@{login}'s role in the project could not be read ({approval.role or 'unknown'})"
     if not approval.may_approve:
-        return f"@{login} has the {approval.role} role in the project: approving takes Developer or above"
+        return f"@{login} has {approval.role}: approving takes the Developer role or above"
     return None
 
 

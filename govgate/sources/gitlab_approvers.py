@@ -42,7 +42,7 @@ from govgate.sources.gitlab_mr_api import (
 )
 
 APPROVER_LEVEL = 30  # Developer
-ROLE_NAMES = {0: "no access", 5: "Minimal Access", 10: "Guest", 15: "Planner", 20: "Reporter", 30: "Developer",
+ROLE_NAMES = {0: "No access", 5: "Minimal Access", 10: "Guest", 15: "Planner", 20: "Reporter", 30: "Developer",
               40: "Maintainer", 50: "Owner"}
 _ROLE_REFERENCES = {"@@developer": 30, "@@developers": 30, "@@maintainer": 40, "@@maintainers": 40, "@@owner": 50,
                     "@@owners": 50}
@@ -138,6 +138,7 @@ class ApproverReader:
     project: str | int
     mr: MergeRequest
     head: str
+    current_head: str | None  # the merge request's head as GitLab says it is now
     people: Contributors
     owner_rules: tuple[OwnerRule, ...] | None
     problems: list[str]
@@ -158,7 +159,7 @@ class ApproverReader:
             AccountState.ACTIVE if state_word in _ACTIVE_STATES else AccountState.BLOCKED
         bot = bool(detail.get("bot")) or is_gitlab_bot(login)
         level = fetch_access_level(self.client, self.project, user_id) if user_id is not None and not bot else None
-        role = ROLE_NAMES.get(level or 0, f"access level {level}") if user_id is not None else "unknown (no user id)"
+        role = _role(level) if user_id is not None else "an unknown role (GitLab gave no user id)"
         identities = [login, str(user.get("name") or ""), *(str(detail.get(k) or "") for k in ("public_email", "email",
                                                                                                 "commit_email"))]
         on_head, why = self._on_head(approved_at)
@@ -170,9 +171,8 @@ class ApproverReader:
         )
 
     def _on_head(self, approved_at: str | None) -> tuple[bool, str]:
-        current = self.mr.pull.head_sha
-        if current and current != self.head:
-            return False, f"the merge request's head moved on to {current[:12]} since this pipeline started"
+        if self.current_head and self.current_head != self.head:
+            return False, f"the merge request's head moved on to {self.current_head[:12]} since this pipeline started"
         pushed_at = self._pushed_at()
         given = _time(approved_at)
         if given is not None and pushed_at is not None:
@@ -226,6 +226,12 @@ class ApproverReader:
             return False
         self._group_lookups += 1
         return in_group(self.client, group, user_id)
+
+
+def _role(level: int | None) -> str:
+    if level is None:
+        return "no role (not a member of the project)"
+    return f"the {ROLE_NAMES[level]} role" if level in ROLE_NAMES else f"access level {level}"
 
 
 def _day_before(times: Iterable[str | None]) -> str | None:

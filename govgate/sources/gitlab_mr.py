@@ -175,12 +175,13 @@ class GitLabMergeRequestSource:
         mr = reads.call("the merge request", lambda c: fetch_merge_request(c, env.project, env.iid))
         pull = mr.pull if mr is not None else self._pull_from_variables()
         change = self._read_change(mr, reads)
-        if mr is not None and pull.head_sha and pull.head_sha != self.head:
-            self.problems.append(f"the merge request's head moved on to {pull.head_sha[:12]} since this pipeline started: "
+        current = pull.head_sha if mr is not None else None  # the merge request's head now, as GitLab says
+        if current and current != self.head:
+            self.problems.append(f"the merge request's head moved on to {current[:12]} since this pipeline started: "
                                  f"judged the pipeline's head {self.head[:12]}")
         pull.head_sha, pull.base_sha = self.head, change.base
         if mr is not None:
-            self._add_verified_evidence(pull, mr, change, trusted, reads)
+            self._add_verified_evidence(pull, mr, change, trusted, reads, current)
         change.pull_request = pull
         self._describe(change, pull)
         change.problems.extend(self.problems)
@@ -227,7 +228,7 @@ class GitLabMergeRequestSource:
                        GIT_DEPTH_HINT)
 
     def _add_verified_evidence(self, pull: PullRequest, mr: MergeRequest, change: Change, trusted: TrustedConfig,
-                               reads: ForgeReads[GitLabClient]) -> None:
+                               reads: ForgeReads[GitLabClient], current: str | None) -> None:
         token = self.env.token
         if token is not None and token.kind is TokenKind.JOB:
             self.problems.append(
@@ -243,13 +244,14 @@ class GitLabMergeRequestSource:
         state = reads.call("GitLab's approval rules", lambda c: fetch_approval_state(c, self.env.project, self.env.iid))
         pull.approval_rules = state.rules if state is not None else None
         times = state.approved_at if state is not None else {}
-        pull.approvals = reads.call("approvals and who gave them", lambda c: self._approvals(c, mr, change, pull, times))
+        pull.approvals = reads.call("approvals and who gave them",
+                                    lambda c: self._approvals(c, mr, change, pull, times, current))
         pipeline = PipelineReader(self.repo, self.env.project, mr, self.head, trusted, self.env.job_id,
                                   self.env.job_name, self.problems)
         pull.jobs = reads.call("the pipeline's jobs", lambda c: pipeline.read(c, self.env.pipeline_id))
 
     def _approvals(self, client: GitLabClient, mr: MergeRequest, change: Change, pull: PullRequest,
-                   times: Mapping[str, str]) -> tuple[Approval, ...]:
+                   times: Mapping[str, str], current: str | None) -> tuple[Approval, ...]:
         """Each approval with the facts that decide it; a time missing from /approvals is taken from approval_state."""
         approvals = [(user, at or times.get(str(user.get("username") or "").lower()))
                      for user, at in fetch_approvals(client, self.env.project, self.env.iid)]
@@ -258,7 +260,7 @@ class GitLabMergeRequestSource:
         people = contributors_of(change.commits)
         add_pushers(client, mr, change.commits, self.head, people)
         self.problems.extend(people.notes)
-        reader = ApproverReader(client, self.env.project, mr, self.head, people, pull.owner_rules, self.problems)
+        reader = ApproverReader(client, self.env.project, mr, self.head, current, people, pull.owner_rules, self.problems)
         return reader.read(approvals)
 
     def _describe(self, change: Change, pull: PullRequest) -> None:
