@@ -193,21 +193,26 @@ class HistoryGenerator:
                 imp.data(content)
         return self.mark
 
-    def _message(self, subject: str, author: tuple[str, str], ai: str | None, reviewed: bool, extra: str = "") -> str:
+    def _message(self, subject: str, author: tuple[str, str], ai: str | None, reviewed: bool,
+                 extra: str = "") -> tuple[str, tuple[str, str] | None]:
+        """The message, and who commits it: the reviewer, when an AI-assisted commit carries their
+        Reviewed-by (a trailer the agent's operator committed alone would not count)."""
         body = [subject, "", f"{self.rng.choice(VERBS)} {self.rng.choice(NOUNS)} so that callers see fewer surprises."]
         if extra:
             body += ["", extra]
         trailers = []
+        committer = None
         if ai:
             trailers.append(AI_MARKERS[ai])
         if reviewed:
             reviewer = self.rng.choice([h for h in HUMANS if h != author])
             trailers.append(f"Reviewed-by: {reviewer[0]} <{reviewer[1]}>")
+            committer = reviewer if ai else None
         if self.rng.random() < 0.3:
             tester = self.rng.choice(HUMANS)
             trailers.append(f"Tested-by: {tester[0]} <{tester[1]}>")
         trailers.append(f"Signed-off-by: {author[0]} <{author[1]}>")
-        return "\n".join(body) + "\n\n" + "\n".join(trailers) + "\n"
+        return "\n".join(body) + "\n\n" + "\n".join(trailers) + "\n", committer
 
     # -- the history -----------------------------------------------------------------------------
 
@@ -272,8 +277,8 @@ class HistoryGenerator:
         elif roll < 0.15:
             victim = self.rng.choice([p for p in self.files if p.startswith("src/") and p not in edits])
             edits[victim] = None
-        message = self._message(subject, author, ai, reviewed)
-        mark = self._commit(imp, "refs/heads/main", author, message, edits, renames=renames)
+        message, committer = self._message(subject, author, ai, reviewed)
+        mark = self._commit(imp, "refs/heads/main", author, message, edits, renames=renames, committer=committer)
         for old, _ in renames:
             self.files.pop(old, None)
         self._apply(edits)
@@ -291,9 +296,9 @@ class HistoryGenerator:
         branch_edits: dict[str, bytes | None] = {}
         for i in range(count):
             edits = {p: c for p, c in self._edits(self.rng.randrange(1, 4)).items() if c is not None}
-            message = self._message(f"{title} (part {i + 1})", author, ai if i == marker_at else None,
-                                    reviewed and i == count - 1)
-            tip = self._commit(imp, "refs/heads/topic", author, message, edits, parent=tip)
+            message, committer = self._message(f"{title} (part {i + 1})", author, ai if i == marker_at else None,
+                                               reviewed and i == count - 1)
+            tip = self._commit(imp, "refs/heads/topic", author, message, edits, parent=tip, committer=committer)
             branch_edits.update(edits)
             self.truth.side_commits += 1
         subject = f"Merge pull request #{self.pr} from example/{branch}"
@@ -315,8 +320,8 @@ class HistoryGenerator:
         else:
             subject = f"fix: {self.rng.choice(NOUNS)} broke in {sha[:8]} (#{self.pr})"
             extra = ""
-        message = self._message(subject, author, ai, reviewed, extra)
-        mark = self._commit(imp, "refs/heads/main", author, message, edits)
+        message, committer = self._message(subject, author, ai, reviewed, extra)
+        mark = self._commit(imp, "refs/heads/main", author, message, edits, committer=committer)
         self._apply(edits)
         (self.truth.reverted if revert else self.truth.fixed).add(target.number)
         self._record(mark, subject, ai, reviewed, kind="squash")

@@ -306,13 +306,28 @@ def _added_lines(old: str, new: str) -> list[tuple[int, str]]:
     return added
 
 
+GHOST_LOGIN = "ghost"  # what GitHub shows for a deleted account; nobody can register it
+
+
 @dataclass(frozen=True)
 class Review:
-    reviewer: str  # login
+    reviewer: str  # login; GHOST_LOGIN when the account was deleted (the API returns a null user)
     reviewer_type: str  # "User", "Bot", "Organization"
     state: str  # APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING
     commit_id: str | None
     submitted_at: str | None
+    author_association: str | None = None  # OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE...; None: not given
+    permission: str | None = None  # admin, write, read, none: the collaborator-permission endpoint, when asked
+
+
+@dataclass(frozen=True)
+class CheckOrigin:
+    """Which workflow ran a check run: read from the Actions API, checked against the base commit's objects."""
+
+    workflow_path: str | None = None  # the workflow file whose job this is; None: not a job of any workflow run
+    on_base: bool = False  # the workflow file exists in the base commit
+    called: tuple[str, ...] = ()  # reusable workflows of this repository that the run called
+    unknown: str | None = None  # why the origin could not be read (the check then proves nothing)
 
 
 @dataclass(frozen=True)
@@ -325,6 +340,21 @@ class CheckResult:
     head_sha: str | None
     kind: str = "check_run"  # or "status"
     app: str | None = None
+    id: int | None = None  # check runs: larger is newer
+    suite_id: int | None = None  # check runs: the check suite (for Actions, one workflow run) it belongs to
+    own: bool = False  # govgate's own job: never evidence about the change
+    origin: CheckOrigin | None = None  # check runs of GitHub Actions: the workflow behind them
+
+
+def newest_per_name(checks: Iterable[CheckResult]) -> set[CheckResult]:
+    """The newest run of each check name (per app; ids grow with time). Statuses come one per context already."""
+    newest: dict[tuple[str, str | None, str], CheckResult] = {}
+    for check in checks:
+        key = (check.kind, check.app, check.name)
+        held = newest.get(key)
+        if held is None or (check.id or 0) > (held.id or 0):
+            newest[key] = check
+    return set(newest.values())
 
 
 class AccountState(enum.StrEnum):
@@ -427,6 +457,13 @@ class PullRequest:
     checks: tuple[CheckResult, ...] | None = None
     codeowners: tuple[tuple[str, tuple[str, ...]], ...] | None = None  # (pattern, owners)
     url: str | None = None
+    head_repository: str | None = None  # owner/name holding the head branch (a fork, or the base repository)
+    # Lower-case GitHub login -> how that account took part in the commits (authored, committed or
+    # pushed them): such a person cannot approve them. None: not read (offline).
+    contributors: dict[str, str] | None = None
+    # Audits: whether the history proves the pull request landed as this very commit (a "(#N)" in a
+    # message is only a claim). None: the pull request came from the forge itself.
+    landing_proven: bool | None = None
     # Merge requests (GitLab): approvals of the whole request, CODEOWNERS rules for the touched paths,
     # the forge's own approval rules and the pipeline's jobs. None: not read.
     approvals: tuple[Approval, ...] | None = None
@@ -451,6 +488,7 @@ class Change:
     date: str | None = None
     author: Person | None = None
     repo_url: str | None = None
+    forge: str | None = None  # the forge whose API supplied verified data (github, gitlab); None offline
     problems: list[str] = field(default_factory=list)  # notes said aloud that do not stop a verdict
     # What could not be read at all: a change with a gap is "not fully judged", never "pass".
     incomplete: list[Gap] = field(default_factory=list)

@@ -86,11 +86,14 @@ class QuestionResult:
     status: str  # satisfied | missing | contradicted | not_required
     evidence: list[Evidence]
     required_by: list[str] = field(default_factory=list)  # rule ids
+    declared_offline: bool = False  # a rule was met offline on evidence only the change's author declared
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"status": self.status, "evidence": [e.to_dict() for e in self.evidence]}
         if self.required_by:
             data["required_by"] = self.required_by
+        if self.declared_offline:
+            data["declared_offline"] = True
         return data
 
 
@@ -118,7 +121,7 @@ def _factor_dict(factor: Evidence) -> dict[str, Any]:
 @dataclass
 class WaiverNote:
     waiver: Waiver
-    status: str  # applied | expired | unused | unknown_rule
+    status: str  # applied | expired | unused | unknown_rule | unproven (a '#N' only a commit message claims)
 
     def to_dict(self) -> dict[str, Any]:
         return {**_waiver_dict(self.waiver), "status": self.status}
@@ -137,6 +140,7 @@ class Verdict:
     evidence: list[Evidence]
     policy_source: str
     fail_on: str = "error"
+    notes: list[str] = field(default_factory=list)  # what the reader must know about how it was judged
     incomplete: list[Gap] = field(default_factory=list)  # what could not be read: never a pass
     policy_origin: PolicyOrigin | None = None
 
@@ -180,6 +184,7 @@ class Verdict:
             "problems": self.problems,
             "complete": self.complete,
             "incomplete": [gap.to_dict() for gap in self.incomplete],
+            "notes": list(self.notes),
             "policy": self.policy_source,
             "policy_origin": self.policy_origin.to_dict() if self.policy_origin else None,
             "fail_on": self.fail_on,
@@ -203,6 +208,7 @@ def change_dict(change: Change) -> dict[str, Any]:
         "files": len(change.files),
         "lines_added": sum(f.added or 0 for f in change.files),
         "lines_removed": sum(f.removed or 0 for f in change.files),
+        "forge": change.forge,  # the forge that supplied verified data; null: judged offline
     }
     pr = change.pull_request
     if pr is not None and pr.number is not None:

@@ -177,3 +177,11 @@ def local_change(builder: RepoBuilder, base: str, head: str = "HEAD", **pr: obje
     from govgate.sources.local import LocalRangeSource, PullRequestFlags
 
     return LocalRangeSource(GitRepo.open(builder.path), base, head, PullRequestFlags(**pr)).read()  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def installed_action(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """action.yml's install steps run once for real (venv, pip, hash-checked wheels; a cold cache)."""
+    from tests.action_runner import installed_action as install
+
+    return install(tmp_path_factory.mktemp("installed-action"))

@@ -13,16 +13,31 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import DATA, CliResult, RepoBuilder, run_cli
-from tests.github_server import GitHubServer, check_run, commit_status, review
+from tests.github_server import (
+    GitHubServer,
+    Reply,
+    Seen,
+    activity,
+    check_run,
+    commit_status,
+    pr_commit,
+    review,
+    workflow_job,
+    workflow_run,
+)
 
 EVENTS = DATA / "github-events"
 TOKEN = "ghs_TopSecretToken0123456789abcdef"
 REPOSITORY = "Codertocat/Hello-World"  # as in the payloads
 API = f"repos/{REPOSITORY}"
 
+WORKFLOW = ".github/workflows/ci.yml"  # on the base branch of every pr_repo
+WORKFLOW_TEXT = "on: pull_request\njobs:\n  build: {runs-on: ubuntu-latest, steps: [{run: make test}]}\n"
 VERIFIED_POLICY = """\
 version: 1
 github: {timeout_seconds: 10}
+settings:
+  github_checks: {contexts: ["ci/*"]}   # commit statuses count only from the contexts named here
 rules:
   - id: human-approval-on-head
     require:
@@ -33,6 +48,10 @@ rules:
       tested: {checks: ["build", "ci/*"], trust: verified}
     message: Let CI pass on the head commit.
 """
+
+
+def rule(result: CliResult, rule_id: str) -> dict[str, Any]:
+    return next(r for r in result.json()["rules"] if r["id"] == rule_id)
 
 
 def payload(name: str) -> dict[str, Any]:
@@ -80,7 +99,8 @@ def actions_env(server: GitHubServer | None, event_name: str, event_path: Path, 
 def pr_repo(tmp_path: Path, policy: str | None = VERIFIED_POLICY, codeowners: str | None = None) -> tuple[RepoBuilder, str, str]:
     """main with the policy, then a branch with one commit: (builder, base sha, head sha)."""
     builder = RepoBuilder(tmp_path / "repo")
-    files: dict[str, str | bytes | None] = {"README.md": "# Hello World\n", "src/app.py": "print('hello')\n"}
+    files: dict[str, str | bytes | None] = {"README.md": "# Hello World\n", "src/app.py": "print('hello')\n",
+                                            WORKFLOW: WORKFLOW_TEXT}
     if policy is not None:
         files[".govgate.yml"] = policy
     if codeowners is not None:
@@ -94,12 +114,60 @@ def pr_repo(tmp_path: Path, policy: str | None = VERIFIED_POLICY, codeowners: st
 
 def serve_evidence(server: GitHubServer, head: str, *, reviews: list[dict[str, Any]] | None = None,
                    runs: list[dict[str, Any]] | None = None, statuses: list[dict[str, Any]] | None = None,
-                   number: int = 2) -> None:
+                   number: int = 2, writers: dict[str, str] | None = None, commits: list[dict[str, Any]] | None = None,
+                   pushes: list[dict[str, Any]] | None = None, workflows: dict[int, dict[str, Any]] | None = None) -> None:
+    """Everything the API says about a pull request: reviews and reviewers' permissions, who wrote and pushed
+    the commits (the PR author, Codertocat, by default), check runs with the workflows behind them, statuses."""
     server.paginated(f"{API}/pulls/{number}/reviews", reviews if reviews is not None else [review("alice", "APPROVED", head)])
-    server.paginated(f"{API}/commits/{head}/check-runs", runs if runs is not None else [check_run("build", head)],
-                     item_key="check_runs")
+    serve_permissions(server, writers or {})
+    server.paginated(f"{API}/pulls/{number}/commits", commits if commits is not None else [pr_commit(head, "Codertocat")])
+    server.paginated(f"{API}/activity", pushes if pushes is not None else [activity("Codertocat", "0" * 40, head, "refs/heads/changes")])
+    runs = runs if runs is not None else [check_run("build", head)]
+    server.paginated(f"{API}/commits/{head}/check-runs", runs, item_key="check_runs")
     server.paginated(f"{API}/commits/{head}/status", statuses if statuses is not None else [commit_status("ci/lint", "success")],
                      item_key="statuses")
+    serve_workflows(server, head, runs, workflows or {})
+
+
+def serve_permissions(server: GitHubServer, levels: dict[str, str], default: str = "write") -> None:
+    """GET /collaborators/{login}/permission: ``levels`` by login, everyone else ``default``."""
+
+    def answer(seen: Seen, _server: GitHubServer) -> Reply:
+        login = seen.path.rsplit("/", 2)[-2]
+        level = levels.get(login, default)
+        if level == "404":
+            return Reply(404, {"message": "Not Found"})
+        return Reply(200, {"permission": level, "role_name": level, "user": {"login": login, "type": "User"}})
+
+    server.on_pattern(f"{API}/collaborators/[^/]+/permission", answer)
+
+
+def serve_workflows(server: GitHubServer, head: str, runs: list[dict[str, Any]], workflows: dict[int, dict[str, Any]]) -> None:
+    """The Actions API behind check runs: each check suite is one workflow run of ``WORKFLOW`` whose jobs are the
+    suite's check runs, unless ``workflows[suite_id]`` says otherwise (``path``, ``jobs``: check run ids, ``referenced``)."""
+    suites: dict[int, list[int]] = {}
+    for run in runs:
+        if run["app"]["slug"] == "github-actions":
+            suites.setdefault(run["check_suite"]["id"], []).append(run["id"])
+    answers: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+    for suite_id, check_ids in suites.items():
+        spec = workflows.get(suite_id, {})
+        run_id = 1000 + suite_id
+        found = workflow_run(run_id, spec.get("path", WORKFLOW), suite_id, head, referenced=tuple(spec.get("referenced", ())))
+        jobs = [workflow_job(i, run_id, "job") for i in spec.get("jobs", check_ids)]
+        answers[suite_id] = (found, jobs)
+
+    def by_suite(seen: Seen, _server: GitHubServer) -> Reply:
+        found = answers.get(int(seen.query.get("check_suite_id", "0")))
+        return Reply(200, {"total_count": 1 if found else 0, "workflow_runs": [found[0]] if found else []})
+
+    def jobs_of(seen: Seen, _server: GitHubServer) -> Reply:
+        run_id = int(seen.path.rsplit("/", 2)[-2])
+        jobs = next((j for r, j in answers.values() if r["id"] == run_id), [])
+        return Reply(200, {"total_count": len(jobs), "jobs": jobs})
+
+    server.on(f"{API}/actions/runs", by_suite)
+    server.on_pattern(f"{API}/actions/runs/[0-9]+/jobs", jobs_of)
 
 
 def run_check(where: RepoBuilder | Path, env: dict[str, str], *args: str) -> CliResult:

@@ -9,13 +9,17 @@ Served under ``/api/v3``, the GitHub Enterprise Server layout, so URL joining is
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
+import re
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
+
+from tests.local_http import LocalHttpServer
 
 API_PREFIX = "/api/v3"
 
@@ -39,24 +43,17 @@ class Seen:
 Handler = Callable[[Seen, "GitHubServer"], Reply]
 
 
-class GitHubServer:
+class GitHubServer(LocalHttpServer):
     prefix = API_PREFIX
     not_found: ClassVar[Any] = {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
 
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], list[Reply | Handler]] = {}
+        self.patterns: list[tuple[str, re.Pattern[str], Handler]] = []
         self.requests: list[Seen] = []
         self.stop = threading.Event()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(_make_handler(self))
 
     @property
     def api_url(self) -> str:
@@ -64,14 +61,17 @@ class GitHubServer:
 
     def close(self) -> None:
         self.stop.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().close()
 
     # -- registering answers ----------------------------------------------------------------
 
     def on(self, path: str, *answers: Reply | Handler, method: str = "GET") -> None:
         """Answer requests to ``path`` (under the API prefix) with ``answers`` in turn; the last one repeats."""
         self.routes[(method, self.prefix + "/" + path.lstrip("/"))] = list(answers)
+
+    def on_pattern(self, pattern: str, handler: Handler, method: str = "GET") -> None:
+        """Answer every path (under the API prefix) that fully matches ``pattern``; ``handler`` reads the match from ``seen.path``."""
+        self.patterns.insert(0, (method, re.compile(re.escape(self.prefix + "/") + pattern), handler))
 
     def json(self, path: str, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
         self.on(path, Reply(status, body, headers or {}))
@@ -110,6 +110,10 @@ class GitHubServer:
         with self._lock:
             self.requests.append(seen)
             answers = self.routes.get((seen.method, seen.path))
+            if not answers:
+                handler = next((h for m, p, h in self.patterns if m == seen.method and p.fullmatch(seen.path)), None)
+                if handler is not None:
+                    answers = [handler]
             if not answers:
                 return Reply(404, self.not_found)
             answer = answers.pop(0) if len(answers) > 1 else answers[0]
@@ -165,30 +169,73 @@ def serving(kind: type[GitHubServer] = GitHubServer) -> Iterator[GitHubServer]:
 
 # -- GitHub-shaped objects (fields as the REST API returns them) ---------------------------------
 
-def review(login: str, state: str, commit_id: str, *, user_type: str = "User", review_id: int = 1,
-           submitted_at: str = "2024-03-11T10:00:00Z") -> dict[str, Any]:
+_IDS = itertools.count(4_000_000_001)
+
+
+def user(login: str, user_type: str = "User") -> dict[str, Any]:
+    return {"login": login, "id": abs(hash(login)) % 10_000_000, "type": user_type,
+            "html_url": f"https://github.com/{login}"}
+
+
+def review(login: str | None, state: str, commit_id: str, *, user_type: str = "User", review_id: int = 1,
+           submitted_at: str = "2024-03-11T10:00:00Z", association: str = "MEMBER") -> dict[str, Any]:
+    """GET /pulls/{n}/reviews item; ``login=None`` is a deleted account (GitHub sends a null user)."""
     return {
         "id": review_id,
-        "user": {"login": login, "id": abs(hash(login)) % 10_000_000, "type": user_type},
+        "user": user(login, user_type) if login is not None else None,
         "body": "",
         "state": state,
         "commit_id": commit_id,
         "submitted_at": submitted_at,
-        "author_association": "MEMBER",
+        "author_association": association,
     }
 
 
 def check_run(name: str, head_sha: str, *, status: str = "completed", conclusion: str | None = "success",
-              app: str = "github-actions") -> dict[str, Any]:
+              app: str = "github-actions", run_id: int | None = None, suite_id: int = 11) -> dict[str, Any]:
+    """GET /commits/{ref}/check-runs item; ids grow like GitHub's, so a later run is newer."""
+    identifier = run_id if run_id is not None else next(_IDS)
     return {
-        "id": abs(hash(name)) % 10_000_000,
+        "id": identifier,
         "name": name,
         "head_sha": head_sha,
         "status": status,
         "conclusion": conclusion if status == "completed" else None,
-        "app": {"slug": app},
+        "app": {"slug": app, "name": app},
+        "check_suite": {"id": suite_id},
+        "details_url": f"https://github.com/Codertocat/Hello-World/runs/{identifier}",
     }
 
 
 def commit_status(context: str, state: str) -> dict[str, Any]:
-    return {"context": context, "state": state, "description": "", "target_url": None}
+    return {"context": context, "state": state, "description": "", "target_url": None, "creator": user("ci-bot")}
+
+
+def workflow_run(run_id: int, path: str, suite_id: int, head_sha: str, *, event: str = "pull_request",
+                 referenced: tuple[str, ...] = ()) -> dict[str, Any]:
+    """GET /actions/runs item (``workflow_runs[]``)."""
+    return {"id": run_id, "name": path.rsplit("/", 1)[-1], "path": path, "check_suite_id": suite_id,
+            "head_sha": head_sha, "event": event, "status": "completed", "run_attempt": 1,
+            "referenced_workflows": [{"path": p, "sha": "0" * 40} for p in referenced]}
+
+
+def workflow_job(check_run_id: int, run_id: int, name: str, *, status: str = "completed",
+                 runner_name: str | None = "GitHub Actions 2") -> dict[str, Any]:
+    """GET /actions/runs/{id}/jobs item: a job's check run is named by ``check_run_url``."""
+    return {"id": check_run_id, "run_id": run_id, "name": name, "status": status,
+            "conclusion": "success" if status == "completed" else None, "runner_name": runner_name,
+            "check_run_url": f"https://api.github.com/repos/Codertocat/Hello-World/check-runs/{check_run_id}"}
+
+
+def pr_commit(sha: str, author: str | None, committer: str | None = "web-flow") -> dict[str, Any]:
+    """GET /pulls/{n}/commits item: ``author``/``committer`` are the GitHub accounts linked to the commit."""
+    return {"sha": sha, "parents": [], "author": user(author) if author else None,
+            "committer": user(committer) if committer else None,
+            "commit": {"message": "change", "author": {"name": author or "", "email": "", "date": "2024-03-11T10:00:00Z"},
+                       "committer": {"name": committer or "", "email": "", "date": "2024-03-11T10:00:00Z"}}}
+
+
+def activity(actor: str, before: str, after: str, ref: str, activity_type: str = "push") -> dict[str, Any]:
+    """GET /repos/{o}/{r}/activity item."""
+    return {"id": next(_IDS), "node_id": "RA_x", "before": before, "after": after, "ref": ref,
+            "timestamp": "2024-03-11T09:00:00Z", "activity_type": activity_type, "actor": user(actor)}

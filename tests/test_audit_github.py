@@ -85,7 +85,10 @@ def _pull(number: int, merged_as: str, head: str, *, reviewer: str = "bob", stat
         "headRefName": f"feature-{number}", "headRefOid": head, "baseRefName": "main",
         "author": {"login": "alice", "__typename": "User"}, "labels": {"nodes": [{"name": "backend"}]},
         "reviews": {"nodes": [{"state": state, "submittedAt": "2025-01-01T00:00:00Z",
+                               "authorAssociation": "MEMBER",
                                "author": {"login": reviewer, "__typename": "User"}, "commit": {"oid": head}}]},
+        "commits": {"nodes": [{"commit": {"oid": head, "author": {"user": {"login": "alice"}},
+                                          "committer": {"user": {"login": "web-flow"}}}}]},
     }
 
 
@@ -147,6 +150,30 @@ def test_only_reviews_of_this_very_commit_count(tmp_path: Path, github: GraphQLS
     assert (cache / "github.sqlite3").is_file()
     audit_json(b.path, "--github", "--cache-dir", str(cache), env=github.env)
     assert len(github.queries) == 2
+
+
+def test_with_github_a_waiver_binds_only_to_the_commit_its_pull_request_was_merged_as(
+    tmp_path: Path, github: GraphQLServer,
+) -> None:
+    b = _squashes(tmp_path / "repo", 1)
+    b.commit("Drop the old table (#2)", {"db/migrations/versions/0002_drop.py": "def upgrade():\n    op.drop_table('t')\n"})
+    shas = {int(m.group(1)): line.split()[0] for line in git(b.path, "log", "--format=%H %s").splitlines()
+            if (m := re.search(r"\(#(\d+)\)$", line))}
+    policy = tmp_path / "policy.yml"
+    policy.write_text("version: 1\nextends: default\nrules: []\nwaivers:\n"
+                      "  - {rule: migrations-must-reverse, change: '#2', reason: planned, approved_by: dba, expires: 2999-01-01}\n")
+    github.pulls[1] = _pull(1, shas[1], head="a" * 40)
+    # Control: GitHub merged #2 as this very commit, so the waiver for #2 applies to it.
+    github.pulls[2] = _pull(2, shas[2], head="b" * 40)
+    changes, _ = audit_json(b.path, "--github", "--policy", str(policy), "--cache-dir", str(tmp_path / "c1"), env=github.env)
+    change = next(c for c in changes if c["change"]["id"] == "#2")
+    assert change["verdict"] == "pass" and [w["status"] for w in change["waivers"]] == ["applied"]
+    assert change["change"]["forge"] == "github"
+    # Attack: the commit was pushed directly with "(#2)" in its subject; #2 was merged as something else.
+    github.pulls[2] = _pull(2, "0" * 40, head="b" * 40)
+    changes, _ = audit_json(b.path, "--github", "--policy", str(policy), "--cache-dir", str(tmp_path / "c2"), env=github.env)
+    change = next(c for c in changes if c["change"]["id"] == "#2")
+    assert change["verdict"] == "fail" and [w["status"] for w in change["waivers"]] == ["unproven"]
 
 
 def test_github_needs_a_token_and_a_repository(tmp_path: Path) -> None:

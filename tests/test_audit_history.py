@@ -14,6 +14,7 @@ from tests.audit_support import audit, audit_json, generate, git
 from tests.conftest import BOB, Author, RepoBuilder
 
 CAROL = Author("Carol Kernel", "carol@example.org")
+MAINTAINER = Author("Dave Maintainer", "davem@example.org")  # applies and commits patches others wrote
 
 
 def _changes(path: Path, **options: object) -> list:
@@ -173,7 +174,8 @@ def _real_shaped(path: Path) -> tuple[RepoBuilder, dict[str, str]]:
         "Assisted-by: Claude:claude-opus-4-6\n"
         "Signed-off-by: Carol Kernel <carol@example.org>\n"
         "Link: https://lore.kernel.org/r/20250301-tcp-uaf-v1-1-carol@example.org\n",
-        {"net/tcp.c": "int tcp_close(void) { return 1; }\n"}, author=CAROL, date="2025-03-01T10:00:00Z")
+        {"net/tcp.c": "int tcp_close(void) { return 1; }\n"}, author=CAROL, committer=MAINTAINER,
+        date="2025-03-01T10:00:00Z")
     b.commit(f'Revert "Add retry to webhook sender (#57)"\n\nThis reverts commit {shas["squash57"]}.\n',
              {"src/hooks/send.py": "RETRIES = 0\n"}, author=BOB, date="2025-03-02T10:00:00Z")
     return b, shas
@@ -348,18 +350,29 @@ def test_knowledge_loss_paths(tmp_path: Path) -> None:
     assert paths["src/search"]["ai_share"] == 1.0 and "mostly AI-assisted" in paths["src/search"]["reasons"]
 
 
+MIGRATION = "def upgrade():\n    op.create_table('t')\n\n\ndef downgrade():\n    pass\n"
+WAIVERS = (
+    "version: 1\nextends: default\nrules: []\nwaivers:\n"
+    "  - {rule: migrations-must-reverse, change: '#3', reason: forward-only, approved_by: dba, expires: 2999-01-01}\n"
+    "  - {rule: migrations-must-reverse, change: '#4', reason: old, approved_by: dba, expires: 2001-01-01}\n"
+    "  - {rule: migrations-must-reverse, change: '#77', reason: never used, approved_by: dba, expires: 2999-01-01}\n")
+
+
+def squash_merge(b: RepoBuilder, number: int, title: str, files: dict[str, str | bytes | None]) -> str:
+    """What GitHub's squash button leaves: refs/pull/N/head at the PR's head, one "Title (#N)" commit on main."""
+    b.branch(f"pr{number}")
+    b.git("update-ref", f"refs/pull/{number}/head", b.commit(title, files))
+    b.checkout("main")
+    return b.commit(f"{title} (#{number})", files)
+
+
 def test_waiver_notes_across_the_run(tmp_path: Path) -> None:
     b = RepoBuilder(tmp_path / "repo")
     b.commit("Initial commit", {"README.md": "x\n"})
-    migration = "def upgrade():\n    op.create_table('t')\n\n\ndef downgrade():\n    pass\n"
-    b.commit("Add t (#3)", {"db/migrations/versions/0001_t.py": "revision = '1'\ndown_revision = None\n" + migration})
-    b.commit("Add u (#4)", {"db/migrations/versions/0002_u.py": "revision = '2'\ndown_revision = '1'\n" + migration})
+    squash_merge(b, 3, "Add t", {"db/migrations/versions/0001_t.py": "revision = '1'\ndown_revision = None\n" + MIGRATION})
+    squash_merge(b, 4, "Add u", {"db/migrations/versions/0002_u.py": "revision = '2'\ndown_revision = '1'\n" + MIGRATION})
     policy = tmp_path / "policy.yml"
-    policy.write_text(
-        "version: 1\nextends: default\nrules: []\nwaivers:\n"
-        "  - {rule: migrations-must-reverse, change: '#3', reason: forward-only, approved_by: dba, expires: 2999-01-01}\n"
-        "  - {rule: migrations-must-reverse, change: '#4', reason: old, approved_by: dba, expires: 2001-01-01}\n"
-        "  - {rule: migrations-must-reverse, change: '#77', reason: never used, approved_by: dba, expires: 2999-01-01}\n")
+    policy.write_text(WAIVERS)
     changes, summary = audit_json(b.path, "--policy", str(policy))
     statuses = {w["change"]: w["status"] for w in summary["waivers"]}
     assert statuses == {"#3": "applied", "#4": "expired", "#77": "not_matched"}
@@ -368,6 +381,35 @@ def test_waiver_notes_across_the_run(tmp_path: Path) -> None:
     text = audit(b.path, "--policy", str(policy)).stdout
     assert "! migrations-must-reverse on #77 (dba, expires 2999-01-01): matched no audited change" in text
     assert "on #4 (dba, expires 2001-01-01): expired" in text
+
+
+def test_a_direct_push_naming_a_waived_pull_request_does_not_inherit_its_waiver(tmp_path: Path) -> None:
+    b = RepoBuilder(tmp_path / "repo")
+    b.commit("Initial commit", {"README.md": "x\n"})
+    merged = squash_merge(b, 3, "Add t", {"db/migrations/versions/0001_t.py": "revision = '1'\ndown_revision = None\n" + MIGRATION})
+    # The attack: a commit pushed straight to main, its subject claiming #3 (and with it #3's waiver).
+    pushed = b.commit("Add v (#3)", {"db/migrations/versions/0002_v.py": "revision = '2'\ndown_revision = '1'\n" + MIGRATION})
+    # The same claim on a merge commit whose second parent is not the pull request's head.
+    b.branch("side")
+    b.commit("Add w", {"db/migrations/versions/0003_w.py": "revision = '3'\ndown_revision = '2'\n" + MIGRATION})
+    b.checkout("main")
+    b.git("merge", "--no-ff", "-q", "-m", "Merge pull request #3 from someone/side", "side")
+    fake_merge = b.head()
+    policy = tmp_path / "policy.yml"
+    policy.write_text(WAIVERS)
+    changes, _ = audit_json(b.path, "--policy", str(policy))
+    by_sha = {c["change"]["sha"]: c for c in changes}
+    # Control: the squash merge GitHub made is proven by refs/pull/3/head and keeps its waiver.
+    assert by_sha[merged]["verdict"] == "pass"
+    assert [w["status"] for w in by_sha[merged]["waivers"] if w["change"] == "#3"] == ["applied"]
+    for sha in (pushed, fake_merge):
+        assert by_sha[sha]["change"]["id"] == "#3" and by_sha[sha]["verdict"] == "fail"
+        assert [w["status"] for w in by_sha[sha]["waivers"] if w["change"] == "#3"] == ["unproven"]
+    # Without refs/pull/*, nothing offline proves even the real merge.
+    b.git("update-ref", "-d", "refs/pull/3/head")
+    changes, summary = audit_json(b.path, "--policy", str(policy))
+    assert {c["change"]["sha"]: c["verdict"] for c in changes}[merged] == "fail"
+    assert {w["change"]: w["status"] for w in summary["waivers"]}["#3"] == "unproven"
 
 
 def test_worker_processes_give_the_same_report(generated: tuple[Path, object]) -> None:

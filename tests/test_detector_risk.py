@@ -185,3 +185,44 @@ def test_cli_reports_risk_level_and_custom_sensitive_path(repo: RepoBuilder, tmp
     assert factor["kind"] == "sensitive-path" and factor["location"] == {"path": "ledger/post.py"}
     default = judge_range(repo, base)
     assert default["risk"]["level"] == "low"
+
+
+# -- a folder name is the author's choice: it cannot hide code from the risk score ------------------
+
+CLAUDE_TRAILER = "Co-Authored-By: Claude <noreply@anthropic.com>"
+
+
+@pytest.mark.parametrize(("hidden", "honest"), [
+    ("src/auth/tests/session_bypass.py", "src/auth/tests/test_session.py"),
+    ("src/auth/test/helpers.py", "src/auth/test/helpers_test.py"),
+    ("payments/docs/refunds.py", "payments/docs/refunds.md"),
+    ("payments/doc/handler.ts", "payments/doc/handler.rst"),
+    ("src/auth/__tests__/token.ts", "src/auth/__tests__/token.test.ts"),
+    ("src/auth/spec/login.rb", "src/auth/spec/login_spec.rb"),
+    ("src/auth/testdata/keys.go", "src/auth/testdata/keys_test.go"),
+])
+def test_code_in_a_tests_or_docs_folder_of_a_sensitive_area_still_counts(
+    repo: RepoBuilder, default_policy: Policy, hidden: str, honest: str,
+) -> None:
+    # Control: a real test file (by its language's naming) or real documentation (by file type)
+    # in that folder counts for nothing.
+    control = detect(RISK, commit_change(repo, {honest: code(20)}))
+    assert control == [] and level(control, default_policy) == ("low", 0)
+    # Attack: the same folder holding code that is neither.
+    attack = by_kind(detect(RISK, commit_change(repo, {hidden: code(20)})))
+    assert attack.get("sensitive:authentication", attack.get("sensitive:payments")) == 4
+
+
+def test_a_risky_ai_change_hidden_in_a_tests_folder_still_needs_review(repo: RepoBuilder) -> None:
+    base = repo.head()
+    message = f"Speed up logins\n\n{CLAUDE_TRAILER}\n"
+    repo.commit(message, {"src/auth/tests/test_login.py": code(30)})
+    control = judge_range(repo, base)
+    assert control["risk"]["level"] == "low" and control["verdict"] == "pass"
+
+    attack_base = repo.head()
+    repo.commit(message, {"src/auth/tests/fast_login.py": code(30)})
+    attack = judge_range(repo, attack_base)
+    assert attack["ai_assisted"] and attack["risk"]["level"] in ("medium", "high")
+    assert attack["verdict"] == "fail"
+    assert "ai-risky-needs-human-review" in {r["id"] for r in attack["rules"] if r["status"] == "fail"}

@@ -133,7 +133,7 @@ def test_any_of_and_all_facets() -> None:
 
 def test_checks_globs_and_pending_wording() -> None:
     p = policy("rules:\n  - id: ci\n    require: {tested: {checks: ['build*', 'lint']}}\n")
-    build = ev(Question.TESTED, "ci_passed", trust=Trust.VERIFIED, subject="build (ubuntu)")
+    build = ev(Question.TESTED, "check_passed", trust=Trust.VERIFIED, subject="build (ubuntu)")
     lint_pending = ev(Question.TESTED, trust=Trust.VERIFIED, subject="lint", discounted="pending", pending=True)
     verdict = judge(make_change(), [build, lint_pending], p, today=TODAY)
     assert verdict.verdict == "fail"
@@ -189,7 +189,7 @@ rules:
     require: {rollback: {reversible_migrations: true}}
 waivers:
   - {rule: mig, change: "#482", reason: "forward-only backfill", approved_by: alice, expires: 2027-01-31}
-  - {rule: mig, change: "aaaaaaa", reason: "old", approved_by: bob, expires: 2026-01-01}
+  - {rule: mig, change: "aaaaaaaaaaaa", reason: "old", approved_by: bob, expires: 2026-01-01}
   - {rule: gone, change: "#1", reason: "typo", approved_by: carol, expires: 2027-01-01}
 """
 
@@ -221,3 +221,81 @@ def test_json_contract_shape() -> None:
     assert set(data["risk"]) == {"level", "score", "factors"}
     assert data["rules"][0].keys() >= {"id", "status", "severity", "message"}
     assert data["ai_assisted"] is True and data["ai"]["tools"] == ["Claude Code"]
+
+
+def test_a_waiver_binds_to_the_head_commit_only_never_another_commit_of_the_range() -> None:
+    change = make_change()
+    older = Commit("c" * 40, ("b" * 40,), ALICE, ALICE, "2026-10-01T10:00:00+00:00", "2026-10-01T10:00:00+00:00", "Older")
+    change.commits.append(older)
+    waive = "rules:\n  - id: mig\n    require: {rollback: {reversible_migrations: true}}\nwaivers:\n" \
+            "  - {rule: mig, change: '%s', reason: r, approved_by: alice, expires: 2999-01-01}\n"
+    # Control: 12 hex digits of the head, or all of it, waive the rule.
+    for target in ("a" * 12, "A" * 40):
+        assert judge(change, [], policy(waive % target), today=TODAY).rules[0].status == "waived"
+    # Attack: a commit of the range that is not its head (an old, once-waived commit carried along).
+    attacked = judge(change, [], policy(waive % ("c" * 12)), today=TODAY)
+    assert attacked.rules[0].status == "fail" and attacked.verdict == "fail"
+
+
+def test_a_pull_request_waiver_needs_the_landing_proven_when_the_number_came_from_a_message() -> None:
+    waive = policy("rules:\n  - id: mig\n    require: {rollback: {reversible_migrations: true}}\nwaivers:\n"
+                   "  - {rule: mig, change: '#7', reason: r, approved_by: alice, expires: 2999-01-01}\n")
+    change = make_change(pr_number=7)
+    assert change.pull_request is not None
+    for proven, status in ((None, "waived"), (True, "waived"), (False, "fail")):
+        change.pull_request.landing_proven = proven
+        verdict = judge(change, [], waive, today=TODAY)
+        assert verdict.rules[0].status == status
+    assert [n.status for n in verdict.waivers] == ["unproven"]
+
+
+PLAN_WITH_APPROVAL = policy("""
+rules:
+  - id: plan-needs-approval
+    require:
+      rollout:
+        any_of: [gradual, {facet: plan, together_with: {reviewed: {approvals: 1, trust: verified, on_head: true}}}]
+""")
+
+
+def test_a_plan_counts_only_together_with_its_companion_requirement() -> None:
+    plan = ev(Question.ROLLOUT, "plan")
+    head_approval = ev(Question.REVIEWED, "approval", "approval_on_head", trust=Trust.VERIFIED, subject="carol")
+    stale_approval = ev(Question.REVIEWED, "approval", trust=Trust.VERIFIED, subject="carol")
+    declared_approval = ev(Question.REVIEWED, "approval", "approval_on_head", subject="bob")
+    # Control: the plan with a verified approval of the head passes; a gradual rollout needs no companion.
+    assert judge(make_change(), [plan, head_approval], PLAN_WITH_APPROVAL, today=TODAY).verdict == "pass"
+    assert judge(make_change(), [ev(Question.ROLLOUT, "gradual", trust=Trust.INFERRED)], PLAN_WITH_APPROVAL,
+                 today=TODAY).verdict == "pass"
+    # Attack: the author's plan alone, with a stale approval, or with a Reviewed-by the author typed.
+    for companion in ([], [stale_approval], [declared_approval]):
+        verdict = judge(make_change(), [plan, *companion], PLAN_WITH_APPROVAL, today=TODAY)
+        assert verdict.verdict == "fail"
+        [reason] = verdict.rules[0].requirements[0].reasons
+        assert reason.startswith("missing one of: a gradual rollout (canary, rolling, linear), a written plan in the PR body; "
+                                 "a written plan in the PR body counts only together with reviewed: 1 approval")
+
+
+def test_the_forge_condition_tells_verified_from_offline_judgements() -> None:
+    p = policy("rules:\n  - {id: on-forge, when: {forge: true}, require: {reviewed: {approvals: 1}}}\n"
+               "  - {id: offline, when: {forge: false}, require: {reviewed: {approvals: 1}}}\n")
+    offline = judge(make_change(), [], p, today=TODAY)
+    assert [(r.rule.id, r.status) for r in offline.rules] == [("on-forge", "skipped"), ("offline", "fail")]
+    forge = make_change()
+    forge.forge = "github"
+    assert [(r.rule.id, r.status) for r in judge(forge, [], p, today=TODAY).rules] == [("on-forge", "fail"), ("offline", "skipped")]
+    assert p.rules[0].when.describe() == "read from a forge that verifies reviews and checks (GitHub)"
+
+
+def test_an_offline_pass_on_declared_evidence_is_said_plainly_and_a_verified_one_is_not() -> None:
+    p = policy("rules:\n  - {id: reviewed, require: {reviewed: {approvals: 1, trust: declared}}}\n")
+    trailer = ev(Question.REVIEWED, "approval", subject="bob")
+    offline = judge(make_change(), [trailer], p, today=TODAY)
+    assert offline.verdict == "pass" and offline.questions[Question.REVIEWED].declared_offline
+    assert offline.notes and offline.notes[0].startswith("judged offline: reviewed passed on what the change's author declared")
+    forge = make_change()
+    forge.forge = "github"
+    on_github = judge(forge, [trailer], p, today=TODAY)
+    assert on_github.notes == [] and not on_github.questions[Question.REVIEWED].declared_offline
+    verified = judge(make_change(), [ev(Question.REVIEWED, "approval", trust=Trust.VERIFIED, subject="bob")], p, today=TODAY)
+    assert verified.notes == []

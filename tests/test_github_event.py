@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.conftest import BOB, CliResult, run_cli
+from tests.conftest import BOB, run_cli
 from tests.github_case import (
     API,
     TOKEN,
@@ -14,15 +14,13 @@ from tests.github_case import (
     payload,
     pr_repo,
     pull_request_event,
+    rule,
     run_check,
     serve_evidence,
+    serve_workflows,
     write_event,
 )
 from tests.github_server import GitHubServer, Reply, check_run, commit_status, review
-
-
-def rule(result: CliResult, rule_id: str) -> dict:
-    return next(r for r in result.json()["rules"] if r["id"] == rule_id)
 
 
 def test_approved_and_green_pull_request_passes_on_verified_evidence(tmp_path: Path, github_server: GitHubServer) -> None:
@@ -40,8 +38,10 @@ def test_approved_and_green_pull_request_passes_on_verified_evidence(tmp_path: P
     approval = next(e for e in data["questions"]["reviewed"]["evidence"] if e["kind"] == "github-approval")
     assert approval["trust"] == "verified" and approval["subject"] == "alice"
     assert set(approval["facets"]) == {"approval", "approval_on_head"}
-    tested = {e["subject"] for e in data["questions"]["tested"]["evidence"] if "ci_passed" in e.get("facets", [])}
+    tested = {e["subject"] for e in data["questions"]["tested"]["evidence"] if "check_passed" in e.get("facets", [])}
     assert tested == {"build", "ci/lint"}
+    [whole] = [e for e in data["questions"]["tested"]["evidence"] if "ci_passed" in e.get("facets", [])]
+    assert whole["detail"] == "every check on the head commit completed successfully (2 counted)"
     assert data["policy"] == f".govgate.yml@{base[:12]}"
     sent = github_server.calls(f"{API}/pulls/2/reviews")[0]
     assert sent.headers["authorization"] == f"Bearer {TOKEN}"
@@ -152,11 +152,11 @@ def test_adding_a_policy_is_judged_by_the_embedded_default_and_flagged(tmp_path:
     env = actions_env(github_server, "pull_request", write_event(tmp_path, pull_request_event(base, head)))
     result = run_check(builder, env)
     assert result.code == 1
-    assert rule(result, "policy-change-needs-review")["status"] == "fail"
+    assert rule(result, "policy-change-needs-verified-review")["status"] == "fail"
 
     serve_evidence(github_server, head, reviews=[review("bob", "APPROVED", head)])
     result = run_check(builder, env)
-    assert rule(result, "policy-change-needs-review")["status"] == "pass"
+    assert rule(result, "policy-change-needs-verified-review")["status"] == "pass"
 
 
 def test_codeowners_from_the_base_commit_decide_codeowner_approval(tmp_path: Path, github_server: GitHubServer) -> None:
@@ -263,7 +263,9 @@ def test_a_new_branch_push_is_judged_against_the_default_branch(tmp_path: Path, 
     event.update(ref="refs/heads/changes", after=second)
     event["repository"]["default_branch"] = "main"
     github_server.paginated(f"{API}/commits/{second}/pulls", [])
-    github_server.paginated(f"{API}/commits/{second}/check-runs", [check_run("build", second)], item_key="check_runs")
+    runs = [check_run("build", second)]
+    github_server.paginated(f"{API}/commits/{second}/check-runs", runs, item_key="check_runs")
+    serve_workflows(github_server, second, runs, {})
     github_server.paginated(f"{API}/commits/{second}/status", [commit_status("ci/docs", "success")], item_key="statuses")
     result = run_check(builder, actions_env(github_server, "push", write_event(tmp_path, event)))
     data = result.json()
@@ -327,12 +329,13 @@ def test_a_hanging_api_hits_the_policy_time_bound(tmp_path: Path, github_server:
 
 def test_rate_limit_and_server_errors_are_retried_end_to_end(tmp_path: Path, github_server: GitHubServer) -> None:
     builder, base, head = pr_repo(tmp_path)
-    serve_evidence(github_server, head)
+    build = check_run("build", head)
+    serve_evidence(github_server, head, runs=[build])
     github_server.on(f"{API}/pulls/2/reviews",
                      Reply(403, {"message": "API rate limit exceeded"}, {"retry-after": "1", "x-ratelimit-remaining": "0"}),
                      Reply(200, [review("alice", "APPROVED", head)]))
     github_server.on(f"{API}/commits/{head}/check-runs", Reply(502, {"message": "Server Error"}),
-                     Reply(200, {"total_count": 1, "check_runs": [check_run("build", head)]}))
+                     Reply(200, {"total_count": 1, "check_runs": [build]}))
     env = actions_env(github_server, "pull_request", write_event(tmp_path, pull_request_event(base, head)))
     result = run_check(builder, env)
     assert result.code == 0, result.stderr

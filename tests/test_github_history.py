@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RepoBuilder, run_cli
-from tests.github_case import API, TOKEN, VERIFIED_POLICY, actions_env, payload, pull_request_event, serve_evidence, write_event
+from tests.github_case import (
+    API,
+    TOKEN,
+    VERIFIED_POLICY,
+    WORKFLOW,
+    WORKFLOW_TEXT,
+    actions_env,
+    payload,
+    pull_request_event,
+    serve_evidence,
+    write_event,
+)
 from tests.github_server import GitHubServer
 
 
@@ -29,13 +40,19 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> tuple[RepoBuilder, str, 
     clone shallow: proof that it stopped in time rather than fetching everything.
     """
     builder = RepoBuilder(tmp_path_factory.mktemp("origin") / "origin")  # read-only for the tests: built once
-    builder.commit("Initial commit", {".govgate.yml": VERIFIED_POLICY, "README.md": "# project\n"})
-    many_commits(builder, 300, "early")
+    feature = diverged_history(builder, before=300, after=70)
+    return builder, builder.head(), feature[-1], feature
+
+
+def diverged_history(builder: RepoBuilder, before: int, after: int) -> list[str]:
+    """``before`` commits on main, a 3-commit feature branch, then ``after`` more on main; the feature's shas."""
+    builder.commit("Initial commit", {".govgate.yml": VERIFIED_POLICY, "README.md": "# project\n", WORKFLOW: WORKFLOW_TEXT})
+    many_commits(builder, before, "early")
     builder.branch("feature")
     feature = [builder.commit(f"Feature step {i}", {f"src/feature_{i}.py": f"STEP = {i}\n"}) for i in range(3)]
     builder.checkout("main")
-    many_commits(builder, 70, "main moves on")
-    return builder, builder.head(), feature[-1], feature
+    many_commits(builder, after, "main moves on")
+    return feature
 
 
 def shallow_clone(origin: RepoBuilder, target: Path) -> Path:

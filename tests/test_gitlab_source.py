@@ -57,7 +57,9 @@ def test_honest_merge_request_passes(tmp_path: Path, gitlab_server: GitLabServer
     assert data["policy_origin"]["revision"] == mr.base and "target branch main" in data["policy_origin"]["role"]
     bob = approval_of(data, "bob")
     assert bob["trust"] == "verified" and set(bob["facets"]) == {"approval", "approval_on_head"}
-    assert job_finding(data, "test")["facets"] == ["ci_passed"]
+    assert job_finding(data, "test")["facets"] == ["check_passed"]
+    (whole,) = evidence(data, "tested", "ci-passed")
+    assert whole["facets"] == ["ci_passed"] and whole["attrs"]["checks"] == ["test"]
     own = job_finding(data, "govgate")
     assert own["discounted"].startswith("govgate's own job") and "facets" not in own
     sent = gitlab_server.calls(MR)[0].headers
@@ -265,6 +267,20 @@ def test_govgates_own_job_is_never_evidence(tmp_path: Path, gitlab_server: GitLa
     assert job_finding(result.json(), "gate")["discounted"].startswith("govgate's own job")
     mr.jobs = [job("gate", OWN_JOB_ID, mr.head)]  # the attack: only the gate itself "succeeded"
     assert mr.run(env=mr.env(CI_JOB_NAME="gate")).code == 1
+
+
+def test_ci_passed_needs_every_counted_job_and_never_waits_for_govgate_itself(
+    tmp_path: Path, gitlab_server: GitLabServer,
+) -> None:
+    policy = VERIFIED_POLICY.replace('checks: ["test"]', "ci_passed: true")
+    config = CI_CONFIG.replace("govgate:", "lint:\n  script: [ruff check]\ngovgate:")
+    mr = case(tmp_path, gitlab_server, policy, files={".gitlab-ci.yml": config})
+    mr.jobs.append(job("lint", 803, mr.head, status="running"))
+    pending = mr.run()
+    assert pending.code == 1
+    assert "pending: lint" in evidence(pending.json(), "tested", "ci-not-passed")[0]["detail"]
+    mr.jobs[-1] = job("lint", 803, mr.head)  # lint finished; govgate's own job is still running, as it always is
+    assert mr.run().code == 0
 
 
 def test_a_forks_pipeline_cannot_vouch(tmp_path: Path, gitlab_server: GitLabServer) -> None:

@@ -60,13 +60,13 @@ def cut_off_clone(tmp_path: Path, files: dict[str, str | bytes | None]) -> tuple
 
 
 def serve_pull(server: GitHubServer, head: str, feature: list[str], files: list[dict], commits: list[str] | None = None) -> None:
+    serve_evidence(server, head, reviews=[review("bob", "APPROVED", head)])  # first: the commit list below replaces its own
     author = {"name": "Codertocat", "email": "codertocat@example.com", "date": "2024-03-11T10:00:00Z"}
     server.paginated(f"{API}/pulls/2/files", files)
     server.paginated(f"{API}/pulls/2/commits", [
         {"sha": sha, "commit": {"author": author, "committer": author, "message": f"commit {i}"}, "parents": []}
         for i, sha in enumerate(commits if commits is not None else feature)
     ])
-    serve_evidence(server, head, reviews=[review("bob", "APPROVED", head)])
 
 
 def serve_push(server: GitHubServer, sha: str) -> None:

@@ -143,7 +143,7 @@ def test_cli_explain_and_init(tmp_path: Path) -> None:
     explained = run_cli("policy", "explain", "--policy", "ai-strict")
     assert explained.code == 0
     assert "ai-two-verified-approvals [error]" in explained.stdout
-    assert "2 approvals by humans other than the author" in explained.stdout
+    assert "2 approvals by humans with write access who neither wrote nor pushed the commits" in explained.stdout
     as_json = run_cli("policy", "explain", "--policy", "strict", "--format", "json").json()
     assert any(r["id"] == "every-change-reviewed" for r in as_json["rules"])
 
@@ -174,3 +174,34 @@ def test_validation_is_cached_per_exact_text(tmp_path: Path, monkeypatch: pytest
     with pytest.raises(PolicyError, match="unknown key"):
         parse_policy(VALID + "extra: 1\n", "a.yml")
     assert len(list((tmp_path / "cache" / "validated").iterdir())) == 1
+
+
+WAIVER = "version: 1\nrules: []\nwaivers:\n  - rule: r\n    change: {target}\n    reason: x\n    approved_by: a\n    expires: 2999-01-01\n"
+
+
+@pytest.mark.parametrize("target", ["'#482'", "'0123456789ab'", "0123456789abcdef0123456789abcdef01234567", "'ABCDEF012345'"])
+def test_a_waiver_names_a_pull_request_or_at_least_12_hex_digits_of_a_head(target: str) -> None:
+    assert parse_policy(WAIVER.format(target=target), "policy.yml").waivers[0].change == target.strip("'")
+
+
+@pytest.mark.parametrize("target", ["abc1234", "'0123456789a'", "main", "'#'", "'#0'", "'#12abc'", "'feature/x'",
+                                    "'0123456789abz'"])
+def test_weaker_waiver_targets_are_refused_with_file_line_and_key(target: str) -> None:
+    message = error_of(WAIVER.format(target=target))
+    assert message.startswith("policy.yml:5: waivers[0].change: ")
+    assert "'#N' (a pull request), the full head sha, or at least 12 hex digits of the head commit" in message
+
+
+def test_together_with_is_validated_and_explained(tmp_path: Path) -> None:
+    good = tmp_path / "good.yml"
+    good.write_text("version: 1\nrules:\n  - id: r\n    when: {forge: true}\n    require:\n      rollback:\n"
+                    "        any_of: [revert_path, {facet: plan, together_with: {reviewed: {approvals: 1, trust: verified}}}]\n")
+    explained = run_cli("policy", "explain", "--policy", str(good))
+    assert explained.code == 0, explained.stderr
+    assert ("rollback: one of: an automatic revert path (atomic deploy, analysis abort, create-before-destroy) / a written "
+            "plan in the PR body, counted only together with reviewed: 1 approval by humans with write access") in explained.stdout
+    assert "applies to: read from a forge that verifies reviews and checks (GitHub)" in explained.stdout
+    message = error_of("version: 1\nrules:\n  - id: r\n    require:\n      rollback:\n"
+                       "        any_of: [{facet: plan, togther_with: {reviewed: {approvals: 1}}}]\n")
+    assert message.startswith("policy.yml:6: rules[0].require.rollback.any_of[0]")
+    assert "forge" in error_of("version: 1\nrules:\n  - {id: r, when: {forge: github}, require: {reviewed: {}}}\n")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from govgate.errors import GovgateError
-from govgate.model import Change, Review
+from govgate.model import GHOST_LOGIN, Change, Review
 from govgate.sources.git import GitRepo
 from govgate.sources.github_api import GitHubApiError, GitHubClient
 from govgate.sources.history_walk import git_dir
@@ -38,7 +38,8 @@ fragment pr on PullRequest {
   number title body url merged mergeCommit { oid } headRefName headRefOid baseRefName
   author { login __typename }
   labels(first: 50) { nodes { name } }
-  reviews(first: 100) { nodes { state submittedAt author { login __typename } commit { oid } } }
+  reviews(first: 100) { nodes { state submittedAt authorAssociation author { login __typename } commit { oid } } }
+  commits(first: 100) { nodes { commit { oid author { user { login } } committer { user { login } } } } }
 }
 """
 
@@ -106,6 +107,8 @@ class GitHubReviewEnricher:
                         data = self.cache.get(pr.number)
                     if data is not None:
                         apply(change, data)
+                if not self._failed:
+                    change.forge = "github"  # judged with what GitHub said (or that it had nothing to say)
                 yield change
         finally:
             self.cache.close()
@@ -158,12 +161,16 @@ class GitHubReviewEnricher:
 def apply(change: Change, data: dict[str, Any]) -> None:
     """Attach what GitHub knows about the change's pull request, if it was merged as this commit."""
     pr = change.pull_request
-    if pr is None or data.get("missing") or data.get("not_pull_request"):
+    if pr is None:
+        return
+    pr.landing_proven = False  # until GitHub says this very commit is the pull request's merge
+    if data.get("missing") or data.get("not_pull_request"):
         return
     merged_as = (data.get("mergeCommit") or {}).get("oid")
     if not data.get("merged") or merged_as != change.head:
         change.problems.append(f"GitHub pull request #{pr.number} was not merged as {change.head[:12]}; its reviews were not used")
         return
+    pr.landing_proven = True
     author = data.get("author") or {}
     pr.author_login = author.get("login") or pr.author_login
     pr.author_type = author.get("__typename") or pr.author_type
@@ -180,11 +187,25 @@ def apply(change: Change, data: dict[str, Any]) -> None:
             continue
         reviewer = node.get("author") or {}
         reviews.append(Review(
-            reviewer=reviewer.get("login") or "ghost", reviewer_type=reviewer.get("__typename") or "User",
+            reviewer=reviewer.get("login") or GHOST_LOGIN, reviewer_type=reviewer.get("__typename") or "User",
             state=str(node.get("state") or ""), commit_id=(node.get("commit") or {}).get("oid"),
-            submitted_at=node.get("submittedAt"),
+            submitted_at=node.get("submittedAt"), author_association=node.get("authorAssociation"),
         ))
     pr.reviews = tuple(reviews)
+    pr.contributors = _contributors(data)
+
+
+def _contributors(data: dict[str, Any]) -> dict[str, str]:
+    """Who authored or committed the pull request's commits (who pushed them, GraphQL does not say)."""
+    found: dict[str, str] = {}
+    for node in (data.get("commits") or {}).get("nodes") or []:
+        commit = (node or {}).get("commit") or {}
+        sha = str(commit.get("oid") or "")[:12]
+        for role, verb in (("author", "authored"), ("committer", "committed")):
+            login = ((commit.get(role) or {}).get("user") or {}).get("login")
+            if login:
+                found.setdefault(login.lower(), f"{verb} commit {sha}")
+    return found
 
 
 def enricher_for(repo: GitRepo, web_url: str | None, cache_dir: str | None, rev_args: list[str]) -> GitHubReviewEnricher:

@@ -241,6 +241,8 @@ class AuditSummary:
                 status = "expired"
             elif counts["unused"]:
                 status = "unused"
+            elif counts["unproven"]:
+                status = "unproven"
             elif waiver.rule not in rule_ids:
                 status = "unknown_rule"
             else:

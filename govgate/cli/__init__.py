@@ -18,6 +18,7 @@ _COMMANDS = {
     "check": ("govgate.cli.check", "check", "Judge one change (a local range, or a GitHub event)."),
     "audit": ("govgate.cli.audit", "audit", "Judge every change in a range of history."),
     "policy": ("govgate.cli.policy", "policy", "Validate, explain or create a policy."),
+    "pre-push": ("govgate.cli.pre_push", "pre_push", "Judge the commits a git push is about to send (a pre-push hook)."),
 }
 
 

@@ -101,6 +101,8 @@ def audit(
         source: HistorySource = open_source("history", SourceRequest(repo, history=options))  # type: ignore[assignment]
         trusted = read_trusted(repo, source.trust_root(), choice, from_worktree=policy_from_worktree)
         policy = trusted.policy
+        # The source reads options lazily: pull requests a waiver names need their landing proven.
+        options.waived_pulls = frozenset(int(w.change[1:]) for w in policy.waivers if w.change.startswith("#"))
     except BaseException:
         repo.close()
         raise

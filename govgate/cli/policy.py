@@ -78,15 +78,20 @@ def explain(policy_path: str | None, repo_dir: Path, output_format: str) -> None
               show_default=True)
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init(preset: str, output: Path, force: bool) -> None:
-    """Write a starting policy (a copy of a shipped preset) to edit."""
+    """Write a starting policy (a copy of a shipped preset) to edit.
+
+    Its first line points editors with a YAML language server (VS Code, Neovim, JetBrains, ...)
+    at the policy's JSON Schema, so they complete keys and flag mistakes as you type.
+    """
     from govgate.cli.common import write_file
     from govgate.errors import GovgateError
     from govgate.policy.loader import preset_path
+    from govgate.project import POLICY_SCHEMA_URL
 
     source = preset_path(preset)
     if output.exists() and not force:
         raise GovgateError(f"{output} already exists", "pass --force to overwrite it")
-    write_file(output, source.read_text("utf-8"))
+    write_file(output, f"# yaml-language-server: $schema={POLICY_SCHEMA_URL}\n" + source.read_text("utf-8"))
     click.echo(f"wrote {output} from preset {preset!r}; check it with: govgate policy validate {output}")
 
 

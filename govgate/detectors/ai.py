@@ -172,6 +172,30 @@ class AiDetector:
         return _merge(hits)
 
 
+GITHUB_COMMITTER_EMAIL = "noreply@github.com"  # GitHub itself committing (web edits, merges): not a person
+
+
+def agent_wrote_it(commit: Commit, authors: set[str]) -> str | None:
+    """Why a claim inside this commit (a Reviewed-by, a Tested-by) is the agent's or its operator's, or None.
+
+    An AI-assisted commit that nobody else committed was written, trailers included, by the agent
+    or the person running it. Someone else committing it (a maintainer applying the patch, as in
+    the kernel's workflow) is a sign another person handled it; GitHub committing it is not.
+    Only the built-in AI markers are consulted: a detector reads no other detector's settings.
+    """
+    tool = next((hit.tool for hit in _commit_hits(commit, _BUILTIN_MARKERS)), None)
+    if tool is None:
+        return None
+    committer = commit.committer
+    email = committer.email.strip().lower()
+    someone_else = (email not in authors and committer.name.strip().lower() not in authors
+                    and email != GITHUB_COMMITTER_EMAIL and not is_ai_identity(committer.name, committer.email))
+    if someone_else:
+        return None
+    label = "an AI-assisted" if tool == markers.UNKNOWN_TOOL else f"a {tool}-assisted"
+    return f"it sits in {label} commit that nobody else committed: the agent or its operator wrote it"
+
+
 def _commit_hits(commit: Commit, config: _Config) -> Iterator[_Hit]:
     sha = commit.sha[:12]
     author = commit.author
@@ -325,4 +349,5 @@ def _merge(hits: list[_Hit]) -> list[Evidence]:
     return evidence
 
 
+_BUILTIN_MARKERS = _Config()
 DETECTOR = AiDetector()

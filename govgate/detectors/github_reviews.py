@@ -1,8 +1,13 @@
 """Verified review evidence: each reviewer's standing opinion on the pull request, from GitHub.
 
 A reviewer's latest APPROVED, CHANGES_REQUESTED or DISMISSED review is their standing
-opinion; a later COMMENTED review does not replace it. Approvals by the PR's author, by bots
-and by AI agents are shown but never count. CODEOWNERS owners are resolved only when they
+opinion; a later COMMENTED review does not replace it. An approval counts only from a person
+who may approve: a human with write access to the repository (review ``author_association``
+OWNER, or a permission of write or admin read from the API for MEMBER and COLLABORATOR; an
+audit, which asks no permission, takes MEMBER and COLLABORATOR as GitHub recorded them), who is
+neither the PR's author nor anyone who authored, committed or pushed its commits (GitHub's
+"approval of the most recent push"), nor a bot, an AI agent or a deleted account (``ghost``).
+The others are shown with the reason they do not count. CODEOWNERS owners are resolved only when they
 are users (``@login``): team owners (``@org/team``) would need an organisation-scoped token
 to expand, and email owners cannot be mapped to logins, so neither can prove an approval.
 """
@@ -12,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from govgate.model import Change, Evidence, Location, PullRequest, Question, Review, Trust
+from govgate.model import GHOST_LOGIN, Change, Evidence, Location, PullRequest, Question, Review, Trust
 from govgate.sources.codeowners import is_user_owner, owned_by, owners_of
 
 _STANDING = frozenset({"APPROVED", "CHANGES_REQUESTED", "DISMISSED"})
+_WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
+_MAYBE_WRITERS = frozenset({"MEMBER", "COLLABORATOR"})  # write access possible; the API is asked when it matters
 
 
 def _ai_login_test() -> Callable[[str], bool]:
@@ -49,33 +56,31 @@ class GitHubReviewDetector:
         if pr is None or pr.reviews is None:
             return []
         is_ai_login = _ai_login_test()
-        author = (pr.author_login or "").lower()
         standing = standing_reviews(pr.reviews)
-        approvers = {
-            login for login, review in standing.items()
-            if review.state == "APPROVED" and login != author and not is_bot(login, review.reviewer_type)
-            and not is_ai_login(login)
-        }
+        why_not = {login: cannot_approve(login, review, pr, is_ai_login) for login, review in standing.items()}
+        approvers = {login for login, review in standing.items() if review.state == "APPROVED" and why_not[login] is None}
         owner_approvers, owner_notes = _codeowner_coverage(change, pr, approvers)
         evidence: list[Evidence] = []
         for login, review in standing.items():
-            evidence.append(self._judge(login, review, pr, author, is_ai_login, login in owner_approvers))
+            evidence.append(self._judge(login, review, pr, is_ai_login, why_not[login], login in owner_approvers))
         evidence.extend(owner_notes)
         return evidence
 
     def _judge(
-        self, login: str, review: Review, pr: PullRequest, author: str, is_ai_login: Callable[[str], bool],
+        self, login: str, review: Review, pr: PullRequest, is_ai_login: Callable[[str], bool], discounted: str | None,
         owns_touched_path: bool,
     ) -> Evidence:
         on_head = bool(review.commit_id and pr.head_sha and review.commit_id == pr.head_sha)
         commit = (review.commit_id or "unknown commit")[:12]
         where = Location(where=f"GitHub review by @{review.reviewer}" + (f" ({pr.url})" if pr.url else ""))
         attrs = {"state": review.state, "commit_id": review.commit_id, "submitted_at": review.submitted_at,
-                 "on_head": on_head}
+                 "on_head": on_head, "author_association": review.author_association, "permission": review.permission}
         bot = is_bot(login, review.reviewer_type)
         ai = is_ai_login(login)
         if review.state == "CHANGES_REQUESTED":
-            severity = "warning" if bot or ai else "error"
+            # Like GitHub: only someone who could approve blocks; anyone else's request is shown.
+            could_approve = not (bot or ai or login == GHOST_LOGIN or _no_write_access(review))
+            severity = "error" if could_approve else "warning"
             return Evidence(
                 question=Question.REVIEWED, kind="changes-requested", supports=False, trust=Trust.VERIFIED,
                 source=self.name, detail=f"@{review.reviewer} requested changes (on {commit}) and has not approved since",
@@ -87,13 +92,6 @@ class GitHubReviewDetector:
                 source=self.name, detail=f"@{review.reviewer}'s review was dismissed", location=where, subject=login,
                 discounted="a dismissed review is no longer an opinion", attrs=attrs,
             )
-        discounted = None
-        if login == author:
-            discounted = "the pull request's author cannot approve it"
-        elif ai:
-            discounted = "an AI agent's approval is not a human review"
-        elif bot:
-            discounted = "a bot's approval is not a human review"
         facets = {"approval"}
         if on_head:
             facets.add("approval_on_head")
@@ -105,6 +103,37 @@ class GitHubReviewDetector:
             detail=f"approved by @{review.reviewer} {state}", location=where, subject=login,
             facets=frozenset(facets) if discounted is None else frozenset(), discounted=discounted, attrs=attrs,
         )
+
+
+def cannot_approve(login: str, review: Review, pr: PullRequest, is_ai_login: Callable[[str], bool]) -> str | None:
+    """Why this reviewer's approval does not count, or None when it does."""
+    if login == GHOST_LOGIN:
+        return "the reviewer's account was deleted (GitHub shows it as ghost): nobody stands behind it"
+    if login == (pr.author_login or "").lower():
+        return "the pull request's author cannot approve it"
+    if is_ai_login(login):
+        return "an AI agent's approval is not a human review"
+    if is_bot(login, review.reviewer_type):
+        return "a bot's approval is not a human review"
+    if pr.contributors and login in pr.contributors:
+        return (f"@{review.reviewer} {pr.contributors[login]}: whoever wrote or pushed the commits cannot approve them "
+                "(GitHub's approval of the most recent push)")
+    return _no_write_access(review)
+
+
+def _no_write_access(review: Review) -> str | None:
+    association = (review.author_association or "").upper()
+    if association == "OWNER":
+        return None
+    if review.permission is not None:
+        if review.permission.lower() in _WRITE_PERMISSIONS:
+            return None
+        return f"@{review.reviewer} has {review.permission} access to the repository, not write: they cannot approve"
+    if association in _MAYBE_WRITERS:
+        return None  # recorded by GitHub with the review; only an audit gets here (checks ask the API)
+    if association:
+        return f"@{review.reviewer} has no write access to the repository (author_association {association})"
+    return f"@{review.reviewer}'s write access could not be established (GitHub gave no author_association)"
 
 
 def _codeowner_coverage(change: Change, pr: PullRequest, approvers: set[str]) -> tuple[set[str], list[Evidence]]:

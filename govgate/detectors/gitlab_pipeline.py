@@ -5,11 +5,13 @@ merge request's project and ran on the head commit (or GitLab's merged-results c
 not govgate's own job, and its definition is the target branch's (a job the merge request added or
 rewrote in ``.gitlab-ci.yml`` cannot vouch for it; a configuration kept in another project can).
 
-A successful job gives the facet ``ci_passed`` with the job's name as subject (what
-``require.tested.checks`` globs match). A job still created, pending, running or waiting is pending
-("not yet"); a manual job nobody ran is pending when it blocks the pipeline and not a result when it
-may be skipped; a cancelled job is inconclusive; a skipped job or a failure the job is allowed
-(``allow_failure``) is not a result; any other failure contradicts "tested".
+A successful job gives the facet ``check_passed`` with the job's name as subject (what
+``require.tested.checks`` globs match); ``ci_passed`` is one finding for the whole pipeline: every
+counted job completed successfully (or was skipped, or failed as it is allowed to). A job still
+created, pending, running or waiting is pending ("not yet"); a manual job nobody ran is pending when
+it blocks the pipeline and not a result when it may be skipped; a cancelled job is inconclusive; a
+skipped job or a failure the job is allowed (``allow_failure``) is not a result; any other failure
+contradicts "tested". GitLab's statuses are read as GitHub's conclusions, so both forges pass alike.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
-from govgate.detectors.forge_settings import checks_schema
+from govgate.detectors.forge_checks import checks_schema, whole_head
 from govgate.model import Change, Evidence, JobDefinition, Location, PipelineJob, Question, Trust
 
 _PENDING = frozenset({"created", "pending", "running", "preparing", "waiting_for_resource", "scheduled",
@@ -38,14 +40,17 @@ class GitLabPipelineDetector:
         ignore = tuple(settings.get("ignore", ()))
         severity = settings.get("failure_severity", "error")
         evidence: list[Evidence] = []
+        counted: list[tuple[str, str]] = []
         for job in pr.jobs:
             if any(fnmatchcase(job.name, pattern) for pattern in ignore):
                 continue
             reason = not_evidence(job)
             if reason is not None:
                 evidence.append(_finding(job, "job-not-counted", f"job {job.name!r} is not counted: {reason}", discounted=reason))
-            else:
-                evidence.append(_judge(job, severity))
+                continue
+            counted.append((job.name, conclusion(job)))
+            evidence.append(_judge(job, severity))
+        evidence.extend(whole_head(counted, source=self.name, where="GitLab pipeline on the head commit", noun="job"))
         return evidence
 
 
@@ -60,25 +65,33 @@ def not_evidence(job: PipelineJob) -> str | None:
     return None
 
 
-def _judge(job: PipelineJob, severity: str) -> Evidence:
+def conclusion(job: PipelineJob) -> str:
+    """The job's state in the words GitHub's checks use ("" while it has not concluded), so "CI passed" reads both alike."""
     status = job.status.lower()
-    name = job.name
-    if status == "success":
-        return _finding(job, "job-passed", f"job {name!r} succeeded on the head commit", facets=frozenset({"ci_passed"}))
-    if status == "failed":
-        if job.allow_failure:
-            return _finding(job, "job-inconclusive", f"job {name!r} failed, which it is allowed to do",
-                            discounted="allowed to fail")
-        return _finding(job, "job-failed", f"job {name!r} failed", supports=False, severity=severity)
     if status in _PENDING or (status == "manual" and not job.allow_failure):
-        waiting = "waiting for someone to run it" if status == "manual" else status
-        return _finding(job, "job-pending", f"job {name!r} is {waiting}", discounted="pending", pending=True)
+        return ""
+    if status == "failed":
+        return "neutral" if job.allow_failure else "failure"
     if status in _CANCELLED:
-        return _finding(job, "job-inconclusive", f"job {name!r} was cancelled", discounted="cancelled: inconclusive")
+        return "cancelled"
     if status == "manual":
-        return _finding(job, "job-inconclusive", f"job {name!r} is a manual job nobody ran", discounted="not run (manual)")
-    reason = "skipped" if status == "skipped" else f"unknown status {status or 'none'}"
-    return _finding(job, "job-inconclusive", f"job {name!r}: {reason}", discounted=reason)
+        return "skipped"  # a manual job that may be skipped, which nobody ran
+    return status
+
+
+def _judge(job: PipelineJob, severity: str) -> Evidence:
+    name, state = job.name, conclusion(job)
+    if state == "success":
+        return _finding(job, "job-passed", f"job {name!r} succeeded on the head commit", facets=frozenset({"check_passed"}))
+    if state == "failure":
+        return _finding(job, "job-failed", f"job {name!r} failed", supports=False, severity=severity)
+    if not state:
+        waiting = "waiting for someone to run it" if job.status == "manual" else job.status
+        return _finding(job, "job-pending", f"job {name!r} is {waiting}", discounted="pending", pending=True)
+    reason = {"neutral": "failed, which it is allowed to do", "cancelled": "was cancelled: inconclusive",
+              "skipped": "is a manual job nobody ran" if job.status == "manual" else "was skipped"}.get(
+        state, f"has the unknown status {job.status or 'none'}")
+    return _finding(job, "job-inconclusive", f"job {name!r} {reason}", discounted=reason)
 
 
 def _finding(job: PipelineJob, kind: str, detail: str, *, supports: bool = True, facets: frozenset[str] = frozenset(),

@@ -1,7 +1,8 @@
 """Review claims in commit messages: Reviewed-by/Acked-by/Approved-by, Gerrit, Phabricator.
 
 All of it is ``declared``: the change's author wrote these lines. The author reviewing
-themself and AI identities never count.
+themself and AI identities never count, nor does a trailer inside an AI-assisted commit that
+nobody else committed: the agent or its operator typed it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from govgate.detectors.ai import is_ai_identity
+from govgate.detectors.ai import agent_wrote_it, is_ai_identity
 from govgate.model import Change, Commit, Confidence, Evidence, Location, Question, Trust
 
 _REVIEW_KEYS = {"reviewed-by": "Reviewed-by", "acked-by": "Acked-by", "approved-by": "Approved-by"}
@@ -41,6 +42,7 @@ class ReviewTrailerDetector:
 
     def _trailers(self, commit: Commit, keys: Mapping[str, str], authors: set[str]) -> Iterable[Evidence]:
         reviewed_on = any(t.key.lower() == "reviewed-on" for t in commit.trailers)
+        agent_written = agent_wrote_it(commit, authors) if any(t.key.lower() in keys for t in commit.trailers) else None
         for trailer in commit.trailers:
             if trailer.key.lower() not in keys:
                 continue
@@ -56,6 +58,10 @@ class ReviewTrailerDetector:
             if (email and email in authors) or name.lower() in authors:
                 yield _evidence(True, "self-review", text, where, subject=email or name,
                                 discounted="the change's own author cannot review it")
+                continue
+            if agent_written is not None:
+                yield _evidence(True, "agent-written-review", text, where, subject=email or name.lower(),
+                                discounted=agent_written)
                 continue
             kind = "gerrit-review" if reviewed_on else "review-trailer"
             yield _evidence(True, kind, text, where, subject=email or name.lower(), facets=frozenset({"approval"}))

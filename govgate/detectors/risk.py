@@ -3,8 +3,11 @@
 The engine adds the scores; the policy's ``risk.medium`` / ``risk.high`` thresholds (default
 3 and 6) turn the sum into low, medium or high. Only factors with a score above 0 are reported.
 
-Files that match ``ignore`` (docs and tests by default) count for nothing, so a docs-only or
-tests-only change scores 0. Generated files (lockfiles, minified bundles) do not count towards
+Files that match ``ignore`` count for nothing, so a docs-only or tests-only change scores 0.
+By default that is documentation by file type (``*.md``, ``*.rst``, LICENSE...) and test files by
+each language's naming convention (``test_*.py``, ``*_test.go``, ``*.spec.ts``, ``*Test.java``...),
+never a folder name: code under ``auth/tests/`` or ``payments/docs/`` is still code in a
+sensitive area, and the folder is the change author's choice. Generated files (lockfiles, minified bundles) do not count towards
 size, file count, areas or "config only", but still count as sensitive paths.
 
 Factor (kind)        Default score
@@ -81,13 +84,23 @@ DEFAULT_SENSITIVE: dict[str, tuple[float, tuple[str, ...]]] = {
                              "go.sum", "Cargo.lock", "Gemfile.lock", "composer.lock", "uv.lock", "bun.lockb",
                              "gradle.lockfile", "mix.lock"))),
 }
-DEFAULT_IGNORE: tuple[str, ...] = (
-    # documentation
-    "docs", "doc", "*.md", "*.rst", "*.adoc", "LICENSE*", "CHANGELOG*", "AUTHORS*", ".github/ISSUE_TEMPLATE/**",
-    # tests
-    "test", "tests", "__tests__", "spec", "testdata", "test_*.py", "*_test.py", "conftest.py", "*_test.go",
-    "*.test.*", "*.spec.*", "*Test.java", "*Tests.java", "*Test.kt", "*_spec.rb",
+# What counts for nothing, by what a file IS, never by the folder it sits in: a folder name is the
+# author's choice, so ``auth/tests/session.py`` or ``payments/docs/handler.py`` is code like any other.
+_DOC_NAMES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS", "CONTRIBUTORS", "CHANGELOG", "CHANGES", "HISTORY")
+DEFAULT_DOCS: tuple[str, ...] = (
+    "*.md", "*.markdown", "*.rst", "*.adoc", "*.asciidoc", *_DOC_NAMES, *(f"{name}.txt" for name in _DOC_NAMES),
 )
+_JS = ("js", "jsx", "ts", "tsx", "mjs", "cjs", "mts", "cts")
+DEFAULT_TEST_FILES: tuple[str, ...] = (
+    "test_*.py", "*_test.py", "conftest.py",  # pytest, unittest
+    "*_test.go",  # go test
+    *(f"*.{kind}.{ext}" for kind in ("test", "spec") for ext in _JS),  # Jest, Vitest, Mocha, Jasmine
+    "*Test.java", "*Tests.java", "*IT.java", "*Test.kt", "*Tests.kt",  # JUnit (Surefire and Failsafe names)
+    "*_spec.rb", "*_test.rb", "test_*.rb",  # RSpec, Minitest
+    "*Test.php", "*Tests.cs", "*Test.cs", "*Tests.swift", "*Spec.scala", "*Test.scala", "*Suite.scala",
+    "*_test.exs", "*_test.dart", "*_test.cc", "*_unittest.cc", "*_test.cpp",
+)
+DEFAULT_IGNORE: tuple[str, ...] = DEFAULT_DOCS + DEFAULT_TEST_FILES
 DEFAULT_GENERATED: tuple[str, ...] = (
     "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "Pipfile.lock", "go.sum", "Cargo.lock",
     "Gemfile.lock", "composer.lock", "uv.lock", "bun.lockb", "gradle.lockfile", "mix.lock",

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from govgate.detectors.ai import is_ai_identity
+from govgate.detectors.ai import agent_wrote_it, is_ai_identity
 from govgate.model import (
     Change,
     Confidence,
@@ -197,9 +197,11 @@ def _unreadable(file: FileChange) -> Evidence:
 def _tested_by(change: Change) -> Iterator[Evidence]:
     authors = change.author_identities
     for commit in change.commits:
+        agent_written: str | None = None
         for trailer in commit.trailers:
             if trailer.key.lower() != "tested-by" or trailer.line == 1:
                 continue
+            agent_written = agent_written or agent_wrote_it(commit, authors)
             match = _IDENTITY.match(trailer.value)
             name = (match.group("name") if match else trailer.value).strip()
             email = (match.group("email") if match else "").strip().lower()
@@ -208,6 +210,8 @@ def _tested_by(change: Change) -> Iterator[Evidence]:
                 discounted = "an AI agent's testing claim is not a person's"
             elif (email and email in authors) or name.lower() in authors:
                 discounted = "the change's own author cannot vouch for it"
+            elif agent_written is not None:
+                discounted = agent_written
             yield Evidence(
                 question=Question.TESTED, kind="tested-by-trailer", supports=True, trust=Trust.DECLARED,
                 source="tests_changed", detail=f"{trailer.key}: {trailer.value}",

@@ -66,11 +66,16 @@ def _render(verdict: Verdict, evidence_limit: int, with_all_rules: bool) -> str:
         lines.append("> **govgate could not read everything; the verdict below is based on less evidence:**")
         lines.extend(f"> - {md(problem)}" for problem in change.problems)
         lines.append("")
+    if verdict.notes:
+        lines.append("> [!NOTE]")
+        lines.extend(f"> {md(note)}" for note in verdict.notes)
+        lines.append("")
     lines += ["| Question | Status | Key evidence |", "| --- | --- | --- |"]
     for question in GOVERNANCE_QUESTIONS:
         result = verdict.questions[question]
         key = _key_evidence(result.evidence, max(1, evidence_limit))
-        lines.append(f"| {question.value.capitalize()} | {_STATUS[result.status]} | {key or '—'} |")
+        status = _STATUS[result.status] + (" (declared, offline)" if result.declared_offline else "")
+        lines.append(f"| {question.value.capitalize()} | {status} | {key or '—'} |")
     lines.append("")
     failing = [r for r in verdict.rules if r.status == "fail"]
     if failing:

@@ -48,6 +48,7 @@ _WAIVER_WORDS = {
     "expired": "expired, so it does not apply",
     "unused": "not needed: the rule did not fail",
     "unknown_rule": "names no rule in this policy",
+    "unproven": "not applied: only the commit message says this change is that pull request (nothing proves the merge)",
 }
 
 
@@ -64,7 +65,8 @@ def _headline(verdict: Verdict) -> str:
 
 
 def _questions_line(verdict: Verdict) -> str:
-    parts = [f"{q.value}: {_MARK[verdict.questions[q].status]}" for q in GOVERNANCE_QUESTIONS]
+    parts = [f"{q.value}: {_MARK[verdict.questions[q].status]}"
+             + (" (declared, offline)" if verdict.questions[q].declared_offline else "") for q in GOVERNANCE_QUESTIONS]
     return "  " + "   ".join(parts) + f"   policy: {verdict.policy_description}"
 
 
@@ -88,7 +90,8 @@ def _rule_block(result: RuleResult, verdict: Verdict) -> list[str]:
 
 def _evidence(item: Evidence) -> str:
     effect = "+" if item.supports else "-"
-    return f"{effect} {item.detail} [{item.trust.value}]{_at(item)}"
+    not_counted = f" (not counted: {item.discounted})" if item.discounted else ""
+    return f"{effect} {item.detail} [{item.trust.value}]{_at(item)}{not_counted}"
 
 
 def _at(item: Evidence) -> str:

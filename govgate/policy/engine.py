@@ -7,12 +7,14 @@ detector, a source or an output format.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import enum
+from collections.abc import Callable, Mapping, Sequence
 from fnmatch import fnmatchcase
 
 from govgate.globs import glob_any, glob_set
 from govgate.model import GOVERNANCE_QUESTIONS, Change, Confidence, Evidence, Gap, GapKind, Question, Trust
-from govgate.policy.model import FACET_WORDS, Condition, Policy, Requirement, Rule, Waiver
+from govgate.policy.model import FACET_WORDS, Alternative, Condition, Policy, Requirement, Rule, Waiver
+from govgate.policy.schema import MIN_WAIVER_SHA_PREFIX
 from govgate.verdict import (
     SEVERITY_RANK,
     Outcome,
@@ -25,6 +27,8 @@ from govgate.verdict import (
 )
 
 _CONFIDENCE_RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
+Grouped = Mapping[Question, Sequence[Evidence]]
+CHECK_PASSED = "check_passed"  # one named check succeeded (what ``checks:`` globs match); not a policy key
 
 
 def judge(
@@ -55,13 +59,18 @@ def judge(
         if not context.applies(rule.when):
             results.append(RuleResult(rule, "skipped"))
             continue
-        requirements = [check_requirement(req, by_question[Question(req.question)]) for req in rule.require]
+        requirements = [check_requirement(req, by_question[Question(req.question)], by_question) for req in rule.require]
         result = RuleResult(rule, "pass" if all(r.met for r in requirements) else "fail", requirements)
         for index, waiver in enumerate(policy.waivers):
-            if waiver.rule != rule.id or not waiver_matches(waiver, change):
+            if waiver.rule != rule.id:
+                continue
+            binding = waiver_binding(waiver, change)
+            if binding is WaiverBinding.OTHER_CHANGE:
                 continue
             used.add(index)
-            if _expired(waiver, today):
+            if binding is WaiverBinding.UNPROVEN:
+                waiver_notes.append(WaiverNote(waiver, "unproven"))
+            elif _expired(waiver, today):
                 waiver_notes.append(WaiverNote(waiver, "expired"))
             elif result.status == "fail":
                 result.status, result.waiver = "waived", waiver
@@ -94,6 +103,7 @@ def judge(
         fail_on=fail_on,
         incomplete=gaps,
         policy_origin=policy.origin,
+        notes=_offline_notes(change, results, questions),
     )
 
 
@@ -104,6 +114,25 @@ def _unread_contents(change: Change) -> list[Gap]:
         return []
     shown = ", ".join(unread[:10]) + (f" and {len(unread) - 10} more" if len(unread) > 10 else "")
     return [Gap(GapKind.CONTENT_MISSING, f"content unavailable (object missing): {shown}")]
+
+
+def _offline_notes(change: Change, results: Sequence[RuleResult], questions: Mapping[Question, QuestionResult]) -> list[str]:
+    """Say plainly when a rule passed offline on nothing but the author's own word, and on which questions."""
+    if change.forge is not None:
+        return []
+    on_declared: list[str] = []
+    for result in results:
+        if result.status != "pass":
+            continue
+        for req in result.requirements:
+            if any(e.trust is Trust.DECLARED for e in req.evidence):
+                on_declared.append(result.rule.id)
+                questions[Question(req.question)].declared_offline = True
+    if not on_declared:
+        return []
+    return [f"judged offline: {', '.join(dict.fromkeys(on_declared))} passed on what the change's author declared "
+            "(commit trailers, PR text), which nothing offline can verify; run with a forge (the GitHub Action, "
+            "the GitLab CI template, audit --github) to read reviews and checks that are verified"]
 
 
 def assess_risk(evidence: Sequence[Evidence], policy: Policy) -> Risk:
@@ -147,10 +176,14 @@ class _Context:
             edits_policy = any(p in self.policy.policy_paths for p in change.paths())
             if edits_policy != when.policy_changed:
                 return False
+        if when.forge is not None and (change.forge is not None) != when.forge:
+            return False
         return True
 
 
-def check_requirement(req: Requirement, evidence: Sequence[Evidence]) -> RequirementResult:
+def check_requirement(req: Requirement, evidence: Sequence[Evidence], context: Grouped | None = None) -> RequirementResult:
+    """Whether ``evidence`` (the requirement's question's) meets it; ``context`` holds every question's
+    evidence, for alternatives that count only together with a requirement on another question."""
     question = Question(req.question)
     minimum = Trust(req.trust)
     shown = [e for e in evidence if e.question is question]
@@ -173,10 +206,11 @@ def check_requirement(req: Requirement, evidence: Sequence[Evidence]) -> Require
         if not found:
             reasons.append("missing " + _words(facet, usable, trusted, minimum))
     if req.any_of:
-        found = [e for f in req.any_of for e in with_facet(f)]
+        found, withheld = _one_of(req.any_of, with_facet, context or {})
         counted += found
         if not found:
-            reasons.append("missing one of: " + ", ".join(_words(f, usable, trusted, minimum) for f in req.any_of))
+            reasons.append("missing one of: " + ", ".join(_words(a.facet, usable, trusted, minimum) for a in req.any_of)
+                           + "".join(f"; {why}" for why in withheld))
     if req.approvals or req.on_head or req.codeowners:
         needed = max(req.approvals or 0, 1 if (req.on_head or req.codeowners) else 0)
         approvals = with_facet("approval_on_head" if req.on_head else "approval")
@@ -194,7 +228,7 @@ def check_requirement(req: Requirement, evidence: Sequence[Evidence]) -> Require
             if not owners:
                 reasons.append("no approval by a code owner of the touched paths")
     for pattern in req.checks:
-        passed = [e for e in with_facet("ci_passed") if e.subject and fnmatchcase(e.subject, pattern)]
+        passed = [e for e in with_facet(CHECK_PASSED) if e.subject and fnmatchcase(e.subject, pattern)]
         counted += passed
         if not passed:
             pending = [e for e in shown if e.attrs.get("pending") and e.subject and fnmatchcase(e.subject, pattern)]
@@ -206,6 +240,27 @@ def check_requirement(req: Requirement, evidence: Sequence[Evidence]) -> Require
             reasons.append(f"no {question.value} evidence" + _weaker_note(usable, trusted, None, minimum))
     unique = list(dict.fromkeys(counted))
     return RequirementResult(req, not reasons, reasons, unique)
+
+
+def _one_of(
+    alternatives: Sequence[Alternative], with_facet: Callable[[str], list[Evidence]], context: Grouped,
+) -> tuple[list[Evidence], list[str]]:
+    """The evidence of the alternatives that hold, and why the others that had evidence were withheld."""
+    found: list[Evidence] = []
+    withheld: list[str] = []
+    for alternative in alternatives:
+        hits = with_facet(alternative.facet)
+        if not hits:
+            continue
+        companions = [check_requirement(c, context.get(Question(c.question), ()), context) for c in alternative.together_with]
+        unmet = [r for r in companions if not r.met]
+        if not unmet:
+            found += hits
+            continue
+        needs = " and ".join(f"{r.question}: {r.requirement.describe()}" for r in unmet)
+        why = "; ".join(f"{r.question}: {', '.join(r.reasons)}" for r in unmet)
+        withheld.append(f"{FACET_WORDS.get(alternative.facet, alternative.facet)} counts only together with {needs} ({why})")
+    return found, withheld
 
 
 def _words(facet: str, usable: list[Evidence], trusted: list[Evidence], minimum: Trust) -> str:
@@ -239,17 +294,30 @@ def _question_status(question: Question, evidence: Sequence[Evidence], results: 
     return QuestionResult(question, status, shown, required_by)
 
 
-def waiver_matches(waiver: Waiver, change: Change) -> bool:
-    target = waiver.change.strip()
-    pr = change.pull_request
+class WaiverBinding(enum.Enum):
+    THIS_CHANGE = "this change"
+    OTHER_CHANGE = "another change"
+    UNPROVEN = "a pull request number the history only claims"
+
+
+def waiver_binding(waiver: Waiver, change: Change) -> WaiverBinding:
+    """Whether a waiver names this change: its pull request, or its head commit (never another commit of it)."""
+    target = waiver.change.strip().lower()
     if target.startswith("#"):
-        return pr is not None and pr.number is not None and target[1:] == str(pr.number)
-    if target == change.id:
-        return True
-    lowered = target.lower()
-    if len(lowered) >= 7 and all(c in "0123456789abcdef" for c in lowered):
-        return change.head.startswith(lowered) or any(c.sha.startswith(lowered) for c in change.commits)
-    return False
+        pr = change.pull_request
+        if pr is None or pr.number is None or target[1:] != str(pr.number):
+            return WaiverBinding.OTHER_CHANGE
+        # A "(#N)" typed into a direct push's subject must not borrow #N's waiver.
+        return WaiverBinding.UNPROVEN if pr.landing_proven is False else WaiverBinding.THIS_CHANGE
+    # The schema already refuses shorter targets; checked again so that no path weakens it.
+    if len(target) >= MIN_WAIVER_SHA_PREFIX and all(c in "0123456789abcdef" for c in target) \
+            and change.head.lower().startswith(target):
+        return WaiverBinding.THIS_CHANGE
+    return WaiverBinding.OTHER_CHANGE
+
+
+def waiver_matches(waiver: Waiver, change: Change) -> bool:
+    return waiver_binding(waiver, change) is WaiverBinding.THIS_CHANGE
 
 
 def _expired(waiver: Waiver, today: dt.date) -> bool:

@@ -180,6 +180,8 @@ def _describe(error: Any, path: tuple[Any, ...], positions: dict[tuple[Any, ...]
     if error.validator in ("enum", "const"):
         expected = error.validator_value if error.validator == "enum" else [error.validator_value]
         return line, f"{source}:{line}: {where}: {error.instance!r} is not allowed; expected one of: {', '.join(map(str, expected))}"
+    if error.validator == "pattern" and error.schema.get("description"):
+        return line, f"{source}:{line}: {where}: {error.instance!r} is not allowed: {error.schema['description']}"
     if error.validator == "oneOf":
         return line, f"{source}:{line}: {where}: {error.instance!r} is not valid here; expected {_expected_of(error)}"
     return line, f"{source}:{line}: {where}: {error.message}"
@@ -192,6 +194,8 @@ def _expected_of(error: Any) -> str:
             kinds.append("one of " + ", ".join(sub["enum"]))
         elif sub.get("type") == "array":
             kinds.append("a list")
+        elif "description" in sub:
+            kinds.append(sub["description"])
         elif "type" in sub:
             kinds.append(f"a {sub['type']}")
     return " or ".join(kinds) or "another value"

@@ -8,11 +8,37 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """One way to meet an ``any_of``: a facet, counted only if its companion requirements are met too.
+
+    ``{facet: plan, together_with: {reviewed: {approvals: 1, trust: verified, on_head: true}}}``
+    lets a written plan (the author's word) count only once a verified human approved the head.
+    """
+
+    facet: str
+    together_with: tuple[Requirement, ...] = ()
+
+    @classmethod
+    def from_value(cls, value: str | dict[str, Any]) -> Alternative:
+        if isinstance(value, str):
+            return cls(value)
+        companions = tuple(Requirement.from_dict(q, spec) for q, spec in value["together_with"].items())
+        return cls(value["facet"], companions)
+
+    def describe(self) -> str:
+        words = FACET_WORDS.get(self.facet, self.facet)
+        if not self.together_with:
+            return words
+        return f"{words}, counted only together with " + " and ".join(
+            f"{req.question}: {req.describe()}" for req in self.together_with)
+
+
+@dataclass(frozen=True)
 class Requirement:
     question: str
     trust: str = "inferred"
     facets: tuple[str, ...] = ()  # every one must be met
-    any_of: tuple[str, ...] = ()  # at least one must be met
+    any_of: tuple[Alternative, ...] = ()  # at least one must be met
     approvals: int | None = None
     on_head: bool = False
     codeowners: bool = False
@@ -27,7 +53,7 @@ class Requirement:
             question=question,
             trust=data.get("trust", "inferred"),
             facets=facets,
-            any_of=tuple(data.get("any_of", ())),
+            any_of=tuple(Alternative.from_value(item) for item in data.get("any_of", ())),
             approvals=data.get("approvals"),
             on_head=bool(data.get("on_head", False)),
             codeowners=bool(data.get("codeowners", False)),
@@ -46,7 +72,9 @@ class Requirement:
         """What would satisfy this requirement, in words."""
         parts: list[str] = []
         if self.approvals:
-            parts.append(f"{self.approvals} approval{'s' if self.approvals != 1 else ''} by humans other than the author")
+            who = ("humans with write access who neither wrote nor pushed the commits" if self.trust == "verified"
+                   else "humans other than the author")
+            parts.append(f"{self.approvals} approval{'s' if self.approvals != 1 else ''} by {who}")
         if self.on_head:
             parts.append("approved on the current head commit")
         if self.codeowners:
@@ -55,7 +83,7 @@ class Requirement:
         if self.checks:
             parts.append("successful checks " + ", ".join(self.checks) + " on the head commit")
         if self.any_of:
-            parts.append("one of: " + " / ".join(FACET_WORDS.get(f, f) for f in self.any_of))
+            parts.append("one of: " + " / ".join(alternative.describe() for alternative in self.any_of))
         if self.no_red_flags and not parts:
             parts.append("no red flags" + ("" if self.allow_warnings else " (warnings included)"))
         elif not parts:
@@ -94,6 +122,7 @@ class Condition:
     branch: tuple[str, ...] = ()
     risk: tuple[str, ...] = ()
     policy_changed: bool | None = None
+    forge: bool | None = None  # True: verified forge data was read; False: judged offline
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Condition:
@@ -110,6 +139,7 @@ class Condition:
             branch=strings("branch"),
             risk=strings("risk"),
             policy_changed=data.get("policy_changed"),
+            forge=data.get("forge"),
         )
 
     def describe(self) -> str:
@@ -130,6 +160,9 @@ class Condition:
             parts.append("risk " + " or ".join(self.risk))
         if self.policy_changed is not None:
             parts.append("edits the policy" if self.policy_changed else "leaves the policy alone")
+        if self.forge is not None:
+            parts.append("read from a forge that verifies reviews and checks (GitHub)" if self.forge
+                         else "judged offline, without a forge to verify anything (a local range, an audit without --github)")
         return " and ".join(parts) if parts else "every change"
 
 

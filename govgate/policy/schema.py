@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from govgate.project import POLICY_SCHEMA_URL
+
 SEVERITIES = ("error", "warning", "info")
 TRUST_LEVELS = ("verified", "declared", "inferred")
 RISK_LEVELS = ("low", "medium", "high")
@@ -21,17 +23,44 @@ FACETS: dict[str, tuple[str, ...]] = {
     "rollout": ("gradual", "flagged", "plan"),
     "rollback": ("reversible_migrations", "revert_path", "plan"),
 }
+# Facets that only the forge or the pull request's description supply (reviews, checks, written
+# plans): they can still arrive after a push, so a pre-push judgement leaves them to the PR's gate.
+AFTER_PUSH_FACETS: frozenset[str] = frozenset(
+    {"approval", "approval_on_head", "codeowner_approval", "ci_passed", "test_plan", "plan"}
+)
 
 _STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _STRING_OR_STRINGS = {"oneOf": [{"type": "string", "minLength": 1}, _STRINGS]}
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+# A waiver names one change: a pull request, or its head commit by at least this many hex digits.
+# Seven digits (git's short sha) can be ground to a chosen prefix in under a minute on one core;
+# twelve take 16^5 = a million times longer.
+MIN_WAIVER_SHA_PREFIX = 12
+WAIVER_TARGET = {
+    "type": "string",
+    "pattern": rf"^(#[1-9][0-9]*|[0-9a-fA-F]{{{MIN_WAIVER_SHA_PREFIX},64}})$",
+    "description": f"a waiver binds to one change: '#N' (a pull request), the full head sha, or at least "
+                   f"{MIN_WAIVER_SHA_PREFIX} hex digits of the head commit",
+}
 
 
 def _requirement(question: str) -> dict[str, Any]:
     facets = FACETS[question]
+    alternative = {
+        "oneOf": [
+            {"enum": list(facets)},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["facet", "together_with"],
+                "description": "{facet: F, together_with: {QUESTION: REQUIREMENT}} (F counts only when those are met too)",
+                "properties": {"facet": {"enum": list(facets)}, "together_with": {"$ref": "#/$defs/require"}},
+            },
+        ]
+    }
     properties: dict[str, Any] = {
         "trust": {"enum": list(TRUST_LEVELS), "description": "weakest trust level that counts"},
-        "any_of": {"type": "array", "items": {"enum": list(facets)}, "minItems": 1},
+        "any_of": {"type": "array", "items": alternative, "minItems": 1},
         "allow_warnings": {"type": "boolean", "description": "warning-level red flags do not fail"},
         "no_red_flags": {"type": "boolean", "description": "fail only on red flags; no evidence is required"},
     }
@@ -64,6 +93,7 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
     settings_properties = dict(detector_settings or {})
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": POLICY_SCHEMA_URL,
         "title": "govgate policy",
         "type": "object",
         "additionalProperties": False,
@@ -110,13 +140,14 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                     "message": {"type": "string"},
                     "severity": {"enum": list(SEVERITIES)},
                     "when": {"$ref": "#/$defs/when"},
-                    "require": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "minProperties": 1,
-                        "properties": {q: _requirement(q) for q in FACETS},
-                    },
+                    "require": {"$ref": "#/$defs/require"},
                 },
+            },
+            "require": {
+                "type": "object",
+                "additionalProperties": False,
+                "minProperties": 1,
+                "properties": {q: _requirement(q) for q in FACETS},
             },
             "when": {
                 "type": "object",
@@ -135,6 +166,11 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                         ]
                     },
                     "policy_changed": {"type": "boolean"},
+                    "forge": {
+                        "type": "boolean",
+                        "description": "true: the change was read from a forge (GitHub) whose API supplied verified "
+                                       "data; false: judged offline (a local range, an audit without --github)",
+                    },
                 },
             },
             "waiver": {
@@ -143,7 +179,7 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                 "required": ["rule", "change", "reason", "approved_by", "expires"],
                 "properties": {
                     "rule": {"type": "string", "minLength": 1},
-                    "change": {"type": "string", "minLength": 1},
+                    "change": WAIVER_TARGET,
                     "reason": {"type": "string", "minLength": 1},
                     "approved_by": {"type": "string", "minLength": 1},
                     "expires": _DATE,

@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Sequence
 
 from govgate.sources.git import GitRepo, _git_env
+from govgate.sources.git_credentials import FetchCredentials
 
 # Commits added per deepening round; six rounds reach ~4000 commits behind the shallow edge.
 DEEPEN_STEPS: tuple[int, ...] = (50, 100, 200, 400, 1000, 2500)
@@ -26,6 +27,13 @@ def commit_parents(repo: GitRepo, sha: str) -> tuple[str, ...]:
     raw = repo.try_run("cat-file", "commit", sha) or ""
     header = raw.split("\n\n", 1)[0]
     return tuple(line.split()[1] for line in header.splitlines() if line.startswith("parent "))
+
+
+def fetch_credentials(repo: GitRepo, token: str | None, server_url: str | None) -> FetchCredentials | None:
+    """The token for fetches from origin, unless the checkout persisted credentials of its own."""
+    if repo.try_run("config", "--get-regexp", r"^http\..*\.extraheader$"):
+        return None  # persist-credentials: true already sends one; a second Authorization header is refused
+    return FetchCredentials.for_remote(token, server_url, repo.remote_url("origin"))
 
 
 def ensure_commits(repo: GitRepo, shas: Sequence[str], actions: list[str]) -> bool:
@@ -94,8 +102,9 @@ def branch_tip(repo: GitRepo, branch: str, actions: list[str], *, refresh: bool 
 def fetch(repo: GitRepo, args: Sequence[str], actions: list[str]) -> bool:
     command = ["git", "-C", str(repo.path), "fetch", "--no-tags", "--no-recurse-submodules", "--quiet", *args]
     actions.append("git fetch " + " ".join(args))
+    env = repo.credentials.git_env(_git_env()) if repo.credentials else _git_env()
     try:
-        result = subprocess.run(command, capture_output=True, env=_git_env(), timeout=FETCH_TIMEOUT_SECONDS, check=False)
+        result = subprocess.run(command, capture_output=True, env=env, timeout=FETCH_TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired:
         actions.append(f"  (timed out after {FETCH_TIMEOUT_SECONDS}s)")
         return False

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from govgate.errors import GitError
 from govgate.model import Commit, ContentUnavailable, FileChange, FileStatus, Person
+from govgate.sources.git_credentials import FetchCredentials
 
 ZERO_SHA = "0" * 40
 
@@ -43,6 +44,7 @@ def _git_env() -> dict[str, str]:
 class GitRepo:
     path: Path
     _batch: BlobStore | None = field(default=None, repr=False)
+    credentials: FetchCredentials | None = field(default=None, repr=False)  # for fetches from origin
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> GitRepo:

@@ -16,27 +16,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from govgate.errors import GitError, SourceError
 from govgate.model import Change, Gap, GapKind, PullRequest
 from govgate.sources import NothingToJudge, SourceRequest, TrustRoot
-from govgate.sources.clone import branch_tip, commit_parents, ensure_commits, ensure_history, has_commit
+from govgate.sources.clone import branch_tip, commit_parents, ensure_commits, ensure_history, fetch_credentials, has_commit
 from govgate.sources.codeowners import CODEOWNERS_LOCATIONS, parse_codeowners
 from govgate.sources.forge_reads import ForgeReads
 from govgate.sources.git import ZERO_SHA
 from govgate.sources.github_api import GitHubClient
+from govgate.sources.github_check_origins import RunnerIdentity
 from govgate.sources.github_history import FETCH_DEPTH_HINT, ListedCounts, change_from_api
 from govgate.sources.github_pr import (
-    fetch_checks,
     fetch_pull,
-    fetch_reviews,
     find_merged_pull,
     merge_queue_pr_number,
     pull_request_from,
 )
+from govgate.sources.github_verified import add_verified_evidence
 from govgate.sources.local import LocalRangeSource, single_commit_change
 from govgate.sources.trusted import TrustedConfig
 
@@ -56,6 +56,8 @@ class ActionsEnvironment:
     api_url: str
     graphql_url: str | None
     token: str | None
+    runner: RunnerIdentity = field(default_factory=RunnerIdentity)
+    server_url: str | None = None
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str]) -> ActionsEnvironment:
@@ -72,6 +74,8 @@ class ActionsEnvironment:
             api_url=env.get("GITHUB_API_URL") or "https://api.github.com",
             graphql_url=env.get("GITHUB_GRAPHQL_URL") or None,
             token=env.get("GITHUB_TOKEN") or None,
+            runner=RunnerIdentity.from_environ(env),
+            server_url=env.get("GITHUB_SERVER_URL") or None,
         )
 
 
@@ -152,6 +156,8 @@ class GitHubEventSource:
         self.repo = request.repo
         self.flags = request.pr
         self.env = ActionsEnvironment.from_environ(request.environ)
+        # Fetches that deepen the clone authenticate themselves: the checkout may keep no credentials.
+        self.repo.credentials = fetch_credentials(self.repo, self.env.token, self.env.server_url)
         self.event = read_event(self.env.event_path)
         self.target = resolve_target(self.env.event_name, self.event)
         self.event_base = self.target.base  # --base changes the range judged, never where the policy is read
@@ -187,12 +193,13 @@ class GitHubEventSource:
         if pull is None and target.kind == "push":
             pull = PullRequest(head_sha=target.head)  # no PR: still carries the pushed commit's checks
         if pull is not None:
-            _add_verified_evidence(pull, target, api)
+            add_verified_evidence(pull, target.head, trusted.files, api.call, api.problems, self.event, self.env.runner)
             if trusted.asks_for_code_owners:
                 found = trusted.codeowners(CODEOWNERS_LOCATIONS)
                 pull.codeowners = parse_codeowners(found[1]) if found else ()
         change.pull_request = pull
         _describe(change, target, pull, self.event)
+        change.forge = "github"  # even when fail_open lost the API: verified-only rules must then fail, not relax
         change.problems.extend(self.problems)
         change.incomplete.extend(self.gaps)
         yield change
@@ -299,14 +306,6 @@ class GitHubEventSource:
 
 def open_source(request: SourceRequest) -> GitHubEventSource:
     return GitHubEventSource(request)
-
-
-def _add_verified_evidence(pull: PullRequest, target: Target, api: _Api) -> None:
-    if pull.number is not None and pull.reviews is None:
-        pull.reviews = api.call("reviews", lambda c, r: fetch_reviews(c, r, pull.number or 0))
-    checked_sha = pull.head_sha or target.head
-    pull.head_sha = checked_sha
-    pull.checks = api.call("check runs and statuses", lambda c, r: fetch_checks(c, r, checked_sha))
 
 
 def _describe(change: Change, target: Target, pull: PullRequest | None, event: Mapping[str, Any]) -> None:

@@ -11,7 +11,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from govgate.model import CheckResult, Commit, Person, PullRequest, Review
+from govgate.model import GHOST_LOGIN, CheckResult, Commit, Person, PullRequest, Review
 from govgate.sources.github_api import GitHubApiError, GitHubClient
 
 # A merge-queue branch: refs/heads/gh-readonly-queue/<base>/pr-<N>-<sha> (observed, not documented).
@@ -42,6 +42,7 @@ def pull_request_from(data: Mapping[str, Any], html_url: str | None = None) -> P
         base_sha=base.get("sha"),
         merged=bool(merged) if merged is not None else data.get("merged_at") is not None,
         url=data.get("html_url") or html_url,
+        head_repository=(head.get("repo") or {}).get("full_name"),
     )
 
 
@@ -63,11 +64,12 @@ def fetch_reviews(client: GitHubClient, repository: str, number: int) -> tuple[R
         user = item.get("user") or {}
         reviews.append(
             Review(
-                reviewer=str(user.get("login") or "ghost"),  # deleted accounts come back as null
+                reviewer=str(user.get("login") or GHOST_LOGIN),  # deleted accounts come back as null
                 reviewer_type=str(user.get("type") or "User"),
                 state=str(item.get("state") or "").upper(),
                 commit_id=item.get("commit_id"),
                 submitted_at=item.get("submitted_at"),
+                author_association=item.get("author_association"),
             )
         )
     return tuple(reviews)
@@ -87,6 +89,8 @@ def fetch_checks(client: GitHubClient, repository: str, sha: str) -> tuple[Check
                 head_sha=run.get("head_sha") or sha,
                 kind="check_run",
                 app=app.get("slug"),
+                id=_int(run.get("id")),
+                suite_id=_int((run.get("check_suite") or {}).get("id")),
             )
         )
     seen_contexts: set[str] = set()

@@ -266,6 +266,7 @@ class GitLabMergeRequestSource:
     def _describe(self, change: Change, pull: PullRequest) -> None:
         change.id = f"!{self.env.iid}"
         change.kind = "merge_request"
+        change.forge = "gitlab"  # even when fail_open lost the API: verified-only rules must then fail, not relax
         change.title = pull.title or change.title
         change.branch = pull.head_ref or self.env.source_branch or change.branch
         if pull.url and "/-/merge_requests/" in pull.url:

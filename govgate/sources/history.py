@@ -35,6 +35,7 @@ from govgate.sources.git import LOG_FORMAT, GitRepo, parse_diff_tokens, parse_lo
 from govgate.sources.history_objects import ChangeContents, SizeLookup, identity_of
 from govgate.sources.history_walk import GitStream, SideCommits, git_dir
 from govgate.sources.merge_messages import pull_request_for, read_landing, web_url
+from govgate.sources.pull_refs import PullRefs
 
 CHANGE_BATCH = 64  # changes whose blob sizes are looked up together
 _NO_LAZY_FETCH = {"GIT_ALLOW_PROTOCOL": "none"}  # a partial clone's lazy fetch fails at once instead of going online
@@ -47,6 +48,7 @@ class HistoryOptions:
     until: dt.datetime | None = None
     paths: tuple[str, ...] = ()  # keep a change when any of its files matches one of these globs
     exact_lines: bool = False
+    waived_pulls: frozenset[int] = frozenset()  # pull requests a waiver names: their landings need proof
 
 
 @dataclass
@@ -85,6 +87,7 @@ class HistorySource:
         self._env = _NO_LAZY_FETCH if self._partial else {}
         self._sizes: SizeLookup | None = None
         self._side = SideCommits(repo, self.range.exclude, self._shallow)
+        self._pull_refs = PullRefs(repo)
         self._streams: list[GitStream] = []
         self._missing_blobs = 0
         self._estimate: int | None = None
@@ -257,6 +260,10 @@ class HistorySource:
     def _change(self, commit: Commit, side: list[Commit], files: list[FileChange], gaps: list[Gap]) -> Change:
         landing = read_landing(commit)
         pull_request = pull_request_for(landing, commit, self.repo_url)
+        if pull_request is not None and pull_request.number is not None:
+            # Only a waiver cares whether the number is proven; the proof costs a git call or two.
+            waived = pull_request.number in self.options.waived_pulls
+            pull_request.landing_proven = waived and self._pull_refs.proves(commit, pull_request.number)
         commits = [commit, *side]
         return Change(
             id=f"#{landing.number}" if landing.number is not None else commit.sha[:12],

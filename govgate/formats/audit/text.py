@@ -134,7 +134,8 @@ def _knowledge(summary: AuditSummary) -> list[str]:
 def _waivers(summary: AuditSummary) -> list[str]:
     notes = [n for n in summary.waiver_notes() if n["status"] != "applied"]
     words = {"expired": "expired", "unused": "never needed: the rule did not fail", "not_matched": "matched no audited change",
-             "unknown_rule": "names no rule in this policy"}
+             "unknown_rule": "names no rule in this policy",
+             "unproven": "not applied: a commit message names the pull request but nothing proves it was merged as that commit"}
     if not notes:
         return []
     lines = ["waivers:"]
