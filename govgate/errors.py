@@ -30,3 +30,7 @@ class PolicyError(GovgateError):
 
 class SourceError(GovgateError):
     """A change source could not read its input (event file, API)."""
+
+
+class MemoryFileError(GovgateError):
+    """The organisational memory file is unreadable, malformed or violates its schema."""

@@ -4,6 +4,11 @@ Semantics (gitignore-like): a pattern with no ``/`` but a trailing one, or one t
 ``**/``, floats: it matches at any folder depth. Any other pattern is anchored at the repository
 root. A pattern that matches a folder matches everything below it. ``*`` and ``?`` stay within
 one path segment, ``**`` spans segments, ``[abc]`` / ``[!abc]`` are character classes.
+
+Paths come from the change's author, so matching must stay linear in the path's length. Python's
+backtracking engine is linear for a pattern with one wildcard that can backtrack, but a pattern
+with two (``V*__*.sql``, ``**/spec/**/*.rb``) is quadratic or worse on a crafted 100 KB name;
+those patterns are matched by RE2 (``govgate.patterns``), which is linear for any pattern.
 """
 
 from __future__ import annotations
@@ -31,19 +36,69 @@ def glob_set(patterns: Iterable[str]) -> Callable[[str], bool]:
     cached = _GLOB_SETS.get(key)
     if cached is not None:
         return cached
-    anchored: list[str] = []
-    floating: list[str] = []
+    fast: dict[bool, list[str]] = {False: [], True: []}  # floats -> regexes for Python's engine
+    linear: dict[bool, list[str]] = {False: [], True: []}  # the same, for RE2
     for pattern in key:
         body, floats = _split(pattern)
-        (floating if floats else anchored).append(_translate(body))
-    at_root = re.compile("(?:" + "|".join(anchored) + r")(?:/|$)") if anchored else None
-    anywhere = re.compile("(?:^|/)(?:" + "|".join(floating) + r")(?:/|$)") if floating else None
+        (linear if _backtracks(body, floats) else fast)[floats].append(_translate(body))
+    tests = [test for test in (
+        _regex_test(fast[False], anchored=True), _regex_test(fast[True], anchored=False),
+        _re2_test(linear[False], anchored=True), _re2_test(linear[True], anchored=False),
+    ) if test is not None]
 
     def matcher(path: str) -> bool:
-        return bool((at_root is not None and at_root.match(path)) or (anywhere is not None and anywhere.search(path)))
+        return any(test(path) for test in tests)
 
     _GLOB_SETS[key] = matcher
     return matcher
+
+
+def check_glob(pattern: str) -> None:
+    """Raise ValueError when ``pattern`` cannot be used as a path glob (e.g. ``[z-a]``)."""
+    body, floats = _split(pattern)
+    regex = _translate(body)
+    try:
+        re.compile(regex)
+    except re.error as exc:
+        raise ValueError(f"not a valid glob: {exc.msg}") from None
+    if _backtracks(body, floats):
+        from govgate.patterns import PatternError, compile_re2
+
+        try:
+            compile_re2(_ROOTED + "(?:" + regex + ")" + _END)
+        except PatternError as exc:
+            raise ValueError(f"not a valid glob: {exc}") from None
+
+
+_ROOTED, _FLOATING, _END = "^", "(?:^|/)", "(?:/|$)"
+
+
+def _regex_test(regexes: list[str], *, anchored: bool) -> Callable[[str], bool] | None:
+    if not regexes:
+        return None
+    compiled = re.compile(("" if anchored else _FLOATING) + "(?:" + "|".join(regexes) + ")" + _END)
+    find = compiled.match if anchored else compiled.search
+    return lambda path: find(path) is not None
+
+
+def _re2_test(regexes: list[str], *, anchored: bool) -> Callable[[str], bool] | None:
+    if not regexes:
+        return None
+    from govgate.patterns import compile_re2
+
+    compiled = compile_re2((_ROOTED if anchored else _FLOATING) + "(?:" + "|".join(regexes) + ")" + _END)
+    return lambda path: compiled.search(path) is not None
+
+
+def _backtracks(body: str, floats: bool) -> bool:
+    """Whether Python's engine could take more than linear time on this glob.
+
+    Every wildcard followed by more of the pattern may be re-tried at each later position:
+    two of them make the work quadratic, and a folder-spanning ``**`` re-tried from every
+    folder of a floating pattern does too. A final ``*`` or ``**`` is cheap (it ends the match).
+    """
+    inner = re.findall(r"\*+", body.rstrip("*"))
+    return len(inner) >= 2 or (floats and any(len(run) >= 2 for run in inner))
 
 
 def _split(pattern: str) -> tuple[str, bool]:

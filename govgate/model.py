@@ -10,9 +10,12 @@ import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govgate.globs import glob_any, glob_set, path_matches  # noqa: F401  (re-exported: detectors match paths)
+
+if TYPE_CHECKING:
+    from govgate.memory.model import Memory
 
 
 class Question(str, enum.Enum):
@@ -49,6 +52,34 @@ class Trust(str, enum.Enum):
 
 
 _TRUST_RANK = {Trust.INFERRED: 0, Trust.DECLARED: 1, Trust.VERIFIED: 2}
+
+
+class Fragility(str, enum.Enum):
+    """How fragile a path is, as the organisational memory records it (ordered: low < critical)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _FRAGILITY_ORDER.index(self)
+
+    def at_least(self, other: Fragility) -> bool:
+        return self.rank >= other.rank
+
+
+_FRAGILITY_ORDER = (Fragility.LOW, Fragility.MEDIUM, Fragility.HIGH, Fragility.CRITICAL)
+
+
+class KnowledgeStatus(str, enum.Enum):
+    """Who still knows an area, from its history: every knower gone, one left, several, or no history."""
+
+    ORPHANED = "orphaned"  # every knower departed
+    BUS_FACTOR_1 = "bus_factor_1"  # exactly one active knower
+    SHARED = "shared"  # two or more active knowers
+    NO_HISTORY = "no_history"  # no human change in the history read
 
 
 class Confidence(str, enum.Enum):
@@ -209,6 +240,7 @@ class GapKind(enum.StrEnum):
     FILES_TRUNCATED = "files_truncated"  # a forge listed only part of the files (GitHub: 3,000)
     HISTORY_MISSING = "history_missing"  # commits or trees outside the clone (shallow, force-pushed, damaged)
     CONTENT_MISSING = "content_missing"  # file contents or line counts that could not be read
+    CONTENT_TOO_LARGE = "content_too_large"  # a file a detector needed was past the inspection limits
 
 
 @dataclass(frozen=True)
@@ -252,6 +284,7 @@ class FileChange:
     _load_new: ContentLoader | None = field(default=None, repr=False)
     _cache: dict[str, bytes | None] = field(default_factory=dict, repr=False)
     unavailable: bool = False  # content could not be read (partial clone, damaged repo)
+    too_large: str | None = None  # why the content was not inspected (past MAX_INSPECT_BYTES or _LINES)
 
     def old_bytes(self) -> bytes | None:
         return self._load("old", self._load_old)
@@ -275,16 +308,43 @@ class FileChange:
 
     def _load(self, which: str, loader: ContentLoader | None) -> bytes | None:
         if which not in self._cache:
+            self._cache[which] = None
+            known_size = self.old_size if which == "old" else self.new_size
+            if loader is None or self._refuse(known_size, self.added if which == "new" else None):
+                return None
             try:
-                self._cache[which] = loader() if loader else None
+                data = loader()
             except ContentUnavailable:
                 self.unavailable = True
-                self._cache[which] = None
+                return None
+            except ContentTooLarge as exc:
+                self._refuse(exc.size, None)
+                return None
+            if data is not None and not self._refuse(len(data), data.count(b"\n")):
+                self._cache[which] = data
         return self._cache[which]
+
+    def _refuse(self, size: int | None, lines: int | None) -> bool:
+        """Past the inspection limits the content is not read at all, and the reason is kept."""
+        from govgate.limits import MAX_INSPECT_BYTES, MAX_INSPECT_LINES
+
+        if size is not None and size > MAX_INSPECT_BYTES:
+            self.too_large = f"{size:,} bytes, over the limit of {MAX_INSPECT_BYTES:,}"
+        elif lines is not None and lines > MAX_INSPECT_LINES:
+            self.too_large = f"{lines:,} lines, over the limit of {MAX_INSPECT_LINES:,}"
+        return self.too_large is not None
 
 
 class ContentUnavailable(Exception):
     """A source could not read an object that it listed (partial clone, damaged mirror)."""
+
+
+class ContentTooLarge(Exception):
+    """A source skipped an object past the inspection limit without reading it."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
 
 
 def _decode(data: bytes | None) -> str | None:
@@ -294,16 +354,10 @@ def _decode(data: bytes | None) -> str | None:
 
 
 def _added_lines(old: str, new: str) -> list[tuple[int, str]]:
-    import difflib
+    from govgate.linediff import added_line_indexes
 
-    old_lines = old.splitlines()
     new_lines = new.splitlines()
-    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
-    added: list[tuple[int, str]] = []
-    for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
-        if tag in ("insert", "replace"):
-            added.extend((j + 1, new_lines[j]) for j in range(j1, j2))
-    return added
+    return [(j + 1, new_lines[j]) for j in added_line_indexes(old.splitlines(), new_lines)]
 
 
 GHOST_LOGIN = "ghost"  # what GitHub shows for a deleted account; nobody can register it
@@ -489,6 +543,8 @@ class Change:
     author: Person | None = None
     repo_url: str | None = None
     forge: str | None = None  # the forge whose API supplied verified data (github, gitlab); None offline
+    memory: Memory | None = None  # organisational memory read from the base revision, never from the change
+    merged_at: str | None = None  # when the change landed (an audit judges freezes at that moment); None: not yet
     problems: list[str] = field(default_factory=list)  # notes said aloud that do not stop a verdict
     # What could not be read at all: a change with a gap is "not fully judged", never "pass".
     incomplete: list[Gap] = field(default_factory=list)

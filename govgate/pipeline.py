@@ -11,6 +11,7 @@ from govgate.policy.model import Policy
 from govgate.verdict import Verdict
 
 
-def evaluate(change: Change, policy: Policy, *, fail_on: str = "error", today: dt.date | None = None) -> Verdict:
+def evaluate(change: Change, policy: Policy, *, fail_on: str = "error", today: dt.date | None = None,
+             now: dt.datetime | None = None) -> Verdict:
     evidence = run_detectors(change, policy.settings)
-    return judge(change, evidence, policy, fail_on=fail_on, today=today)
+    return judge(change, evidence, policy, fail_on=fail_on, today=today, now=now)

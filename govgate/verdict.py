@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govgate.model import GOVERNANCE_QUESTIONS, Change, Evidence, Gap, Question
 from govgate.policy.model import PolicyOrigin, Requirement, Rule, Waiver
+
+if TYPE_CHECKING:
+    from govgate.policy.freeze_state import FreezeReport
+    from govgate.policy.memory_state import MemoryReport
 
 CHECK_SCHEMA = "govgate/check/v1"
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
@@ -100,19 +104,19 @@ class QuestionResult:
 @dataclass
 class Risk:
     level: str
-    score: float
+    score: int
     factors: list[Evidence]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "level": self.level,
-            "score": round(self.score, 2),
+            "score": self.score,
             "factors": [_factor_dict(e) for e in self.factors],
         }
 
 
 def _factor_dict(factor: Evidence) -> dict[str, Any]:
-    data: dict[str, Any] = {"kind": factor.kind, "score": factor.attrs.get("score", 0), "detail": factor.detail}
+    data: dict[str, Any] = {"kind": factor.kind, "score": round(factor.attrs.get("score", 0)), "detail": factor.detail}
     if factor.location.to_dict():
         data["location"] = factor.location.to_dict()
     return data
@@ -141,6 +145,8 @@ class Verdict:
     policy_source: str
     fail_on: str = "error"
     notes: list[str] = field(default_factory=list)  # what the reader must know about how it was judged
+    memory: MemoryReport | None = None  # what the organisational memory says about the touched paths
+    freeze: FreezeReport | None = None  # whether a freeze window held the change (None: the policy has none)
     incomplete: list[Gap] = field(default_factory=list)  # what could not be read: never a pass
     policy_origin: PolicyOrigin | None = None
 
@@ -188,6 +194,8 @@ class Verdict:
             "policy": self.policy_source,
             "policy_origin": self.policy_origin.to_dict() if self.policy_origin else None,
             "fail_on": self.fail_on,
+            "memory": self.memory.to_dict() if self.memory else None,
+            "freeze": self.freeze.to_dict() if self.freeze else None,
         }
 
 

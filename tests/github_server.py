@@ -1,9 +1,10 @@
 """A real HTTP server on 127.0.0.1 that answers like the GitHub REST API, for tests.
 
 Routes are registered per test: a fixed JSON answer, a sequence of answers (a 502 then a
-success), a paginated list (``link: <...>; rel="next"`` like GitHub's), or an endpoint that
-hangs. Every request is recorded with its headers so tests can check what govgate sent.
-Served under ``/api/v3``, the GitHub Enterprise Server layout, so URL joining is exercised.
+success), a paginated list (``link: <...>; rel="next"`` like GitHub's), an endpoint that
+hangs, or one that trickles its answer a byte at a time (headers or body). Every request is
+recorded with its headers so tests can check what govgate sent. Served under ``/api/v3``, the
+GitHub Enterprise Server layout, so URL joining is exercised.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class Reply:
     status: int = 200
     body: Any = None  # JSON-serialisable, or bytes sent as they are
     headers: dict[str, str] = field(default_factory=dict)
+    trickle: float = 0.0  # seconds between bytes of the body (0: all at once)
+    trickle_headers: bool = False  # trickle the status line and headers too
 
 
 @dataclass
@@ -101,6 +104,10 @@ class GitHubServer(LocalHttpServer):
 
         self.on(path, answer)
 
+    def trickle(self, path: str, body: Any, *, every: float = 0.05, headers: bool = False, status: int = 200) -> None:
+        """Answer ``body`` one byte every ``every`` seconds: each byte arrives long before a socket timeout."""
+        self.on(path, Reply(status, body, trickle=every, trickle_headers=headers))
+
     def calls(self, path: str) -> list[Seen]:
         return [s for s in self.requests if s.path == self.prefix + "/" + path.lstrip("/")]
 
@@ -143,10 +150,24 @@ def _make_handler(server: GitHubServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("content-length", str(len(data)))
                 for key, value in reply.headers.items():
                     self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
+                if reply.trickle and reply.trickle_headers:
+                    self._trickle(b"".join(self._headers_buffer) + b"\r\n", reply.trickle)
+                    self._headers_buffer = []
+                else:
+                    self.end_headers()
+                if reply.trickle:
+                    self._trickle(data, reply.trickle)
+                else:
+                    self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test): nothing to tell it
+
+        def _trickle(self, data: bytes, every: float) -> None:
+            for i in range(len(data)):
+                if server.stop.wait(every):
+                    return
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
 
         do_GET = _serve
         do_POST = _serve

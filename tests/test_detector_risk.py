@@ -150,12 +150,12 @@ def test_settings_change_labels_thresholds_and_ignores(repo: RepoBuilder) -> Non
     default = by_kind(detect(RISK, change))
     assert default["sensitive:authentication"] == 4 and default["size"] == 2
     tuned = by_kind(detect(RISK, change, {
-        "sensitive_paths": [{"label": "authentication", "score": 0}, {"label": "vendored", "score": 1.5, "glob": "vendor"}],
+        "sensitive_paths": [{"label": "authentication", "score": 0}, {"label": "vendored", "score": 2, "glob": "vendor"}],
         "ignore": ["generated/**"],
         "size_thresholds": [{"above": 100, "score": 5}],
     }))
     # generated/ is ignored now, so only two areas are left (src/auth, vendor): no areas factor
-    assert tuned == {"size": 5, "sensitive:vendored": 1.5}
+    assert tuned == {"size": 5, "sensitive:vendored": 2}
     assert default["areas"] == 2
     counted_tests = by_kind(detect(RISK, commit_change(repo, {"tests/test_x.py": code(250)}), {"builtin_ignore": False}))
     assert counted_tests == {"size": 1}

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
+import pytest
+
+from govgate.errors import PolicyError
 from govgate.model import Change, Commit, Confidence, Evidence, FileChange, FileStatus, Location, Person, PullRequest, Question, Trust
 from govgate.policy.engine import judge
 from govgate.policy.loader import parse_policy
+from govgate.policy.model import Waiver
 
 ALICE = Person("Alice", "alice@example.com")
 TODAY = dt.date(2026, 11, 24)
@@ -180,7 +185,7 @@ def test_risk_levels_follow_thresholds() -> None:
     p = policy("risk: {medium: 2, high: 4}\nrules: []\n")
     assert judge(make_change(), [ev(Question.RISK, score=1)], p, today=TODAY).risk.level == "low"
     assert judge(make_change(), [ev(Question.RISK, score=1), ev(Question.RISK, score=1)], p, today=TODAY).risk.level == "medium"
-    assert judge(make_change(), [ev(Question.RISK, score=4.5)], p, today=TODAY).risk.level == "high"
+    assert judge(make_change(), [ev(Question.RISK, score=5)], p, today=TODAY).risk.level == "high"
 
 
 WAIVED = """
@@ -190,7 +195,6 @@ rules:
 waivers:
   - {rule: mig, change: "#482", reason: "forward-only backfill", approved_by: alice, expires: 2027-01-31}
   - {rule: mig, change: "aaaaaaaaaaaa", reason: "old", approved_by: bob, expires: 2026-01-01}
-  - {rule: gone, change: "#1", reason: "typo", approved_by: carol, expires: 2027-01-01}
 """
 
 
@@ -199,11 +203,22 @@ def test_waiver_applies_to_its_change_until_it_expires() -> None:
     verdict = judge(make_change(pr_number=482), [], p, today=TODAY)
     assert verdict.verdict == "pass" and verdict.rules[0].status == "waived"
     notes = {(n.waiver.approved_by, n.status) for n in verdict.waivers}
-    assert ("alice", "applied") in notes and ("bob", "expired") in notes and ("carol", "unknown_rule") in notes
+    assert ("alice", "applied") in notes and ("bob", "expired") in notes
     assert verdict.to_dict()["rules"][0]["waiver"]["approved_by"] == "alice"
     after_expiry = judge(make_change(pr_number=482), [], p, today=dt.date(2027, 2, 1))
     assert after_expiry.verdict == "fail"
     assert {(n.waiver.approved_by, n.status) for n in after_expiry.waivers} >= {("alice", "expired")}
+
+
+def test_a_waiver_naming_no_rule_is_refused_by_the_loader_and_still_reported_by_the_engine() -> None:
+    with pytest.raises(PolicyError, match=r"test.yml:\d+: waivers\[0\].rule: waives 'gone', which is not a rule"):
+        stray_line = '  - {rule: gone, change: "#1", reason: typo, approved_by: carol, expires: 2027-01-01}\n'
+        policy(WAIVED.replace("waivers:\n", "waivers:\n" + stray_line))
+    # A Policy assembled in code never went through the loader: the engine still says so.
+    stray = Waiver(rule="gone", change="#1", reason="typo", approved_by="carol", expires="2027-01-01")
+    p = dataclasses.replace(policy(WAIVED), waivers=(stray,))
+    notes = {(n.waiver.approved_by, n.status) for n in judge(make_change(), [], p, today=TODAY).waivers}
+    assert notes == {("carol", "unknown_rule")}
 
 
 def test_waiver_for_a_rule_that_passes_is_reported_unused() -> None:

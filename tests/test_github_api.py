@@ -138,17 +138,20 @@ def test_a_pagination_link_to_another_host_is_refused_and_gets_no_token(github_s
         other.close()
 
 
-def test_a_same_host_redirect_keeps_the_token_and_another_host_does_not_get_it(github_server: GitHubServer) -> None:
+def test_a_same_host_redirect_keeps_the_token_and_another_host_is_refused(github_server: GitHubServer) -> None:
     other = GitHubServer()
     try:
+        # CONTROL: a renamed repository redirects within the API: followed, with the token.
         github_server.json("repos/old/name", {}, status=301, headers={"location": f"{github_server.api_url}/repositories/42"})
         github_server.json("repositories/42", {"id": 42})
         assert client_for(github_server).get_json("repos/old/name") == {"id": 42}
         assert github_server.calls("repositories/42")[0].headers["authorization"] == f"Bearer {TOKEN}"
+        # ATTACK: an answer from another host would count as verified API data: refused, never asked.
         other.json("elsewhere", {"moved": True})
         github_server.json("repos/moved", {}, status=302, headers={"location": f"{other.api_url}/elsewhere"})
-        assert client_for(github_server).get_json("repos/moved") == {"moved": True}
-        assert "authorization" not in other.calls("elsewhere")[0].headers
+        with pytest.raises(GitHubApiError, match=r"redirected to http://127\.0\.0\.1:.*only the API's own host"):
+            client_for(github_server).get_json("repos/moved")
+        assert other.requests == []
     finally:
         other.close()
 

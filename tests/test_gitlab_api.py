@@ -41,22 +41,26 @@ def test_a_pagination_link_to_another_host_is_refused(gitlab_server: GitLabServe
     assert len(gitlab_server.requests) == 1
 
 
-def test_a_redirect_to_another_host_never_carries_the_token() -> None:
+def test_a_redirect_to_another_host_is_refused_and_never_carries_the_token() -> None:
     with_token = GitLabServer()
     other = GitLabServer()
     try:
         other.json("landing", {"ok": True})
         with_token.on("moved", Reply(302, {}, {"location": other.url.replace("127.0.0.1", "localhost") + "/api/v4/landing"}))
-        assert client(with_token).get_json("moved") == {"ok": True}
-        (landed,) = other.calls("landing")
-        assert "private-token" not in landed.headers and "job-token" not in landed.headers
+        with_token.on("here", Reply(302, {}, {"location": "/api/v4/landing"}))
+        with_token.json("landing", {"ok": True})
+        assert client(with_token).get_json("here") == {"ok": True}  # CONTROL: within the API's own origin
+        with pytest.raises(GitLabApiError, match="only the API's own host") as caught:
+            client(with_token).get_json("moved")
+        assert caught.value.hint and "CI_API_V4_URL" in caught.value.hint
+        assert other.requests == []
     finally:
         with_token.close()
         other.close()
 
 
 def test_the_token_is_redacted_before_a_long_error_is_shortened(gitlab_server: GitLabServer) -> None:
-    gitlab_server.on("secret", Reply(401, {"message": "x" * 290 + TOKEN + "y" * 50}))
+    gitlab_server.on("secret", Reply(401, {"message": "x" * 180 + TOKEN + "y" * 50}))  # the token straddles the cut
     with pytest.raises(GitLabApiError) as caught:
         client(gitlab_server).get_json("secret")
     text = caught.value.message

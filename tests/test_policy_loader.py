@@ -46,9 +46,11 @@ def test_valid_policy_builds_typed_rules() -> None:
 
 def test_unknown_key_names_file_line_and_expected_keys() -> None:
     text = VALID.replace("    require:\n      rollback", "    requre:\n      rollback")
-    message = error_of(text)
-    assert message.startswith("policy.yml:11: rules[1].requre: unknown key 'requre'")
-    assert "require" in message and "severity" in message
+    lines = error_of(text).splitlines()
+    # the misspelt key, and (since a rule must require something) the requirement it failed to give
+    assert lines[0] == "policy.yml:9: rules[1]: 'require' is a required property"
+    assert lines[1].startswith("policy.yml:11: rules[1].requre: unknown key 'requre'")
+    assert "require" in lines[1] and "severity" in lines[1]
 
 
 def test_misspelt_requirement_key_is_an_error_not_ignored() -> None:

@@ -2,9 +2,10 @@
 
 *Recent* means the ``window_days`` before the newest audited change. A path is a directory cut at
 ``depth`` components (``src/api/v2/x.py`` counts for ``src/api``; files at the top count for ``.``).
-A recent change's author is a *newcomer* to a path when none of the audited changes older than the
-window that touched the path had them as an author; that needs history older than the window, so
-when the audited range holds none, newcomer shares are reported as unknown. A path is named when it
+A recent change's author is a *newcomer* to a path when none of the changes older than the window
+that touched the path had them as an author: the audited changes older than the window, and the
+history before the audited range (the baseline the audit reads after it, ``observe_baseline``).
+Without any older history newcomer shares are reported as unknown. A path is named when it
 had at least ``min_changes`` recent changes and more than half were AI-assisted or by newcomers.
 
 The stream is newest first: recent changes come first and leave, per path, the authors whose
@@ -60,6 +61,13 @@ class KnowledgeTracker:
                 stats.by_author[author] += 1
                 self._unknown.setdefault(path, set()).add(author)
             return
+        self._cross_off(paths, change)
+
+    def observe_baseline(self, change: Change) -> None:
+        """A change from before the audited range: it only shows who had worked on a path before."""
+        self._cross_off(self._paths(change), change)
+
+    def _cross_off(self, paths: set[str], change: Change) -> None:
         self.older_seen = True
         if not self._unknown:
             return

@@ -30,7 +30,8 @@ from typing import Any
 
 from govgate.audit.failures import ChangeFacts, FailureTracker
 from govgate.audit.knowledge import KnowledgeTracker
-from govgate.model import GOVERNANCE_QUESTIONS, Question
+from govgate.audit.memory_summary import MemorySummary
+from govgate.model import GOVERNANCE_QUESTIONS, Change, Question
 from govgate.policy.model import Policy, Waiver
 from govgate.sources.merge_messages import commit_url
 from govgate.verdict import Verdict
@@ -157,6 +158,7 @@ class AuditSummary:
     def __init__(
         self, policy: Policy, *, range_label: str, since: dt.datetime | None = None, until: dt.datetime | None = None,
         paths: tuple[str, ...] = (), repo_url: str | None = None, fail_on: str = "error", worst_limit: int = WORST_LIMIT,
+        now: dt.datetime | None = None,
     ) -> None:
         self.policy = policy
         self.range_label = range_label
@@ -169,6 +171,7 @@ class AuditSummary:
         self.rules: dict[str, Counter[str]] = {rule.id: Counter() for rule in policy.rules}
         self.failures = FailureTracker()
         self.knowledge = KnowledgeTracker()
+        self.memory = MemorySummary(now, repo_url)
         self.problems: list[str] = []  # about the run as a whole
         self.problem_changes = 0
         self.problem_examples: list[dict[str, Any]] = []
@@ -202,6 +205,7 @@ class AuditSummary:
         for note in verdict.waivers:
             self._waivers.setdefault(note.waiver, Counter())[note.status] += 1
         self.knowledge.observe(change, verdict.ai_assisted, when)
+        self.memory.observe(verdict, facts)
         if verdict.problems:
             self.problem_changes += 1
             if len(self.problem_examples) < PROBLEM_EXAMPLES:
@@ -212,6 +216,12 @@ class AuditSummary:
         if verdict.verdict == "fail":
             self._keep_worst(verdict, facts)
         return facts
+
+    def add_older(self, change: Change) -> None:
+        """A change before the audited range: it shows who knew what before, and is never judged or counted."""
+        facts = self.failures.observe(change)
+        self.knowledge.observe_baseline(change)
+        self.memory.observe_older(change, facts)
 
     def _keep_worst(self, verdict: Verdict, facts: ChangeFacts) -> None:
         gating = verdict.gating_failures
@@ -274,6 +284,7 @@ class AuditSummary:
             "rules": {rule_id: dict(sorted(counts.items())) for rule_id, counts in self.rules.items()},
             "waivers": self.waiver_notes(),
             "knowledge_loss": self.knowledge.to_dict(),
+            **self.memory.to_dict(),
             "worst": self.worst(),
             "problems": {
                 "run": list(self.problems),

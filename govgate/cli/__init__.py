@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -19,6 +19,7 @@ _COMMANDS = {
     "audit": ("govgate.cli.audit", "audit", "Judge every change in a range of history."),
     "policy": ("govgate.cli.policy", "policy", "Validate, explain or create a policy."),
     "pre-push": ("govgate.cli.pre_push", "pre_push", "Judge the commits a git push is about to send (a pre-push hook)."),
+    "memory": ("govgate.cli.memory", "memory", "Validate, explain, start or mine the organisational memory file."),
 }
 
 
@@ -37,6 +38,13 @@ class LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:  # `govgate --help | head -1` prints while parsing, before invoke
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError:
+            _quiet_exit()
+
     def invoke(self, ctx: click.Context) -> Any:
         from govgate.errors import GovgateError
 
@@ -45,6 +53,8 @@ class LazyGroup(click.Group):
         except GovgateError as exc:
             click.echo(exc.render(), err=True)
             sys.exit(EXIT_ERROR)
+        except BrokenPipeError:  # `govgate policy explain | head -1`: the reader has all it wanted
+            _quiet_exit()
         except click.ClickException as exc:
             exc.exit_code = EXIT_ERROR  # click's default of 1 would read as "the gate fails"
             raise
@@ -58,6 +68,13 @@ class LazyGroup(click.Group):
                 raise
             click.echo(f"govgate: internal error: {type(exc).__name__}: {exc} (set GOVGATE_DEBUG=1 for the traceback)", err=True)
             sys.exit(EXIT_ERROR)
+
+
+def _quiet_exit() -> NoReturn:
+    from govgate.cli.common import silence_stdout
+
+    silence_stdout()
+    sys.exit(EXIT_PASS)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -8,6 +8,7 @@ import re
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import click
@@ -59,10 +60,16 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 @click.option("--fail-on-violations", is_flag=True,
               help="Exit 1 when any audited change fails the policy or could not be fully judged. Without it an audit "
                    "is a report and exits 0.")
+@click.option("--now", default=None, metavar="TIME",
+              help="Measure departures (no commit for 180 days) from TIME instead of the present. Freezes are judged at "
+                   "each change's merge time whatever --now says.")
+@click.option("--knowledge-days", type=click.IntRange(min=0), default=1095, show_default=True, metavar="DAYS",
+              help="Also read this many days of history before the audited range (never judged) to know who knew each "
+                   "path before it; 0: only the range.")
 def audit(
     revision: str, repo_dir: str, since: str | None, until: str | None, paths: tuple[str, ...], policy_path: str | None,
     policy_from_worktree: bool, output_format: str, output: str | None, exact_lines: bool, github: bool,
-    cache_dir: str | None, jobs: int, fail_on: str, fail_on_violations: bool,
+    cache_dir: str | None, jobs: int, fail_on: str, fail_on_violations: bool, now: str | None, knowledge_days: int,
 ) -> None:
     """Judge every change on a branch against the policy, newest first, and summarise.
 
@@ -82,16 +89,20 @@ def audit(
     change fails: then 1), 2 usage, policy or input error (not a repository, unknown revision,
     bad date, bad policy). A range with no changes says so on stderr and exits 0.
     """
+    from govgate.audit.baseline import complete_history
+    from govgate.audit.memory_context import MemoryTimeline, with_memory_and_clock
     from govgate.audit.summary import AuditSummary
     from govgate.formats.audit import audit_writer
     from govgate.policy.choice import PolicyChoice
     from govgate.sources import SourceRequest, open_source
     from govgate.sources.git import GitRepo
     from govgate.sources.history import HistoryOptions
+    from govgate.sources.release_tags import with_release_tags
     from govgate.sources.trusted import read_trusted
 
     since_at = parse_date(since, "--since", end_of_day=False)
     until_at = parse_date(until, "--until", end_of_day=True)
+    now_at = parse_date(now, "--now", end_of_day=False)
     if since_at and until_at and since_at > until_at:
         raise GovgateError(f"--since {since} is after --until {until}")
     repo = GitRepo.open(repo_dir)
@@ -100,14 +111,15 @@ def audit(
         choice = PolicyChoice.parse(policy_path)
         source: HistorySource = open_source("history", SourceRequest(repo, history=options))  # type: ignore[assignment]
         trusted = read_trusted(repo, source.trust_root(), choice, from_worktree=policy_from_worktree)
-        policy = trusted.policy
+        policy = with_release_tags(repo, trusted.policy)
         # The source reads options lazily: pull requests a waiver names need their landing proven.
         options.waived_pulls = frozenset(int(w.change[1:]) for w in policy.waivers if w.change.startswith("#"))
     except BaseException:
         repo.close()
         raise
     try:
-        changes = source.changes()
+        timeline = MemoryTimeline(repo, source.range.tip, source.range.exclude, policy.memory_file)
+        changes = with_memory_and_clock(source.changes(), timeline)
         enricher = None
         if github:
             from govgate.audit.github_enrich import enricher_for
@@ -115,17 +127,20 @@ def audit(
             enricher = enricher_for(repo, source.repo_url, cache_dir, [source.range.tip, "--not", *source.range.exclude])
             changes = enricher.enrich(changes)
         progress = Progress(source.estimate()) if sys.stderr.isatty() else None
-        with OutputFile(output) as out:
+        with OutputFile(output, Path(repo_dir)) as out:
             writer = audit_writer(output_format, out)
             summary = AuditSummary(policy, range_label=source.range.label, since=since_at, until=until_at, paths=paths,
-                                   repo_url=source.repo_url, fail_on=fail_on)
+                                   repo_url=source.repo_url, fail_on=fail_on, now=now_at)
             try:
                 _judge_all(changes, source, policy, fail_on, summary, writer, progress, _jobs(jobs, source))
                 summary.problems = trusted.problems + list(source.problems) + (enricher.problems if enricher else [])
+                complete_history(summary, source, knowledge_days, timeline)
                 writer.finish(summary)
             except BrokenPipeError:
                 # The reader went away (`| head`): nothing left to report to; not an error of the audit.
-                sys.stdout = open(os.devnull, "w")  # keeps the exit-time flush of stdout quiet
+                from govgate.cli.common import silence_stdout
+
+                silence_stdout()
                 sys.exit(0)
     finally:
         source.close()
@@ -204,17 +219,17 @@ def _filters(since: str | None, until: str | None, paths: tuple[str, ...]) -> st
 class OutputFile:
     """Standard output, or a file opened only once the input has been checked (a bad run leaves no file)."""
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, checkout: Path) -> None:
         self.path = path
+        self.checkout = checkout
         self.handle: TextIO | None = None
 
     def __enter__(self) -> TextIO:
         if self.path is None:
             return sys.stdout
-        try:
-            self.handle = open(self.path, "w", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise GovgateError(f"cannot write {self.path}: {exc.strerror}") from None
+        from govgate.cli.common import open_output
+
+        self.handle = open_output(Path(self.path), self.checkout, newline="")
         return self.handle
 
     def __exit__(self, *exc: object) -> None:

@@ -43,10 +43,14 @@ _SOURCE_HELP = "; ".join(f"{name}: {SOURCES[name].summary}" + ("" if SOURCES[nam
                    "(GITHUB_ACTIONS=true: github; a GitLab merge-request pipeline: gitlab), else local.")
 @click.option("--github/--no-github", "github", default=None,
               help="Same as --source github / --source local (default: on when GITHUB_ACTIONS=true).")
+@click.option("--now", default=None, metavar="TIME",
+              help="Judge freezes, stale memory and waiver expiry at TIME (ISO 8601, UTC unless it says otherwise) "
+                   "instead of the present.")
 def check(
     repo_dir: str, base: str | None, head: str, policy_path: str | None, policy_from_worktree: bool, output_format: str,
     fail_on: str, output: str | None, reports: tuple[str, ...], pr_body_file: Path | None, labels: tuple[str, ...],
     pr_author: str | None, pr_title: str | None, branch: str | None, source_name: str, github: bool | None,
+    now: str | None,
 ) -> None:
     """Judge one change against the policy.
 
@@ -61,17 +65,21 @@ def check(
     that could not be read in full (verdict "incomplete": not fully judged, never a pass).
     """
     from govgate.cli import EXIT_ERROR, EXIT_FAIL, EXIT_PASS
+    from govgate.cli.audit import parse_date
     from govgate.cli.common import emit, parse_reports
+    from govgate.memory.base_revision import attach_base_memory
     from govgate.pipeline import evaluate
     from govgate.policy.choice import PolicyChoice
     from govgate.sources import NothingToJudge, PullRequestFlags, SourceRequest, detect_source, open_source
     from govgate.sources.git import GitRepo
+    from govgate.sources.release_tags import with_release_tags
     from govgate.sources.trusted import read_trusted
     from govgate.verdict import Outcome
 
     report_targets = parse_reports(reports, CHECK_FORMATS)
     choice = PolicyChoice.parse(policy_path)
     name = detect_source(source_name, github, os.environ)
+    at = parse_date(now, "--now", end_of_day=False)
     repo = GitRepo.open(repo_dir)
     flags = PullRequestFlags(body_file=pr_body_file, labels=labels, author=pr_author, title=pr_title, branch=branch)
     request = SourceRequest(repo, base=base, head=None if head == "HEAD" else head, pr=flags)
@@ -85,11 +93,15 @@ def check(
         trusted = read_trusted(repo, root, choice, from_worktree=policy_from_worktree)
         change = next(iter(source.changes(trusted)))
         change.problems[:0] = trusted.problems
-        verdict = evaluate(change, trusted.policy, fail_on=fail_on)
+        if root.forge and change.forge is None:
+            change.forge = name  # verified data came from this forge's API: knowers must approve there
+        attach_base_memory(repo, change, trusted)
+        verdict = evaluate(change, with_release_tags(repo, trusted.policy), fail_on=fail_on, now=at)
     finally:
         repo.close()
-    emit(verdict, output_format, output)
-    write_reports(verdict, report_targets)
+    checkout = Path(repo_dir)
+    emit(verdict, output_format, output, checkout)
+    write_reports(verdict, report_targets, checkout)
     if verdict.verdict is Outcome.INCOMPLETE:
         click.echo(f"govgate: not fully judged ({len(verdict.incomplete)} gap{'s' if len(verdict.incomplete) != 1 else ''}: "
                    f"{verdict.incomplete[0].detail}); a change that could not be read in full never passes", err=True)

@@ -30,6 +30,8 @@ def validate(files: tuple[Path, ...]) -> None:
             click.echo(exc.render(), err=True)
             failed = True
             continue
+        for warning in loaded.warnings:
+            click.echo(f"govgate: warning: {warning}", err=True)
         click.echo(f"{path}: valid ({len(loaded.rules)} rules, {len(loaded.waivers)} waivers)")
     if failed:
         raise SystemExit(2)
@@ -40,12 +42,16 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.option("--repo", "repo_dir", default=".", type=click.Path(file_okay=False, path_type=Path),
               help="Where to look for .govgate.yml.")
 @click.option("--format", "-f", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def explain(policy_path: str | None, repo_dir: Path, output_format: str) -> None:
-    """Say in words what the policy in force demands, rule by rule."""
+@click.option("--now", default=None, metavar="TIME", help="Say which freeze windows are in force at TIME (ISO 8601; default: now).")
+def explain(policy_path: str | None, repo_dir: Path, output_format: str, now: str | None) -> None:
+    """Say in words what the policy in force demands, rule by rule, and its freeze windows."""
+    from govgate.cli.audit import parse_date
+    from govgate.cli.freeze_words import freeze_lines, freezes_dict
     from govgate.policy.loader import find_policy, load_policy
 
     path = find_policy(policy_path, repo_dir if repo_dir.is_dir() else None)
     loaded = load_policy(path)
+    at = parse_date(now, "--now", end_of_day=False)
     if output_format == "json":
         rules = [
             {
@@ -54,7 +60,8 @@ def explain(policy_path: str | None, repo_dir: Path, output_format: str) -> None
             }
             for r in loaded.rules
         ]
-        click.echo(json.dumps({"policy": loaded.source, "rules": rules, "waivers": len(loaded.waivers)}, indent=2))
+        click.echo(json.dumps({"policy": loaded.source, "rules": rules, "waivers": len(loaded.waivers),
+                               "memory_file": loaded.memory_file, "freezes": freezes_dict(loaded.freezes, at)}, indent=2))
         return
     click.echo(f"Policy: {loaded.source}")
     if loaded.description:
@@ -70,6 +77,8 @@ def explain(policy_path: str | None, repo_dir: Path, output_format: str) -> None
             click.echo(f"  fix: {rule.message}")
     for waiver in loaded.waivers:
         click.echo(f"\nwaiver: {waiver.rule} for {waiver.change}, by {waiver.approved_by} until {waiver.expires}: {waiver.reason}")
+    for line in freeze_lines(loaded.freezes, at):
+        click.echo(line)
 
 
 @policy.command("init")
@@ -91,7 +100,7 @@ def init(preset: str, output: Path, force: bool) -> None:
     source = preset_path(preset)
     if output.exists() and not force:
         raise GovgateError(f"{output} already exists", "pass --force to overwrite it")
-    write_file(output, f"# yaml-language-server: $schema={POLICY_SCHEMA_URL}\n" + source.read_text("utf-8"))
+    write_file(output, f"# yaml-language-server: $schema={POLICY_SCHEMA_URL}\n" + source.read_text("utf-8"), Path.cwd())
     click.echo(f"wrote {output} from preset {preset!r}; check it with: govgate policy validate {output}")
 
 

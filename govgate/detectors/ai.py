@@ -26,6 +26,8 @@ from govgate.model import (
     glob_any,
     parse_trailer_lines,
 )
+from govgate.patterns import PatternError, UserPattern, user_regex
+from govgate.policy.schema import regexes
 
 _STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _IDENTITY = re.compile(r"^(?P<name>[^<]*?)\s*<(?P<email>[^<>\s]+)>\s*$")
@@ -90,16 +92,16 @@ class _Config:
     logins: frozenset[str] = frozenset()
     branches: tuple[str, ...] = ()
     labels: frozenset[str] = field(default_factory=lambda: frozenset(markers.DEFAULT_LABELS))
-    body_patterns: tuple[re.Pattern[str], ...] = ()
+    body_patterns: tuple[UserPattern, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> _Config:
-        patterns: list[re.Pattern[str]] = []
+        patterns: list[UserPattern] = []
         for text in settings.get("body_patterns", []):
-            try:
-                patterns.append(re.compile(text, re.MULTILINE))
-            except re.error as exc:
-                raise PolicyError(f"settings.ai.body_patterns: {text!r} is not a valid regular expression ({exc})") from exc
+            try:  # the policy loader compiled every pattern already; this only guards direct callers
+                patterns.append(user_regex(text, multiline=True))
+            except PatternError as exc:
+                raise PolicyError(f"settings.ai.body_patterns: {text!r} is not a usable regular expression ({exc})") from None
         return cls(
             trailers=tuple(
                 _CustomTrailer(t["key"].lower(), frozenset(v.lower() for v in t.get("values", [])), t.get("tool") or t["key"])
@@ -157,7 +159,7 @@ class AiDetector:
             "logins": {**_STRINGS, "description": "GitHub logins of AI agents"},
             "branches": {**_STRINGS, "description": "branch-name globs agents push to"},
             "labels": {**_STRINGS, "description": "PR labels that declare AI assistance"},
-            "body_patterns": {**_STRINGS, "description": "regular expressions for PR-body disclosures"},
+            "body_patterns": regexes("regular expressions (RE2 syntax) for PR-body disclosures"),
         },
     }
 

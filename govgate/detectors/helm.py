@@ -19,6 +19,7 @@ from govgate.detectors import deploy_evidence as ev
 from govgate.detectors.yaml_docs import added_line_numbers, is_yaml_path, load_documents, touched_documents
 from govgate.errors import PolicyError
 from govgate.model import Change, Confidence, Evidence, FileChange, Question
+from govgate.patterns import PatternError, UserPattern, user_regex
 
 SOURCE = "helm"
 _SCRIPT_SUFFIXES = (".sh", ".bash", ".zsh", ".mk", ".ps1", ".groovy")
@@ -34,7 +35,7 @@ _UPGRADE = re.compile(r"\bhelm[0-9]?(?:\s+--?[\w-]+(?:[= ]\S+)?)*\s+upgrade\b")
 _ROLLBACK_CMD = re.compile(r"\bhelm[0-9]?\s+rollback\b")
 _ATOMIC = re.compile(r"(?<![\w-])--(?:atomic|rollback-on-failure)(?:=true)?(?![\w-])")
 _FLAG_LINE = re.compile(r"^\s*(?:- )?--?[A-Za-z]")
-_DEFAULT_PRODUCTION = r"\bprod(?:uction)?\b"
+_DEFAULT_PRODUCTION_PATTERN = re.compile(r"\bprod(?:uction)?\b", re.IGNORECASE)
 _PROD_FILE = re.compile(
     r"(?im)^\s*(?:-\s*)?(?:environment|env|name|stage|deploy_env|target)\s*:\s*[\"']?prod(?:uction)?\b"
     r"|\b(?:ENVIRONMENT|ENV|DEPLOY_ENV|STAGE)=[\"']?prod(?:uction)?\b"
@@ -48,14 +49,15 @@ class HelmDetector:
         "additionalProperties": False,
         "properties": {
             "production_pattern": {
-                "type": "string", "minLength": 1,
-                "description": "regex that marks a helm upgrade command as a production deploy (default: prod or production)",
+                "type": "string", "minLength": 1, "format": "regex",
+                "description": "regex (RE2 syntax) that marks a helm upgrade command as a production deploy "
+                               "(default: prod or production)",
             },
         },
     }
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
-        production = _production_pattern(settings.get("production_pattern", _DEFAULT_PRODUCTION))
+        production = _production_pattern(settings.get("production_pattern"))
         for file in change.files:
             kind = _file_kind(file.path)
             if ev.is_deleted(file) or kind is None:
@@ -74,11 +76,13 @@ class HelmDetector:
                 yield from _commands(file, text, production)
 
 
-def _production_pattern(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern, re.IGNORECASE)
-    except re.error as exc:
-        raise PolicyError(f"settings.helm.production_pattern is not a valid regular expression: {exc}") from exc
+def _production_pattern(pattern: str | None) -> re.Pattern[str] | UserPattern:
+    if pattern is None:
+        return _DEFAULT_PRODUCTION_PATTERN
+    try:  # the policy loader compiled it already; this only guards direct callers
+        return user_regex(pattern, ignore_case=True)
+    except PatternError as exc:
+        raise PolicyError(f"settings.helm.production_pattern is not a usable regular expression: {exc}") from None
 
 
 def _file_kind(path: str) -> str | None:
@@ -114,7 +118,7 @@ def _logical_commands(lines: list[str], start: re.Pattern[str]) -> Iterable[_Com
         index += 1
 
 
-def _commands(file: FileChange, text: str, production: re.Pattern[str]) -> Iterable[Evidence]:
+def _commands(file: FileChange, text: str, production: re.Pattern[str] | UserPattern) -> Iterable[Evidence]:
     lines = text.splitlines()
     upgrades = list(_logical_commands(lines, _UPGRADE))
     rollbacks = list(_logical_commands(lines, _ROLLBACK_CMD))

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from govgate.model import Change, Evidence, FileChange, FileStatus, Location, Question, Trust, glob_set
+from govgate.policy.schema import path_globs
 
 _SOURCE = "risk"
 
@@ -121,25 +122,25 @@ DEFAULT_THRESHOLDS: dict[str, tuple[tuple[float, float], ...]] = {
 }
 DEFAULT_BYTES_PER_LINE = 40
 
-_GLOBS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_GLOBS = path_globs()
 _THRESHOLDS = {
     "type": "array",
     "items": {
         "type": "object", "additionalProperties": False, "required": ["above", "score"],
-        "properties": {"above": {"type": "number", "minimum": 0}, "score": {"type": "number", "minimum": 0}},
+        "properties": {"above": {"type": "number", "minimum": 0}, "score": {"type": "integer", "minimum": 0}},
     },
 }
 
 
 @dataclass(frozen=True)
 class _Settings:
-    sensitive: dict[str, tuple[float, tuple[str, ...]]]
+    sensitive: dict[str, tuple[int, tuple[str, ...]]]
     ignore: tuple[str, ...]
     generated: tuple[str, ...]
     config: tuple[str, ...]
-    thresholds: dict[str, tuple[tuple[float, float], ...]]
-    binary_score: float
-    config_only_score: float
+    thresholds: dict[str, tuple[tuple[float, int], ...]]
+    binary_score: int
+    config_only_score: int
     containers: frozenset[str]
     bytes_per_line: float
 
@@ -151,10 +152,10 @@ class _Settings:
             globs = (glob,) if isinstance(glob, str) else tuple(glob or ())
             if not globs:
                 globs = sensitive.get(entry["label"], (0, ()))[1]
-            sensitive[entry["label"]] = (float(entry["score"]), globs)
+            sensitive[entry["label"]] = (int(entry["score"]), globs)
         ignore = (DEFAULT_IGNORE if raw.get("builtin_ignore", True) else ()) + tuple(raw.get("ignore", ()))
         thresholds = {
-            name: tuple((float(t["above"]), float(t["score"])) for t in raw[f"{name}_thresholds"])
+            name: tuple((float(t["above"]), int(t["score"])) for t in raw[f"{name}_thresholds"])
             if f"{name}_thresholds" in raw else default
             for name, default in DEFAULT_THRESHOLDS.items()
         }
@@ -163,14 +164,14 @@ class _Settings:
             generated=DEFAULT_GENERATED + tuple(raw.get("generated", ())),
             config=DEFAULT_CONFIG + tuple(raw.get("config_files", ())),
             thresholds=thresholds,
-            binary_score=float(raw.get("binary_score", 1)),
-            config_only_score=float(raw.get("config_only_score", 1)),
+            binary_score=int(raw.get("binary_score", 1)),
+            config_only_score=int(raw.get("config_only_score", 1)),
             containers=frozenset(raw.get("area_containers", DEFAULT_AREA_CONTAINERS)),
             bytes_per_line=float(raw.get("bytes_per_line", DEFAULT_BYTES_PER_LINE)),
         )
 
-    def score(self, table: str, value: float) -> float:
-        return max((score for above, score in self.thresholds[table] if value > above), default=0.0)
+    def score(self, table: str, value: float) -> int:
+        return max((score for above, score in self.thresholds[table] if value > above), default=0)
 
 
 class RiskDetector:
@@ -185,8 +186,8 @@ class RiskDetector:
                     "type": "object", "additionalProperties": False, "required": ["label", "score"],
                     "properties": {
                         "label": {"type": "string", "minLength": 1},
-                        "score": {"type": "number", "minimum": 0},
-                        "glob": {"oneOf": [{"type": "string", "minLength": 1}, _GLOBS]},
+                        "score": {"type": "integer", "minimum": 0},
+                        "glob": {"oneOf": [{"type": "string", "minLength": 1, "format": "path-glob"}, _GLOBS]},
                     },
                 },
             },
@@ -198,8 +199,8 @@ class RiskDetector:
             "files_thresholds": _THRESHOLDS,
             "areas_thresholds": _THRESHOLDS,
             "deleted_thresholds": _THRESHOLDS,
-            "binary_score": {"type": "number", "minimum": 0},
-            "config_only_score": {"type": "number", "minimum": 0},
+            "binary_score": {"type": "integer", "minimum": 0},
+            "config_only_score": {"type": "integer", "minimum": 0},
             "area_containers": {"type": "array", "items": {"type": "string", "minLength": 1}},
             "bytes_per_line": {"type": "number", "exclusiveMinimum": 0},
         },
@@ -245,7 +246,7 @@ def _matches_all(file: FileChange, globs: Sequence[str]) -> bool:
     return all(matches(p) for p in _paths(file))
 
 
-def _factor(kind: str, score: float, detail: str, path: str | None = None, **attrs: Any) -> Evidence:
+def _factor(kind: str, score: int, detail: str, path: str | None = None, **attrs: Any) -> Evidence:
     return Evidence(
         question=Question.RISK, kind=kind, supports=True, trust=Trust.INFERRED, source=_SOURCE, detail=detail,
         location=Location(path=path) if path else Location(), subject=attrs.get("label"),

@@ -26,6 +26,7 @@ from govgate.model import (
     Trust,
     glob_set,
 )
+from govgate.policy.schema import path_globs
 
 DEFAULT_TEST_PATTERNS: tuple[str, ...] = (
     # Python
@@ -50,7 +51,6 @@ _IDENTITY = re.compile(r"^(?P<name>[^<]*?)\s*<(?P<email>[^>]+)>")
 # Prefixes and suffixes that turn a source name into its test's name.
 _TEST_AFFIXES = re.compile(r"^(?:test_)|(?:_test|_tests|_spec|Tests|Test)$")
 _LISTED = 50  # attrs lists stop here: a 3000-file PR must not produce a 3000-entry JSON array
-_PATTERNS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _CHANGED_TEST_STATUSES = {FileStatus.ADDED, FileStatus.MODIFIED, FileStatus.RENAMED, FileStatus.COPIED,
                           FileStatus.TYPE_CHANGED}
 
@@ -67,10 +67,9 @@ class TestsChangedDetector:
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "test_patterns": {**_PATTERNS, "description": "globs of test files, added to the defaults"},
-            "source_patterns": {**_PATTERNS, "description": "globs of source files that should come with tests, "
-                                                            "added to the defaults"},
-            "ignore": {**_PATTERNS, "description": "globs of paths that are neither (vendored, generated code)"},
+            "test_patterns": path_globs("globs of test files, added to the defaults"),
+            "source_patterns": path_globs("globs of source files that should come with tests, added to the defaults"),
+            "ignore": path_globs("globs of paths that are neither (vendored, generated code)"),
         },
     }
 

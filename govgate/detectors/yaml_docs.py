@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from govgate.limits import YAML_EXPANSION_ALLOWANCE
 from govgate.model import FileChange
 
 TEMPLATED = "<templated>"  # stands in for a template expression's value
@@ -211,21 +212,30 @@ def _parse(chunk: str, first_line: int) -> tuple[Any, dict[Path, int]] | None:
         loader = _TolerantLoader(chunk)  # rejects unprintable characters already here
     except yaml.YAMLError:
         return None
+    lines: dict[Path, int] = {}
     try:
         node = loader.get_single_node()
         if node is None:
             return None
+        # Walk the document as it would be built, aliases expanded, under a budget linear in the text:
+        # an alias bomb in a changed file is read by the line scanner instead of being expanded.
+        _index_lines(node, (), first_line, lines, depth=0, budget=[len(chunk) + YAML_EXPANSION_ALLOWANCE])
         data = loader.construct_document(node)
-    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError, _ExpandsTooFar):
         return None
     finally:
         loader.dispose()
-    lines: dict[Path, int] = {}
-    _index_lines(node, (), first_line, lines, depth=0)
     return data, lines
 
 
-def _index_lines(node: yaml.Node, path: Path, offset: int, out: dict[Path, int], depth: int) -> None:
+class _ExpandsTooFar(Exception):
+    """The document holds more values, aliases expanded, than its text could without aliases."""
+
+
+def _index_lines(node: yaml.Node, path: Path, offset: int, out: dict[Path, int], depth: int, budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _ExpandsTooFar
     if depth > 64:  # anchors can make graphs deeper than any real config
         return
     if isinstance(node, yaml.MappingNode):
@@ -234,12 +244,12 @@ def _index_lines(node: yaml.Node, path: Path, offset: int, out: dict[Path, int],
                 continue
             child = (*path, key_node.value)
             out.setdefault(child, key_node.start_mark.line + offset)
-            _index_lines(value_node, child, offset, out, depth + 1)
+            _index_lines(value_node, child, offset, out, depth + 1, budget)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             child = (*path, index)
             out.setdefault(child, item.start_mark.line + offset)
-            _index_lines(item, child, offset, out, depth + 1)
+            _index_lines(item, child, offset, out, depth + 1, budget)
 
 
 def _blank_templating(chunk: str) -> str:

@@ -9,6 +9,7 @@ which also keeps untrusted text from starting a workflow command of its own.
 from __future__ import annotations
 
 from govgate.formats.findings import loose_warnings, rule_findings
+from govgate.formats.memory_view import annotation_notes
 from govgate.verdict import SEVERITY_RANK, Verdict
 
 PER_TYPE_LIMIT = 10
@@ -61,6 +62,8 @@ def render_check(verdict: Verdict) -> str:
             "warning", f"{flag.question.value}: {flag.detail}", file=flag.location.path, line=flag.location.line,
             end_line=flag.location.end_line, title=f"govgate: {flag.kind}",
         )))
+    for kind, path, title, message in annotation_notes(verdict):
+        annotations.append((kind, command(kind, message, file=path, title=title)))
 
     emitted: list[str] = []
     counts: dict[str, int] = {}

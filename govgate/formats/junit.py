@@ -1,9 +1,11 @@
 """JUnit XML for CI systems other than GitHub: one testsuite, one testcase per policy rule.
 
-A failing rule is a ``<failure>`` (its type is the rule's severity), a rule that does not
-apply is ``<skipped/>``, a waived rule passes with the waiver in ``<system-out>``. Problems
-reading the change (evidence that could not be verified) go to the suite's ``<system-err>``; a
-change that could not be read in full adds one ``<error>`` test case, so no CI reads it as green.
+A rule that fails the gate is a ``<failure>`` (its type is the rule's severity), so the report
+has failures exactly when govgate exits 1. A rule that failed below ``--fail-on`` (a warning
+when only errors gate) passes, with what failed in ``<system-out>``; a rule that does not apply
+is ``<skipped/>``; a waived rule passes with the waiver in ``<system-out>``. Problems reading the
+change (evidence that could not be verified) go to the suite's ``<system-err>``; a change that
+could not be read in full adds one ``<error>`` test case, so no CI reads it as green.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def render_check(verdict: Verdict) -> str:
-    failures = sum(1 for r in verdict.rules if r.status == "fail")
+    gating = {id(r) for r in verdict.gating_failures}
+    failures = len(gating)
     skipped = sum(1 for r in verdict.rules if r.status == "skipped")
     errors = 0 if verdict.complete else 1
     tests = str(len(verdict.rules) + errors)
@@ -47,19 +50,22 @@ def render_check(verdict: Verdict) -> str:
                               type="incomplete")
         error.text = _clean("\n".join(gap.detail for gap in verdict.incomplete))
     for result in verdict.rules:
-        _testcase(suite, result, verdict)
+        _testcase(suite, result, verdict, gates=id(result) in gating)
     if verdict.problems:
         ET.SubElement(suite, "system-err").text = _clean("\n".join(verdict.problems))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _testcase(suite: ET.Element, result: RuleResult, verdict: Verdict) -> None:
+def _testcase(suite: ET.Element, result: RuleResult, verdict: Verdict, *, gates: bool) -> None:
     rule = result.rule
     case = ET.SubElement(suite, "testcase", classname="govgate.rules", name=rule.id, time="0")
-    if result.status == "fail":
+    if result.status == "fail" and gates:
         failure = ET.SubElement(case, "failure", message=_clean(result.message), type=rule.severity)
         failure.text = _clean("\n".join(_details(result, verdict)))
+    elif result.status == "fail":
+        note = f"failed at severity {rule.severity}, below --fail-on {verdict.fail_on}, so it does not fail the gate"
+        ET.SubElement(case, "system-out").text = _clean("\n".join([note, *_details(result, verdict)]))
     elif result.status == "skipped":
         ET.SubElement(case, "skipped", message=_clean(result.message))
     elif result.status == "waived":

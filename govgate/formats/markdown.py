@@ -8,9 +8,11 @@ GitHub caps a step summary at 1 MiB, so the output shrinks its detail to stay be
 
 from __future__ import annotations
 
-import html
 import re
 
+from govgate.formats.escaping import markdown_code as code
+from govgate.formats.escaping import markdown_inline as md
+from govgate.formats.memory_view import markdown_lines
 from govgate.model import GOVERNANCE_QUESTIONS, Evidence
 from govgate.verdict import Outcome, RuleResult, Verdict
 
@@ -26,7 +28,7 @@ _STATUS = {
 _ICON = {Outcome.PASS: "✅", Outcome.FAIL: "❌", Outcome.INCOMPLETE: "⚠️"}
 _RULE_MARK = {"pass": "✅ pass", "fail": "❌ fail", "skipped": "➖ skipped", "waived": "⚠️ waived"}
 _MAX_REASONS = 10
-_SPECIAL = re.compile(r"([\\`*_\[\]{}|~#!])")
+__all__ = ["code", "md", "render_check"]
 
 
 def render_check(verdict: Verdict) -> str:
@@ -35,19 +37,6 @@ def render_check(verdict: Verdict) -> str:
         if len(text.encode("utf-8")) <= _BUDGET:
             return text
     return _truncate(text)
-
-
-def md(text: object) -> str:
-    """Untrusted text as inert Markdown: one line, HTML escaped, Markdown punctuation escaped."""
-    flat = " ".join(str(text).split())
-    return _SPECIAL.sub(r"\\\1", html.escape(flat, quote=False))
-
-
-def code(text: object) -> str:
-    """Inline code that survives backticks in the text."""
-    # Code spans show entities literally, so no HTML escaping; a pipe still needs `\|` in a table.
-    flat = " ".join(str(text).split()).replace("`", "'").replace("|", "\\|")
-    return f"`{flat}`" if flat else ""
 
 
 def _render(verdict: Verdict, evidence_limit: int, with_all_rules: bool) -> str:
@@ -77,6 +66,7 @@ def _render(verdict: Verdict, evidence_limit: int, with_all_rules: bool) -> str:
         status = _STATUS[result.status] + (" (declared, offline)" if result.declared_offline else "")
         lines.append(f"| {question.value.capitalize()} | {status} | {key or '—'} |")
     lines.append("")
+    lines += markdown_lines(verdict, md, code)
     failing = [r for r in verdict.rules if r.status == "fail"]
     if failing:
         lines.append(f"#### Failing rules ({len(failing)})")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from govgate.formats.escaping import terminal
+from govgate.formats.memory_view import text_lines
 from govgate.model import GOVERNANCE_QUESTIONS, Evidence, Question
 from govgate.verdict import RuleResult, Verdict
 
@@ -16,6 +18,7 @@ def render_check(verdict: Verdict) -> str:
         lines.append("    a change that could not be read in full never passes: make the missing part readable and run again")
     for problem in verdict.change.problems:
         lines.append(f"  ! {problem}")
+    lines += text_lines(verdict)
     failing = [r for r in verdict.rules if r.status == "fail"]
     if failing and verdict.risk.factors and verdict.risk.level != "low":
         scored = [f for f in verdict.risk.factors if f.attrs.get("score")]
@@ -40,7 +43,8 @@ def render_check(verdict: Verdict) -> str:
         lines.append(f"! warning: {flag.question.value}: {flag.detail}{_at(flag)}")
     if failing and verdict.verdict == "pass":
         lines.append(f"(failures below severity {verdict.fail_on} do not fail the gate)")
-    return "\n".join(lines) + "\n"
+    # A file name or message holding a newline must not start a line of its own (a fake "PASS").
+    return "\n".join(terminal(line) for line in lines) + "\n"
 
 
 _QUESTION_NAMES = {q.value for q in GOVERNANCE_QUESTIONS}
@@ -77,7 +81,7 @@ def _rule_block(result: RuleResult, verdict: Verdict) -> list[str]:
         if req.met:
             continue
         lines.append(f"    {req.question}: {'; '.join(req.reasons)}")
-        seen = verdict.questions[Question(req.question)].evidence
+        seen = verdict.questions[Question(req.question)].evidence if req.question in _QUESTION_NAMES else []
         for item in seen[:6]:
             lines.append(f"      evidence: {_evidence(item)}")
         if len(seen) > 6:

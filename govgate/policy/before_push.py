@@ -52,7 +52,10 @@ def settle_now(requirement: Requirement) -> Requirement:
     if Trust(requirement.trust) is Trust.VERIFIED:
         return forbid_red_flags  # only the forge gives verified evidence
     facets = tuple(f for f in requirement.facets if f not in AFTER_PUSH_FACETS)
-    any_of = () if set(requirement.any_of) & AFTER_PUSH_FACETS else requirement.any_of  # one may still arrive
+    # One alternative may still arrive with the pull request (a review, a check, a plan, or a companion
+    # requirement of those kinds): then nothing can be demanded of the commits alone.
+    later = any(a.facet in AFTER_PUSH_FACETS or a.together_with for a in requirement.any_of)
+    any_of = () if later else requirement.any_of
     if not (facets or any_of):
         return forbid_red_flags  # reviews, checks, a plan in the description, or any evidence at all
     return replace(requirement, facets=facets, any_of=any_of, approvals=None, on_head=False, codeowners=False, checks=())

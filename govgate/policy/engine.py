@@ -13,8 +13,10 @@ from fnmatch import fnmatchcase
 
 from govgate.globs import glob_any, glob_set
 from govgate.model import GOVERNANCE_QUESTIONS, Change, Confidence, Evidence, Gap, GapKind, Question, Trust
+from govgate.policy.freeze_state import FreezeReport, assess_freeze
+from govgate.policy.memory_state import MemoryReport, approvals_by, assess_memory
 from govgate.policy.model import FACET_WORDS, Alternative, Condition, Policy, Requirement, Rule, Waiver
-from govgate.policy.schema import MIN_WAIVER_SHA_PREFIX
+from govgate.policy.schema import FREEZE_REQUIREMENT, MIN_WAIVER_SHA_PREFIX
 from govgate.verdict import (
     SEVERITY_RANK,
     Outcome,
@@ -38,8 +40,11 @@ def judge(
     *,
     fail_on: str = "error",
     today: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> Verdict:
-    today = today or dt.date.today()
+    """``now`` is the moment freezes are judged at: by default when the change landed, else the present."""
+    at = now or _moment(change.merged_at) or dt.datetime.now(dt.UTC)
+    today = today or (now.date() if now else dt.date.today())
     # Grouped once: every requirement and question status reads only its own question's evidence.
     by_question: dict[Question, list[Evidence]] = {q: [] for q in Question}
     for item in evidence:
@@ -50,7 +55,10 @@ def judge(
         e.supports and e.discounted is None and _CONFIDENCE_RANK[e.confidence] >= floor for e in ai_evidence
     )
     risk = assess_risk(by_question[Question.RISK], policy)
-    context = _Context(change, ai_assisted, risk.level, policy)
+    reviewed = by_question[Question.REVIEWED]
+    memory = assess_memory(change, reviewed, today)
+    freeze = assess_freeze(change, policy.freezes, at, ai_assisted, reviewed)
+    context = _Context(change, ai_assisted, risk.level, policy, memory, freeze)
 
     results: list[RuleResult] = []
     waiver_notes: list[WaiverNote] = []
@@ -59,7 +67,11 @@ def judge(
         if not context.applies(rule.when):
             results.append(RuleResult(rule, "skipped"))
             continue
-        requirements = [check_requirement(req, by_question[Question(req.question)], by_question) for req in rule.require]
+        requirements = [
+            check_freeze_requirement(req, freeze) if req.question == FREEZE_REQUIREMENT
+            else check_requirement(req, by_question[Question(req.question)], by_question, memory)
+            for req in rule.require
+        ]
         result = RuleResult(rule, "pass" if all(r.met for r in requirements) else "fail", requirements)
         for index, waiver in enumerate(policy.waivers):
             if waiver.rule != rule.id:
@@ -86,7 +98,7 @@ def judge(
     questions = {q: _question_status(q, by_question[q], results) for q in GOVERNANCE_QUESTIONS}
     threshold = SEVERITY_RANK[fail_on]
     failed = any(r.status == "fail" and SEVERITY_RANK[r.rule.severity] >= threshold for r in results)
-    gaps = [*change.incomplete, *_unread_contents(change)]
+    gaps = [*change.incomplete, *_unread_contents(change), *_uninspected_contents(change)]
     # What was read may already fail; what was not read can never pass.
     outcome = Outcome.FAIL if failed else Outcome.INCOMPLETE if gaps else Outcome.PASS
     return Verdict(
@@ -104,6 +116,8 @@ def judge(
         incomplete=gaps,
         policy_origin=policy.origin,
         notes=_offline_notes(change, results, questions),
+        memory=memory,
+        freeze=freeze,
     )
 
 
@@ -135,20 +149,29 @@ def _offline_notes(change: Change, results: Sequence[RuleResult], questions: Map
             "the GitLab CI template, audit --github) to read reviews and checks that are verified"]
 
 
+def _uninspected_contents(change: Change) -> list[Gap]:
+    """Files a detector needed but that were past the inspection limits: a red flag could hide there."""
+    return [Gap(GapKind.CONTENT_TOO_LARGE, f"too large to inspect: {f.path} ({f.too_large}); its contents were not checked")
+            for f in change.files if f.too_large]
+
+
 def assess_risk(evidence: Sequence[Evidence], policy: Policy) -> Risk:
     factors = [e for e in evidence if e.question is Question.RISK]
-    score = sum(float(e.attrs.get("score", 0)) for e in factors)
+    score = sum(round(e.attrs.get("score", 0)) for e in factors)  # risk scores are integers in every output
     medium, high = policy.risk_thresholds
     level = "high" if score >= high else "medium" if score >= medium else "low"
     return Risk(level=level, score=score, factors=factors)
 
 
 class _Context:
-    def __init__(self, change: Change, ai_assisted: bool, risk_level: str, policy: Policy) -> None:
+    def __init__(self, change: Change, ai_assisted: bool, risk_level: str, policy: Policy,
+                 memory: MemoryReport | None, freeze: FreezeReport | None) -> None:
         self.change = change
         self.ai_assisted = ai_assisted
         self.risk_level = risk_level
         self.policy = policy
+        self.memory = memory
+        self.frozen = freeze is not None and freeze.frozen
 
     def applies(self, when: Condition) -> bool:
         change = self.change
@@ -173,17 +196,25 @@ class _Context:
         if when.risk and self.risk_level not in when.risk:
             return False
         if when.policy_changed is not None:
-            edits_policy = any(p in self.policy.policy_paths for p in change.paths())
+            governing = (*self.policy.policy_paths, self.policy.memory_file)
+            edits_policy = any(p in governing for p in change.paths())
             if edits_policy != when.policy_changed:
                 return False
         if when.forge is not None and (change.forge is not None) != when.forge:
             return False
-        return True
+        if when.fragile is not None:
+            fragile = self.memory.is_fragile(when.fragile) if self.memory else when.fragile is False
+            if not fragile:
+                return False
+        return when.frozen is None or when.frozen == self.frozen
 
 
-def check_requirement(req: Requirement, evidence: Sequence[Evidence], context: Grouped | None = None) -> RequirementResult:
+def check_requirement(
+    req: Requirement, evidence: Sequence[Evidence], context: Grouped | None = None, memory: MemoryReport | None = None,
+) -> RequirementResult:
     """Whether ``evidence`` (the requirement's question's) meets it; ``context`` holds every question's
-    evidence, for alternatives that count only together with a requirement on another question."""
+    evidence, for alternatives that count only together with a requirement on another question;
+    ``memory`` names the knowers of the touched paths."""
     question = Question(req.question)
     minimum = Trust(req.trust)
     shown = [e for e in evidence if e.question is question]
@@ -233,7 +264,9 @@ def check_requirement(req: Requirement, evidence: Sequence[Evidence], context: G
         if not passed:
             pending = [e for e in shown if e.attrs.get("pending") and e.subject and fnmatchcase(e.subject, pattern)]
             reasons.append(f"check {pattern!r} {'is still pending' if pending else 'did not succeed on the head commit'}")
-    plain = not (req.facets or req.any_of or req.approvals or req.on_head or req.codeowners or req.checks)
+    if req.by_knowers:
+        counted += _knower_approvals(req, relevant, memory, reasons)
+    plain = not (req.facets or req.any_of or req.approvals or req.on_head or req.codeowners or req.checks or req.by_knowers)
     if plain and req.demands_evidence:
         counted += trusted
         if not trusted:
@@ -261,6 +294,41 @@ def _one_of(
         why = "; ".join(f"{r.question}: {', '.join(r.reasons)}" for r in unmet)
         withheld.append(f"{FACET_WORDS.get(alternative.facet, alternative.facet)} counts only together with {needs} ({why})")
     return found, withheld
+def _knower_approvals(req: Requirement, relevant: list[Evidence], memory: MemoryReport | None,
+                      reasons: list[str]) -> list[Evidence]:
+    """Approvals by people the touched memory entries name; appends why they fall short."""
+    needed = req.by_knowers or 0
+    knowers = memory.knowers if memory else ()
+    if not knowers:
+        where = "no memory file at the base revision" if memory is None else "the touched memory entries name no knowers"
+        reasons.append(f"no knower can approve: {where} (add `knows` to the entries for these paths)")
+        return []
+    minimum = max(Trust(req.trust), memory.floor if memory else Trust.DECLARED, key=lambda t: t.rank)
+    found = approvals_by(knowers, relevant, minimum, on_head=req.on_head)
+    if len(found.counted) < needed:
+        names = ", ".join(k.text for k in knowers[:8]) + (" …" if len(knowers) > 8 else "")
+        text = f"has {len(found.counted)} of {needed} approval{'s' if needed != 1 else ''} by a knower ({names})"
+        if found.weaker:
+            weaker = sorted({e.trust.value for e in relevant if e.subject in found.weaker})
+            text += f"; {', '.join(found.weaker)} only {'/'.join(weaker)}: this needs {minimum.value}"
+        reasons.append(text)
+    return [e for e in relevant if e.subject in found.counted and e.trust.at_least(minimum)]
+
+
+def check_freeze_requirement(req: Requirement, freeze: FreezeReport | None) -> RequirementResult:
+    """Met when the change is not frozen, or took the freeze's emergency path."""
+    reasons = freeze.unmet() if freeze is not None and freeze.frozen else []
+    return RequirementResult(req, not reasons, reasons, [])
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _words(facet: str, usable: list[Evidence], trusted: list[Evidence], minimum: Trust) -> str:

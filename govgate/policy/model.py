@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from govgate.memory.model import DEFAULT_MEMORY_FILE
+
+if TYPE_CHECKING:
+    from govgate.policy.freeze import Freezes
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class Requirement:
     checks: tuple[str, ...] = ()
     allow_warnings: bool = True
     no_red_flags: bool = False
+    by_knowers: int | None = None  # approvals by people the memory names for the touched paths
 
     @classmethod
     def from_dict(cls, question: str, data: dict[str, Any]) -> Requirement:
@@ -60,13 +66,14 @@ class Requirement:
             checks=tuple(data.get("checks", ())),
             allow_warnings=bool(data.get("allow_warnings", True)),
             no_red_flags=bool(data.get("no_red_flags", False)),
+            by_knowers=data.get("by_knowers"),
         )
 
     @property
     def demands_evidence(self) -> bool:
         """False for a requirement that only forbids red flags."""
         return bool(self.facets or self.any_of or self.approvals or self.on_head or self.codeowners
-                    or self.checks or not self.no_red_flags)
+                    or self.checks or self.by_knowers or not self.no_red_flags)
 
     def describe(self) -> str:
         """What would satisfy this requirement, in words."""
@@ -79,6 +86,9 @@ class Requirement:
             parts.append("approved on the current head commit")
         if self.codeowners:
             parts.append("approved by a code owner of the touched paths")
+        if self.by_knowers:
+            parts.append(f"{self.by_knowers} approval{'s' if self.by_knowers != 1 else ''} by people the organisational "
+                         "memory names for the touched paths (verified with a forge, declared offline)")
         parts.extend(FACET_WORDS.get(f, f) for f in self.facets if f not in ("approval",))
         if self.checks:
             parts.append("successful checks " + ", ".join(self.checks) + " on the head commit")
@@ -94,7 +104,7 @@ class Requirement:
         return text
 
 
-_FLAGS = {"on_head", "codeowners", "allow_warnings", "no_red_flags"}
+_FLAGS = {"on_head", "codeowners", "allow_warnings", "no_red_flags", "by_knowers"}
 
 FACET_WORDS = {
     "approval": "a human approval",
@@ -109,6 +119,7 @@ FACET_WORDS = {
     "plan": "a written plan in the PR body",
     "reversible_migrations": "reversible migrations",
     "revert_path": "an automatic revert path (atomic deploy, analysis abort, create-before-destroy)",
+    "emergency": "the freeze's emergency path: its label and verified approvals by the people it names",
 }
 
 
@@ -123,6 +134,8 @@ class Condition:
     risk: tuple[str, ...] = ()
     policy_changed: bool | None = None
     forge: bool | None = None  # True: verified forge data was read; False: judged offline
+    fragile: bool | str | None = None  # true/false, or the lowest fragility level that counts
+    frozen: bool | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Condition:
@@ -140,6 +153,8 @@ class Condition:
             risk=strings("risk"),
             policy_changed=data.get("policy_changed"),
             forge=data.get("forge"),
+            fragile=data.get("fragile"),
+            frozen=data.get("frozen"),
         )
 
     def describe(self) -> str:
@@ -163,6 +178,14 @@ class Condition:
         if self.forge is not None:
             parts.append("read from a forge that verifies reviews and checks (GitHub)" if self.forge
                          else "judged offline, without a forge to verify anything (a local range, an audit without --github)")
+        if self.fragile is True:
+            parts.append("touches a path the memory marks fragile")
+        elif self.fragile is False:
+            parts.append("touches no fragile path")
+        elif self.fragile is not None:
+            parts.append(f"touches a path the memory marks at least {self.fragile} fragile")
+        if self.frozen is not None:
+            parts.append("inside a freeze window" if self.frozen else "outside every freeze window")
         return " and ".join(parts) if parts else "every change"
 
 
@@ -244,4 +267,7 @@ class Policy:
     source: str = "<embedded default>"  # where it was read from, for messages
     policy_paths: tuple[str, ...] = (".govgate.yml", ".govgate.yaml")
     description: str = ""
+    memory_file: str = DEFAULT_MEMORY_FILE  # read from the base revision; editing it counts as editing the policy
+    freezes: Freezes | None = None
     origin: PolicyOrigin | None = None  # set by the lookup (govgate.sources.trusted); None when parsed directly
+    warnings: tuple[str, ...] = ()  # "file:line: key: ..." that do not stop the policy (an expired waiver)

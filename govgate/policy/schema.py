@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from govgate.memory.schema import FRAGILITY_LEVELS
 from govgate.project import POLICY_SCHEMA_URL
 
 SEVERITIES = ("error", "warning", "info")
@@ -31,7 +32,24 @@ AFTER_PUSH_FACETS: frozenset[str] = frozenset(
 
 _STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _STRING_OR_STRINGS = {"oneOf": [{"type": "string", "minLength": 1}, _STRINGS]}
-_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}  # a real calendar date: govgate.policy.checks
+_NON_BLANK = {"type": "string", "minLength": 1, "pattern": r"\S"}
+
+
+def path_globs(description: str | None = None) -> dict[str, Any]:
+    """A list of path globs (``**`` spans folders), each compiled when the policy loads."""
+    schema: dict[str, Any] = {"type": "array", "items": {"type": "string", "minLength": 1, "format": "path-glob"}}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def regexes(description: str | None = None) -> dict[str, Any]:
+    """A list of regular expressions (RE2 syntax), each compiled when the policy loads."""
+    schema: dict[str, Any] = {"type": "array", "items": {"type": "string", "minLength": 1, "format": "regex"}}
+    if description:
+        schema["description"] = description
+    return schema
 # A waiver names one change: a pull request, or its head commit by at least this many hex digits.
 # Seven digits (git's short sha) can be ground to a chosen prefix in under a minute on one core;
 # twelve take 16^5 = a million times longer.
@@ -42,6 +60,10 @@ WAIVER_TARGET = {
     "description": f"a waiver binds to one change: '#N' (a pull request), the full head sha, or at least "
                    f"{MIN_WAIVER_SHA_PREFIX} hex digits of the head commit",
 }
+_MOMENT = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$",
+           "description": "a date and time, e.g. 2026-12-18T18:00 (in the window's timezone) or with an offset"}
+# A requirement that is no governance question: a frozen change passes only through the emergency path.
+FREEZE_REQUIREMENT = "freeze"
 
 
 def _requirement(question: str) -> dict[str, Any]:
@@ -67,9 +89,11 @@ def _requirement(question: str) -> dict[str, Any]:
     properties.update({facet: {"type": "boolean"} for facet in facets})
     if question == "reviewed":
         properties.update(
-            approvals={"type": "integer", "minimum": 0},
+            approvals={"type": "integer", "minimum": 1},
             on_head={"type": "boolean"},
             codeowners={"type": "boolean"},
+            by_knowers={"type": "integer", "minimum": 1,
+                        "description": "approvals by people the organisational memory names for the touched paths"},
         )
     if question == "tested":
         properties["checks"] = _STRINGS
@@ -126,6 +150,13 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                 "additionalProperties": False,
                 "properties": settings_properties,
             },
+            "memory": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"file": {"type": "string", "minLength": 1,
+                                        "description": "the memory file, read from the base revision (default .govgate/memory.yml)"}},
+            },
+            "freezes": {"$ref": "#/$defs/freezes"},
             "rules": {"type": "array", "items": {"$ref": "#/$defs/rule"}},
             "waivers": {"type": "array", "items": {"$ref": "#/$defs/waiver"}},
         },
@@ -133,15 +164,23 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
             "rule": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["id"],
+                # A rule without requirements would pass every change: `require` is not optional.
+                "required": ["id", "require"],
                 "properties": {
                     "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
                     "description": {"type": "string"},
                     "message": {"type": "string"},
                     "severity": {"enum": list(SEVERITIES)},
                     "when": {"$ref": "#/$defs/when"},
-                    "require": {"$ref": "#/$defs/require"},
+                    "require": {"$ref": "#/$defs/rule_require"},
                 },
+            },
+            # A rule's requirements: the governance questions, and the freeze (never a companion of another).
+            "rule_require": {
+                "type": "object",
+                "additionalProperties": False,
+                "minProperties": 1,
+                "properties": {**{q: _requirement(q) for q in FACETS}, FREEZE_REQUIREMENT: _freeze_requirement()},
             },
             "require": {
                 "type": "object",
@@ -154,8 +193,8 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                 "additionalProperties": False,
                 "properties": {
                     "ai_assisted": {"type": "boolean"},
-                    "paths": _STRINGS,
-                    "paths_ignore": _STRINGS,
+                    "paths": path_globs(),
+                    "paths_ignore": path_globs(),
                     "labels": _STRINGS,
                     "authors": _STRINGS,
                     "branch": _STRING_OR_STRINGS,
@@ -171,18 +210,80 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                         "description": "true: the change was read from a forge (GitHub) whose API supplied verified "
                                        "data; false: judged offline (a local range, an audit without --github)",
                     },
+                    "fragile": {
+                        "oneOf": [{"type": "boolean"}, {"enum": list(FRAGILITY_LEVELS)}],
+                        "description": "true: touches a path the memory marks fragile; a level: at least that fragile",
+                    },
+                    "frozen": {"type": "boolean", "description": "inside a freeze window that applies to the change"},
                 },
             },
+            **freeze_definitions(),
             "waiver": {
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["rule", "change", "reason", "approved_by", "expires"],
                 "properties": {
-                    "rule": {"type": "string", "minLength": 1},
+                    "rule": _NON_BLANK,
                     "change": WAIVER_TARGET,
-                    "reason": {"type": "string", "minLength": 1},
-                    "approved_by": {"type": "string", "minLength": 1},
+                    "reason": _NON_BLANK,
+                    "approved_by": _NON_BLANK,
                     "expires": _DATE,
+                },
+            },
+        },
+    }
+
+
+def _freeze_requirement() -> dict[str, Any]:
+    return {
+        "type": "object", "additionalProperties": False, "required": ["emergency"],
+        "properties": {"emergency": {"const": True, "description": "only the emergency path lets a frozen change through"}},
+    }
+
+
+def freeze_definitions() -> dict[str, Any]:
+    from govgate.policy.freeze import DURATION_PATTERN
+
+    duration = {"type": "string", "pattern": DURATION_PATTERN, "description": "e.g. 62h, 2d, 1d12h, 90m"}
+    login = {"type": "string", "pattern": r"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$"}
+    return {
+        "freezes": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "windows": {"type": "array", "items": {"$ref": "#/$defs/freeze_window"}},
+                "emergency": {
+                    "type": "object", "additionalProperties": False, "required": ["label", "approvers"],
+                    "properties": {
+                        "label": {"type": "string", "minLength": 1},
+                        "approvers": {"type": "array", "items": login, "minItems": 1},
+                        "approvals": {"type": "integer", "minimum": 1},
+                    },
+                },
+            },
+        },
+        "freeze_window": {
+            "type": "object", "additionalProperties": False, "required": ["id"],
+            "properties": {
+                "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
+                "description": {"type": "string"},
+                "timezone": {"type": "string", "minLength": 1, "description": "IANA zone, e.g. Europe/Berlin (default UTC)"},
+                "start": _MOMENT,
+                "end": _MOMENT,
+                "cron": {"type": "string", "minLength": 1, "description": "five-field cron start, e.g. '0 18 * * FRI'"},
+                "duration": duration,
+                "end_cron": {"type": "string", "minLength": 1},
+                "release": {
+                    "type": "object", "additionalProperties": False, "required": ["planned", "tag"],
+                    "properties": {"planned": _MOMENT, "tag": {"type": "string", "minLength": 1}},
+                },
+                "before": duration,
+                "after": duration,
+                "paths": _STRINGS,
+                "emergency": {"type": "boolean", "description": "false: no emergency path out of this window"},
+                "ai_assisted": {
+                    "type": "object", "additionalProperties": False,
+                    "properties": {"only": {"type": "boolean"}, "before": duration, "after": duration,
+                                   "emergency": {"type": "boolean"}},
                 },
             },
         },

@@ -5,10 +5,16 @@ Enterprise Server and self-managed GitLab included) and must never leak the toke
 shares one deadline: backoff and rate-limit waits that would pass it fail at once instead, so a
 gate on a slow or rate-limited API ends with a clear message rather than hanging the job.
 
+A socket timeout only bounds each wait for a byte, so a server that trickles its answer a byte at
+a time could hold a request forever. Each attempt therefore has one total deadline, from connecting
+to the last byte of the body (a watchdog shuts the connection when it passes), and a body larger
+than MAX_API_BODY_BYTES is refused.
+
 The token goes only to the origin (scheme, host, port) of the API URL the client was given:
-redirects and pagination links to any other origin are refused, and every text that could carry
-the token (error bodies, exception reasons) has it replaced by ``***`` before it is shortened, so a
-cut can never leave a fragment of it behind.
+redirects are followed only to that origin or to https on the same host, pagination links to any
+other origin are refused, and every text that could carry the token (error bodies, exception
+reasons) has it replaced by ``***`` before it is shortened, so a cut can never leave a fragment of
+it behind.
 
 A forge is a subclass: its name for messages, its authentication headers, its error hints and the
 policy key that sets its time bound.
@@ -19,6 +25,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -29,6 +36,7 @@ from typing import Any, ClassVar
 
 from govgate import __version__
 from govgate.errors import SourceError
+from govgate.limits import MAX_API_BODY_BYTES, MAX_API_ERROR_CHARS
 
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -36,7 +44,6 @@ _MAX_REDIRECTS = 5
 _MAX_PAGES = 100  # 100 pages of 100 items: far beyond what any endpoint we read returns
 _BACKOFF_CAP_SECONDS = 30.0
 _RATE_LIMIT_DEFAULT_WAIT = 60.0  # GitHub: "wait at least one minute" when no header says how long
-MAX_ERROR_CHARS = 300  # an error body quoted in a message, after the token is redacted
 
 Params = Mapping[str, str | int] | None
 
@@ -55,6 +62,7 @@ class ForgeClient:
     hints: ClassVar[Mapping[int, str]] = {}
     timeout_setting: ClassVar[str] = "timeout_seconds"  # the policy key that sets the time bound
     unreachable_hint: ClassVar[str] = "check the API URL and the runner's network"
+    redirect_hint: ClassVar[str] = "check the API URL; a proxy or server that redirects elsewhere cannot supply verified evidence"
 
     def __init__(
         self,
@@ -79,7 +87,10 @@ class ForgeClient:
         self._clock = clock
         self._deadline = clock() + deadline_seconds
         # Redirects are followed by hand: urllib would forward the authentication header to any host.
-        self._opener = urllib.request.build_opener(_NoRedirect)
+        self._connections = _ConnectionLog()
+        self._opener = urllib.request.build_opener(
+            _NoRedirect, _TrackedHTTPHandler(self._connections), _TrackedHTTPSHandler(self._connections),
+        )
 
     def __repr__(self) -> str:  # never show the token, even in a traceback
         return f"{type(self).__name__}({self.api_url!r}, token={'***' if self._token else None})"
@@ -159,20 +170,27 @@ class ForgeClient:
                 raise self._timeout_error(method, url)
             request = urllib.request.Request(url, data=data, method=method, headers=self._headers(url, data is not None))
             try:
-                with self._opener.open(request, timeout=min(self.per_request_timeout, remaining)) as response:
-                    raw = response.read()
-                    return self._decode_json(raw, url), response.headers
-            except urllib.error.HTTPError as exc:
-                status, headers = exc.code, exc.headers
-                error_body = _read_quietly(exc)
-                exc.close()
+                status, headers, raw = self._attempt(request, min(self.per_request_timeout, remaining))
+            except _AttemptTimedOut:
+                failure = self._timeout_error(method, url)
+                if attempt >= self.max_attempts:
+                    raise failure from None
+                wait = self._backoff(attempt)
+            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError, OSError) as exc:
+                failure = self._connection_error(method, url, exc)
+                if attempt >= self.max_attempts:
+                    raise failure from None
+                wait = self._backoff(attempt)
+            else:
+                if status < 300:
+                    return self._decode_json(raw, url), headers
                 if status in _REDIRECT_STATUSES and headers.get("location") and redirects < _MAX_REDIRECTS:
                     redirects += 1
                     attempt -= 1
-                    url = urllib.parse.urljoin(url, headers["location"])
+                    url = self._redirect_target(method, url, headers["location"])
                     continue
-                failure = self._http_error(method, url, status, error_body)
-                limited = self._rate_limit_wait(status, headers, error_body) if status in (403, 429) else None
+                failure = self._http_error(method, url, status, raw)
+                limited = self._rate_limit_wait(status, headers, raw) if status in (403, 429) else None
                 if limited is not None:
                     if attempt >= self.max_attempts or limited >= self.remaining_seconds():
                         raise self._rate_limited_error(method, url, status, limited, attempt) from None
@@ -181,14 +199,68 @@ class ForgeClient:
                     wait = self._backoff(attempt)
                 else:
                     raise failure from None
-            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError, OSError) as exc:
-                failure = self._connection_error(method, url, exc)
-                if attempt >= self.max_attempts:
-                    raise failure from None
-                wait = self._backoff(attempt)
             if wait >= self.remaining_seconds():
                 raise failure
             self._sleep(wait)
+
+    def _attempt(self, request: urllib.request.Request, seconds: float) -> tuple[int, Message, bytes]:
+        """Status, headers and body of one attempt, all of it within ``seconds``."""
+        cut = threading.Event()
+
+        def cut_connection() -> None:
+            cut.set()
+            self._connections.shut()
+
+        watchdog = threading.Timer(seconds, cut_connection)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            try:
+                with self._opener.open(request, timeout=seconds) as response:
+                    outcome = response.status, response.headers, self._read_body(response, request.full_url)
+            except urllib.error.HTTPError as exc:
+                try:
+                    outcome = exc.code, exc.headers, self._read_body(exc, request.full_url)
+                finally:
+                    exc.close()
+            if cut.is_set():  # the cut may end a body early without an error: never use a partial answer
+                raise _AttemptTimedOut
+            return outcome
+        except (ForgeApiError, _AttemptTimedOut):
+            raise
+        except Exception:
+            if cut.is_set():
+                raise _AttemptTimedOut from None
+            raise
+        finally:
+            watchdog.cancel()
+            self._connections.forget()
+
+    def _read_body(self, response: Any, url: str) -> bytes:
+        """The whole body, refused past MAX_API_BODY_BYTES (checked before and while reading)."""
+        declared = response.headers.get("content-length") if response.headers else None
+        too_big = self.error_type(f"{self.service}: {_shown(url)} answered with more than "
+                                  f"{MAX_API_BODY_BYTES // (1024 * 1024)} MiB")
+        if declared and declared.isdigit() and int(declared) > MAX_API_BODY_BYTES:
+            raise too_big
+        chunks: list[bytes] = []
+        total = 0
+        while chunk := response.read(1 << 16):
+            total += len(chunk)
+            if total > MAX_API_BODY_BYTES:
+                raise too_big
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _redirect_target(self, method: str, url: str, location: str) -> str:
+        target = urllib.parse.urljoin(url, location)
+        if origin_of(target) == self._origin or _same_host_https(target, self.api_url):
+            return target
+        shown = origin_of(target) if urllib.parse.urlsplit(target).netloc else urllib.parse.urlsplit(target).scheme + ":"
+        raise self.error_type(
+            f"{self.service}: {method} {_shown(url)} redirected to {shown}; only the API's own host (https) is followed",
+            self.redirect_hint,
+        )
 
     def _rate_limit_wait(self, status: int, headers: Message, body: bytes) -> float | None:
         retry_after = headers.get("retry-after")
@@ -254,12 +326,76 @@ class ForgeClient:
         if self._token:
             text = text.replace(self._token, "***")
         flat = " ".join(text.split())
-        return flat if len(flat) <= MAX_ERROR_CHARS else flat[: MAX_ERROR_CHARS - 1] + "…"
+        return flat if len(flat) <= MAX_API_ERROR_CHARS else flat[: MAX_API_ERROR_CHARS - 1] + "…"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
         return None  # surfaces as HTTPError; _request decides whether the token may follow
+
+
+class _AttemptTimedOut(Exception):
+    """The watchdog cut an attempt at its deadline."""
+
+
+class _ConnectionLog:
+    """The socket of the attempt in flight, so the watchdog can shut it at the deadline."""
+
+    def __init__(self) -> None:
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    def track(self, http_class: type[http.client.HTTPConnection]) -> Callable[..., http.client.HTTPConnection]:
+        def connection(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
+            conn = http_class(*args, **kwargs)
+            connect = conn.connect
+
+            def connect_and_remember() -> None:
+                connect()
+                with self._lock:
+                    self._socket = conn.sock  # urllib closes its reference later; the socket stays open
+
+            conn.connect = connect_and_remember  # type: ignore[method-assign]
+            return conn
+
+        return connection
+
+    def shut(self) -> None:
+        with self._lock:
+            sock = self._socket
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # a blocked read returns at once
+            except OSError:
+                pass
+
+    def forget(self) -> None:
+        with self._lock:
+            self._socket = None
+
+
+class _Tracking:
+    """Handler mixin: every connection it opens is recorded in the log, so the watchdog can cut it."""
+
+    def __init__(self, log: _ConnectionLog) -> None:
+        super().__init__()
+        self._log = log
+
+    def do_open(self, http_class, req, **http_conn_args):  # type: ignore[no-untyped-def]
+        return super().do_open(self._log.track(http_class), req, **http_conn_args)  # type: ignore[misc]
+
+
+class _TrackedHTTPHandler(_Tracking, urllib.request.HTTPHandler):
+    pass
+
+
+class _TrackedHTTPSHandler(_Tracking, urllib.request.HTTPSHandler):
+    pass
+
+
+def _same_host_https(target: str, api_url: str) -> bool:
+    parts, api = urllib.parse.urlsplit(target), urllib.parse.urlsplit(api_url)
+    return parts.scheme == "https" and bool(parts.hostname) and parts.hostname == api.hostname and parts.port in (None, 443)
 
 
 def error_message(body: bytes) -> str:
@@ -301,10 +437,3 @@ def next_link(header: str | None) -> str | None:
             if target.startswith("<") and target.endswith(">"):
                 return target[1:-1]
     return None
-
-
-def _read_quietly(exc: urllib.error.HTTPError) -> bytes:
-    try:
-        return exc.read() or b""
-    except (OSError, ValueError):
-        return b""

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from govgate.errors import GitError
-from govgate.model import Commit, ContentUnavailable, FileChange, FileStatus, Person
+from govgate.limits import MAX_INSPECT_BYTES
+from govgate.model import Commit, ContentTooLarge, ContentUnavailable, FileChange, FileStatus, Person
 from govgate.sources.git_credentials import FetchCredentials
 
 ZERO_SHA = "0" * 40
@@ -209,7 +210,14 @@ class BlobStore:
     def loader(self, sha: str | None):  # type: ignore[no-untyped-def]
         if not sha or sha == ZERO_SHA:
             return None
-        return lambda: self.read(sha)
+        return lambda: self._read_inspectable(sha)
+
+    def _read_inspectable(self, sha: str) -> bytes:
+        """A changed file's content for detectors; one past the inspection limit is skipped unread."""
+        try:
+            return self.read(sha, limit=MAX_INSPECT_BYTES)
+        except ObjectTooLarge as exc:
+            raise ContentTooLarge(exc.size) from None
 
     def close(self) -> None:
         close_pipe_process(self._proc)

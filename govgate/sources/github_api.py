@@ -1,5 +1,7 @@
 """The GitHub REST and GraphQL client: ``govgate.sources.forge_api`` with GitHub's headers and hints.
 
+Time bounds, body limits, redirects and token redaction are the forge client's (``forge_api``).
+
 GitHub Enterprise Server works as it is: the API URL comes from ``GITHUB_API_URL`` and the GraphQL
 URL is derived from it (``https://HOST/api/v3`` -> ``https://HOST/api/graphql``).
 """
@@ -31,6 +33,7 @@ class GitHubClient(ForgeClient):
     hints: ClassVar[Mapping[int, str]] = _HINTS
     timeout_setting: ClassVar[str] = "github.timeout_seconds"
     unreachable_hint: ClassVar[str] = "check GITHUB_API_URL (GitHub Enterprise Server: https://HOST/api/v3) and the runner's network"
+    redirect_hint: ClassVar[str] = "check GITHUB_API_URL; a proxy or server that redirects elsewhere cannot supply verified evidence"
 
     def __init__(self, api_url: str, token: str | None, graphql_url: str | None = None, **options: Any) -> None:
         super().__init__(api_url, token, **options)

@@ -37,6 +37,7 @@ from govgate.sources.github_pr import (
     pull_request_from,
 )
 from govgate.sources.github_verified import add_verified_evidence
+from govgate.sources.json_shapes import obj, text
 from govgate.sources.local import LocalRangeSource, single_commit_change
 from govgate.sources.trusted import TrustedConfig
 
@@ -119,8 +120,8 @@ def resolve_target(event_name: str, event: Mapping[str, Any]) -> Target:
         return Target("pull_request", pull.head_sha, pull.base_sha, pull.number, pull,
                       _int(pr.get("changed_files")), _int(pr.get("commits")), pull.head_ref)
     if event_name == "merge_group":
-        group = event.get("merge_group") or {}
-        head, base = group.get("head_sha"), group.get("base_sha")
+        group = obj(event.get("merge_group"))
+        head, base = text(group.get("head_sha")), text(group.get("base_sha"))
         if not head or not base:
             raise SourceError("the merge_group payload lacks merge_group.head_sha or base_sha")
         branch = str(group.get("base_ref") or "").removeprefix("refs/heads/") or None
@@ -142,7 +143,7 @@ def _push_target(event: Mapping[str, Any]) -> Target:
     if ref.startswith("refs/tags/"):
         raise NothingToJudge(f"the push created or moved tag {ref.removeprefix('refs/tags/')}: a tag adds no change to judge")
     branch = ref.removeprefix("refs/heads/") or None
-    default_branch = str((event.get("repository") or {}).get("default_branch") or "") or None
+    default_branch = text(obj(event.get("repository")).get("default_branch"))
     base: str | None = None if before == ZERO_SHA else before
     return Target("push", after, base, branch=branch, default_branch=default_branch)
 
@@ -309,7 +310,7 @@ def open_source(request: SourceRequest) -> GitHubEventSource:
 
 
 def _describe(change: Change, target: Target, pull: PullRequest | None, event: Mapping[str, Any]) -> None:
-    repository = event.get("repository") or {}
+    repository = obj(event.get("repository"))
     change.repo_url = repository.get("html_url") or change.repo_url
     change.kind = target.kind
     if target.kind == "pull_request" and pull is not None:
@@ -340,5 +341,5 @@ class _Api(ForgeReads[GitHubClient]):
 def _int(value: Any) -> int | None:
     try:
         return int(value) if value is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # JSON allows Infinity
         return None

@@ -13,6 +13,7 @@ from typing import Any
 
 from govgate.model import GHOST_LOGIN, CheckResult, Commit, Person, PullRequest, Review
 from govgate.sources.github_api import GitHubApiError, GitHubClient
+from govgate.sources.json_shapes import obj, objects, text
 
 # A merge-queue branch: refs/heads/gh-readonly-queue/<base>/pr-<N>-<sha> (observed, not documented).
 _MERGE_QUEUE_REF = re.compile(r"gh-readonly-queue/.+/pr-(\d+)-[0-9a-f]{7,40}$")
@@ -25,24 +26,22 @@ def repo_path(repository: str) -> str:
 
 def pull_request_from(data: Mapping[str, Any], html_url: str | None = None) -> PullRequest:
     """A PullRequest from a webhook ``pull_request`` object or a REST ``GET /pulls/{n}`` answer."""
-    user = data.get("user") or {}
-    head = data.get("head") or {}
-    base = data.get("base") or {}
+    user, head, base = obj(data.get("user")), obj(data.get("head")), obj(data.get("base"))
     merged = data.get("merged")
     return PullRequest(
         number=_int(data.get("number")),
-        title=str(data.get("title") or ""),
-        body=str(data.get("body") or ""),  # null for an empty description
-        labels=tuple(str(label.get("name")) for label in data.get("labels") or [] if isinstance(label, dict)),
-        author_login=user.get("login"),
-        author_type=user.get("type"),
-        head_ref=head.get("ref"),
-        base_ref=base.get("ref"),
-        head_sha=head.get("sha"),
-        base_sha=base.get("sha"),
+        title=text(data.get("title")) or "",
+        body=text(data.get("body")) or "",  # null for an empty description
+        labels=tuple(name for label in objects(data.get("labels")) if (name := text(label.get("name")))),
+        author_login=text(user.get("login")),
+        author_type=text(user.get("type")),
+        head_ref=text(head.get("ref")),
+        base_ref=text(base.get("ref")),
+        head_sha=text(head.get("sha")),
+        base_sha=text(base.get("sha")),
         merged=bool(merged) if merged is not None else data.get("merged_at") is not None,
-        url=data.get("html_url") or html_url,
-        head_repository=(head.get("repo") or {}).get("full_name"),
+        url=text(data.get("html_url")) or html_url,
+        head_repository=text(obj(head.get("repo")).get("full_name")),
     )
 
 
@@ -151,5 +150,5 @@ def find_merged_pull(client: GitHubClient, repository: str, sha: str) -> dict[st
 def _int(value: Any) -> int | None:
     try:
         return int(value) if value is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # JSON allows Infinity
         return None

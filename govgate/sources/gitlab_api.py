@@ -73,6 +73,8 @@ class GitLabClient(ForgeClient):
     hints: ClassVar[Mapping[int, str]] = _HINTS
     timeout_setting: ClassVar[str] = "gitlab.timeout_seconds"
     unreachable_hint: ClassVar[str] = "check CI_API_V4_URL (self-managed: https://HOST/api/v4) and the runner's network"
+    redirect_hint: ClassVar[str] = ("check CI_API_V4_URL or gitlab.api_url in the policy; a proxy or server that redirects "
+                                    "elsewhere cannot supply verified evidence")
 
     def __init__(self, api_url: str, token: GitLabToken | None, **options: Any) -> None:
         super().__init__(api_url, token.value if token else None, **options)

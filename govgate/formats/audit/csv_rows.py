@@ -1,4 +1,8 @@
-"""CSV: one row per change (RFC 4180, header first). The summary is in the other formats."""
+"""CSV: one row per change (RFC 4180, header first). The summary is in the other formats.
+
+Titles, authors and rule ids come from the changes: a cell that a spreadsheet would run as a
+formula (``=``, ``+``, ``-``, ``@``, tab, CR first) is written with a leading ``'``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import TextIO
 
 from govgate.audit.failures import ChangeFacts
 from govgate.audit.summary import AuditSummary
+from govgate.formats.escaping import spreadsheet_cell
 from govgate.model import GOVERNANCE_QUESTIONS
 from govgate.sources.merge_messages import commit_url
 from govgate.verdict import Verdict
@@ -26,7 +31,7 @@ class CsvWriter:
     def change(self, verdict: Verdict, facts: ChangeFacts) -> None:
         change = verdict.change
         pr = change.pull_request
-        self._csv.writerow([
+        self._csv.writerow([spreadsheet_cell(cell) for cell in (
             change.id, change.head, change.kind, change.date or "", change.author.render() if change.author else "",
             change.title, pr.number if pr and pr.number is not None else "", verdict.verdict,
             "true" if verdict.ai_assisted else "false", ";".join(verdict.ai_tools), verdict.risk.level,
@@ -36,7 +41,7 @@ class CsvWriter:
             ";".join(facts.reverted_by), ";".join(facts.fixed_by), len(change.files), len(change.commits),
             " | ".join(verdict.problems), commit_url(change.repo_url, change.head) or "",
             "true" if verdict.complete else "false", verdict.policy_description,
-        ])
+        )])
 
     def finish(self, summary: AuditSummary) -> None:
         return None

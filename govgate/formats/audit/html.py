@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from govgate.audit.failures import ChangeFacts
 from govgate.audit.summary import AuditSummary
 from govgate.formats.audit import percent
+from govgate.formats.audit.memory_sections import HTML_CSS, html_section
 from govgate.formats.audit.svg import bar_chart, line_chart
 from govgate.formats.audit.text import ROW_LABELS, _cell
 from govgate.model import GOVERNANCE_QUESTIONS
@@ -72,7 +73,8 @@ def render(summary: AuditSummary) -> str:
     title = f"govgate audit: {summary.range_label}"
     body = [f"<h1>{escape(title)}</h1>", _meta(summary)]
     if summary.changes:
-        body += [_totals(summary), _charts(summary), _knowledge(summary), _waivers(summary), _failing(summary)]
+        body += [_totals(summary), _charts(summary), _knowledge(summary), html_section(summary, _table), _waivers(summary),
+                 _failing(summary)]
     else:
         body.append("<p>No changes in this range.</p>")
     body.append(_problems(summary))
@@ -81,7 +83,7 @@ def render(summary: AuditSummary) -> str:
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
         "script-src 'unsafe-inline'; img-src data:\">"
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{escape(title)}</title>"
-        f"<style>{_CSS}</style></head><body>\n" + "\n".join(part for part in body if part)
+        f"<style>{_CSS}{HTML_CSS}</style></head><body>\n" + "\n".join(part for part in body if part)
         + f"\n<script>{_SCRIPT}</script></body></html>\n"
     )
 

@@ -8,6 +8,7 @@ from govgate.audit.failures import ChangeFacts
 from govgate.audit.summary import AuditSummary
 from govgate.formats.audit import percent
 from govgate.formats.audit.text import ROW_LABELS, _cell, _filters
+from govgate.formats.escaping import markdown_inline
 from govgate.model import GOVERNANCE_QUESTIONS
 from govgate.verdict import Verdict
 
@@ -84,11 +85,8 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _esc(text: str) -> str:
-    """Table-safe Markdown: no pipes, no raw HTML, no line breaks."""
-    escaped = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-    for char in "*_[]`#":
-        escaped = escaped.replace(char, "\\" + char)
-    return " ".join(escaped.split())
+    """Table-safe Markdown: no pipes, no raw HTML, no line breaks, no mentions or images."""
+    return markdown_inline(text)
 
 
 def _code(text: str) -> str:

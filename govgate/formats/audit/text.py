@@ -7,6 +7,8 @@ from typing import Any, TextIO
 from govgate.audit.failures import ChangeFacts
 from govgate.audit.summary import GAPS, AuditSummary, Bucket, Period
 from govgate.formats.audit import percent
+from govgate.formats.audit.memory_sections import text_lines as memory_text_lines
+from govgate.formats.escaping import terminal
 from govgate.model import GOVERNANCE_QUESTIONS
 from govgate.verdict import Verdict
 
@@ -41,9 +43,9 @@ def render_summary(summary: AuditSummary) -> str:
     if not summary.changes:
         lines.append("no changes in this range" + _filters(summary))
         lines.extend(_problems(summary))
-        return "\n".join(lines) + "\n"
+        return _joined(lines)
     total = summary.total
-    lines += ["", _table(total), ""]
+    lines += ["", *_table(total).split("\n"), ""]
     if total.tools:
         lines.append("AI tools: " + ", ".join(f"{tool} {count}" for tool, count in total.tools.most_common()))
     # Compliance is judged against the policy (required and not missing, no red flag); the
@@ -52,10 +54,16 @@ def render_summary(summary: AuditSummary) -> str:
                  + "   (no red flag, and present where a rule asked for it)")
     lines += ["", *_months(summary)]
     lines += _knowledge(summary)
+    lines += memory_text_lines(summary)
     lines += _waivers(summary)
     lines += _worst(summary)
     lines += _problems(summary)
-    return "\n".join(lines) + "\n"
+    return _joined(lines)
+
+
+def _joined(lines: list[str]) -> str:
+    """One line per item: a path or title holding a newline or escape sequence is shown escaped."""
+    return "\n".join(terminal(line) for line in lines) + "\n"
 
 
 def _headline(summary: AuditSummary) -> str:
@@ -104,7 +112,7 @@ def _months(summary: AuditSummary) -> list[str]:
             _pair(period, "unreviewed"), _pair(period, "untested"), _pair(period, "failure_signal"),
         ))
     title = f"by month (newest first{', last ' + str(MONTHS_SHOWN) if len(months) > MONTHS_SHOWN else ''}):"
-    return [title, _grid(rows), ""]
+    return [title, *_grid(rows).split("\n"), ""]
 
 
 def _pair(period: Period, name: str) -> str:

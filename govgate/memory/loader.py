@@ -1,0 +1,121 @@
+"""Read a memory file: YAML with line numbers, strict schema validation, typed entries.
+
+The YAML reading, the ``file:line: key: what was expected`` error wording and the validation
+cache are the policy loader's, so both files report problems the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from govgate.errors import MemoryFileError, PolicyError
+from govgate.memory.model import DEFAULT_STALE_AFTER_DAYS, Knower, Memory, MemoryEntry
+from govgate.memory.schema import memory_schema
+from govgate.model import Fragility
+from govgate.policy.loader import _describe, _load_yaml, _remember_valid, _remembered, _validation_key
+
+Positions = dict[tuple[Any, ...], int]
+
+
+def load_memory_file(path: Path) -> Memory:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise MemoryFileError(f"{path}: memory file not found", "start one with `govgate memory init`") from None
+    except IsADirectoryError:
+        raise MemoryFileError(f"{path}: is a directory, expected a YAML memory file") from None
+    except OSError as exc:
+        raise MemoryFileError(f"{path}: cannot read the memory file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise MemoryFileError(f"{path}: the memory file is not UTF-8 text") from None
+    return parse_memory(text, str(path))
+
+
+def parse_memory(text: str, source: str) -> Memory:
+    data, positions = read_yaml(text, source)
+    key = _validation_key("govgate-memory\0" + json.dumps(memory_schema(), sort_keys=True) + "\0" + text)
+    if not _remembered(key):
+        validate(data, positions, source)
+        _remember_valid(key)
+    return build(data, positions, source)
+
+
+def read_yaml(text: str, source: str) -> tuple[dict[str, Any], Positions]:
+    """The document and the line of every key, with the policy loader's limits and wording."""
+    if not text.strip():
+        raise MemoryFileError(f"{source}: the memory file is empty", "start one with `govgate memory init`")
+    try:
+        return _load_yaml(text, source)
+    except ValueError as exc:  # PyYAML builds timestamps itself and fails on a day that does not exist (2026-02-30)
+        raise MemoryFileError(f"{source}: malformed YAML: {exc} (quote a value that is not meant as a date)") from None
+    except PolicyError as exc:
+        message = exc.message.replace("the policy must be a mapping with 'version' and 'rules'",
+                                      "the memory file must be a mapping with 'version' and 'entries'")
+        raise MemoryFileError(message.replace("the policy", "the memory file"),
+                              "start one with `govgate memory init`" if "empty" in message else None) from None
+
+
+def validate(data: dict[str, Any], positions: Positions, source: str) -> None:
+    from jsonschema import Draft202012Validator
+
+    problems = [_describe(error, tuple(error.absolute_path), positions, source)
+                for error in Draft202012Validator(memory_schema()).iter_errors(data)]
+    problems += _semantic_problems(data, positions, source)
+    if problems:
+        problems.sort()
+        raise MemoryFileError("\n".join(text for _, text in problems))
+
+
+def _semantic_problems(data: dict[str, Any], positions: Positions, source: str) -> list[tuple[int, str]]:
+    """What a schema cannot say: ids are unique, dates exist."""
+    problems: list[tuple[int, str]] = []
+    ids: dict[str, int] = {}
+    entries = data.get("entries")
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        entry_id = entry.get("id")
+        if isinstance(entry_id, str):
+            line = positions.get(("entries", index, "id"), 0)
+            if entry_id in ids:
+                problems.append((line, f"{source}:{line}: entries[{index}].id: duplicate entry id {entry_id!r} "
+                                       f"(first on line {ids[entry_id]})"))
+            ids.setdefault(entry_id, line)
+        for where, value in (((index, "reviewed"), entry.get("reviewed")),
+                             ((index, "mined", "as_of"), (entry.get("mined") or {}).get("as_of")),
+                             ((index, "mined", "last_change"), (entry.get("mined") or {}).get("last_change"))):
+            if isinstance(value, str) and _date(value) is None and len(value) == 10:
+                line = positions.get(("entries", *where), 0)
+                key = f"entries[{index}]." + ".".join(where[1:])
+                problems.append((line, f"{source}:{line}: {key}: {value!r} is not a calendar date"))
+    return problems
+
+
+def build(data: dict[str, Any], positions: Positions, source: str) -> Memory:
+    entries = tuple(
+        MemoryEntry(
+            paths=tuple(raw["paths"]),
+            id=raw.get("id"),
+            why=(raw.get("why") or "").strip(),
+            fragile=Fragility(raw["fragile"]) if raw.get("fragile") else None,
+            knows=tuple(Knower.parse(k) for k in raw.get("knows") or ()),
+            depends_on=tuple(raw.get("depends_on") or ()),
+            links=tuple(raw.get("links") or ()),
+            reviewed=_date(raw["reviewed"]) if raw.get("reviewed") else None,
+            mined=dict(raw.get("mined") or {}),
+            line=positions.get(("entries", index)),
+        )
+        for index, raw in enumerate(data.get("entries") or [])
+    )
+    return Memory(entries=entries, source=source,
+                  stale_after_days=int(data.get("stale_after_days", DEFAULT_STALE_AFTER_DAYS)))
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
