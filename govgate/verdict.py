@@ -168,6 +168,16 @@ class Verdict:
         return sorted({e.subject for e in self.ai_evidence if e.supports and e.subject})
 
     @property
+    def ai_tool_vendors(self) -> dict[str, str]:
+        """Each AI tool found and the vendor behind it (tools of no known vendor are left out)."""
+        return {e.subject: str(e.attrs["vendor"]) for e in self.ai_evidence
+                if e.supports and e.subject and e.attrs.get("vendor")}
+
+    @property
+    def ai_vendors(self) -> list[str]:
+        return sorted(set(self.ai_tool_vendors.values()))
+
+    @property
     def failing_rules(self) -> list[RuleResult]:
         return [r for r in self.rules if r.status == "fail"]
 
@@ -182,7 +192,8 @@ class Verdict:
             "verdict": self.verdict,
             "change": change_dict(self.change),
             "ai_assisted": self.ai_assisted,
-            "ai": {"tools": self.ai_tools, "evidence": [e.to_dict() for e in self.ai_evidence]},
+            "ai": {"tools": self.ai_tools, "vendors": self.ai_vendors, "tool_vendors": dict(sorted(self.ai_tool_vendors.items())),
+                   "evidence": [e.to_dict() for e in self.ai_evidence]},
             "risk": self.risk.to_dict(),
             "questions": {q.value: self.questions[q].to_dict() for q in GOVERNANCE_QUESTIONS},
             "rules": [r.to_dict() for r in self.rules],

@@ -13,9 +13,9 @@ from tests.conftest import CliResult, run_cli
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from history_gen import Truth, generate  # noqa: E402
+from history_gen import HistoryGenerator, Truth, generate  # noqa: E402
 
-__all__ = ["Truth", "audit", "audit_json", "generate", "git", "summary_of"]
+__all__ = ["HistoryGenerator", "Truth", "audit", "audit_json", "generate", "git", "summary_of"]
 
 
 def audit(repo: Path, *args: str, env: dict[str, str] | None = None) -> CliResult:

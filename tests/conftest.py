@@ -138,15 +138,16 @@ class CliResult:
         return json.loads(self.stdout)
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60) -> CliResult:
-    """Run the real ``govgate`` CLI in a subprocess."""
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60,
+            input: str | None = None) -> CliResult:
+    """Run the real ``govgate`` CLI in a subprocess (``input``: its standard input)."""
     # A test describes the CI job it stands for in full: nothing of the CI running the tests leaks in.
     base_env = {k: v for k, v in os.environ.items()
                 if not k.startswith(("GITHUB_", "GITLAB_", "CI_")) and k not in ("CI", "GOVGATE_GITLAB_TOKEN")}
     base_env.pop("GOVGATE_DEBUG", None)
     proc = subprocess.run(
         [sys.executable, "-m", "govgate", *args],
-        cwd=cwd, capture_output=True, text=True, env={**base_env, **(env or {})}, timeout=timeout, check=False,
+        cwd=cwd, capture_output=True, text=True, env={**base_env, **(env or {})}, timeout=timeout, check=False, input=input,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 

@@ -26,7 +26,7 @@ def test_each_change_is_judged_by_the_memory_of_its_own_base(repo: RepoBuilder) 
     repo.commit("Write down what we know", {".govgate/memory.yml": LEDGER_MEMORY}, date=day("2026-01-03"))
     unreviewed = repo.commit("AI ledger change" + AI_TRAILER, {LEDGER: "x = 2\n"}, date=day("2026-01-04"))
     reviewed = repo.commit(f"AI ledger change, reviewed{AI_TRAILER}\nReviewed-by: {DAVE.name} <{DAVE.email}>",
-                           {LEDGER: "x = 3\n"}, date=day("2026-01-05"))
+                           {LEDGER: "x = 3\n"}, date=day("2026-01-05"), committer=DAVE)
     # ATTACK: drop the entry and change the fragile path in the same change: its base still has the entry.
     attack = repo.commit("Simplify the memory and the ledger" + AI_TRAILER,
                          {".govgate/memory.yml": without_entry(LEDGER_MEMORY, "ledger"), LEDGER: "x = 4\n"}, date=day("2026-01-06"))

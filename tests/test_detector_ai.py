@@ -427,3 +427,34 @@ def test_cli_default_policy_fails_risky_ai_change_without_review(repo: RepoBuild
     passed = run_cli(*args)
     assert passed.code == 0, passed.stdout
     assert passed.json()["questions"]["reviewed"]["status"] == "satisfied"
+
+
+# --- tools and vendors --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("trailer", "tool", "vendor"), [
+    ("Assisted-by: Opus 4.7", "Claude", "Anthropic"),  # a model named alone is its vendor's assistant
+    ("Assisted-by: claude-sonnet-4-5", "Claude", "Anthropic"),
+    ("Assisted-by: Codex:GPT-5.4", "OpenAI Codex", "OpenAI"),
+    ("Assisted-by: gpt-5", "ChatGPT", "OpenAI"),
+    ("Assisted-by: Qwen3-Coder", "Qwen", "Alibaba"),
+    ("Assisted-by: Zed:zeta-2 clang-format", "Zed", None),  # unknown agent: kernel AGENT:MODEL keeps the agent
+    ("Assisted-by: generic LLM chatbot", "generic LLM chatbot", None),
+])
+def test_declared_tools_are_normalised_to_tool_and_vendor(repo: RepoBuilder, trailer: str, tool: str, vendor: str | None) -> None:
+    [evidence] = _found(repo, f"Tidy\n\n{trailer}\n")["declared-trailer"]
+    assert evidence.subject == tool
+    assert evidence.attrs.get("vendor") == vendor
+
+
+def test_one_vendor_is_one_vendor_in_the_check_json(repo: RepoBuilder) -> None:
+    """Claude Code's co-author trailer, a kernel-style Claude trailer and a bare model name: two tools, one vendor."""
+    base = repo.head()
+    repo.commit(f"Add retry\n\n{CLAUDE_TRAILER}\n", {"app.py": "a = 1\n"})
+    repo.commit("Tidy retry\n\nAssisted-by: Claude:claude-opus-4-7\n", {"app.py": "a = 2\n"})
+    repo.commit("Docs\n\nAssisted-by: Opus 4.7\n", {"README.md": "x\n"})
+    result = run_cli("check", "--repo", str(repo.path), "--base", base, "--format", "json")
+    data = result.json()
+    assert data["ai"]["tools"] == ["Claude", "Claude Code"]  # ai.tools is kept as it was: tool names
+    assert data["ai"]["vendors"] == ["Anthropic"]
+    assert data["ai"]["tool_vendors"] == {"Claude": "Anthropic", "Claude Code": "Anthropic"}
+    assert all(e["attrs"]["vendor"] == "Anthropic" for e in data["ai"]["evidence"])

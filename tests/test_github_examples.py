@@ -28,7 +28,8 @@ def steps(data: dict) -> list[dict]:
 
 def test_there_are_examples() -> None:
     assert len(POLICIES) >= 3
-    assert set(WORKFLOWS) == {"govgate-pull-request.yml", "govgate-merge-queue.yml", "govgate-nightly-audit.yml"}
+    assert set(WORKFLOWS) >= {"govgate-pull-request.yml", "govgate-merge-queue.yml", "govgate-nightly-audit.yml",
+                              "govgate-org-audit.yml"}
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)

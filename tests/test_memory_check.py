@@ -22,9 +22,12 @@ def rule(data: dict, rule_id: str) -> dict:
     return next(r for r in data["rules"] if r["id"] == rule_id)
 
 
-def ai_ledger_change(builder: RepoBuilder, extra: str = "", files: dict | None = None) -> None:
+def ai_ledger_change(builder: RepoBuilder, extra: str = "", files: dict | None = None,
+                     committer: Author | None = None) -> None:
+    """An AI-assisted ledger change; a reviewer who committed the agent's work makes its Reviewed-by count
+    (a trailer in an AI-assisted commit nobody else committed is the agent's own word)."""
     builder.commit("Retry ledger writes once" + AI_TRAILER + extra,
-                   {LEDGER: "def write(entry):\n    return retry(entry)\n", **(files or {})})
+                   {LEDGER: "def write(entry):\n    return retry(entry)\n", **(files or {})}, committer=committer)
 
 
 def test_the_touched_entry_is_shown_in_every_format(repo: RepoBuilder) -> None:
@@ -64,14 +67,14 @@ def test_an_ai_change_to_a_fragile_path_needs_a_knower_offline_declared_is_enoug
 
     repo.checkout("main")
     repo.branch("knower-reviewed")
-    ai_ledger_change(repo, f"\nReviewed-by: {DAVE.name} <{DAVE.email}>")
+    ai_ledger_change(repo, f"\nReviewed-by: {DAVE.name} <{DAVE.email}>", committer=DAVE)
     passed = judge_range(repo, base)
     assert rule(passed, "ai-fragile-needs-knower")["status"] == "pass", passed["rules"]
     assert passed["memory"]["knower_approvals"] == ["dave@example.com"]
 
     repo.checkout("main")
     repo.branch("someone-else")
-    ai_ledger_change(repo, f"\nReviewed-by: {BOB.name} <{BOB.email}>")
+    ai_ledger_change(repo, f"\nReviewed-by: {BOB.name} <{BOB.email}>", committer=BOB)
     other = judge_range(repo, base)
     assert rule(other, "ai-fragile-needs-knower")["status"] == "fail"  # a review, but not by someone who knows it
 
@@ -103,7 +106,7 @@ def test_attack_naming_a_friend_as_knower_in_the_change_does_not_count(repo: Rep
                                      'knows: ["@carol", "dave@example.com", "mallory@example.com"]')
     trailer = f"\nReviewed-by: {MALLORY.name} <{MALLORY.email}>"
     repo.branch("attack")
-    ai_ledger_change(repo, trailer, files={".govgate/memory.yml": friendly})
+    ai_ledger_change(repo, trailer, files={".govgate/memory.yml": friendly}, committer=MALLORY)
     attack = judge_range(repo, base)
     assert rule(attack, "ai-fragile-needs-knower")["status"] == "fail"
     assert attack["memory"]["knowers"] == ["@carol", "dave@example.com"]
@@ -112,7 +115,7 @@ def test_attack_naming_a_friend_as_knower_in_the_change_does_not_count(repo: Rep
     repo.checkout("main")
     friendly_base = repo.commit("Mallory knows the ledger", {".govgate/memory.yml": friendly})
     repo.branch("control")
-    ai_ledger_change(repo, trailer)
+    ai_ledger_change(repo, trailer, committer=MALLORY)
     control = judge_range(repo, friendly_base)
     assert rule(control, "ai-fragile-needs-knower")["status"] == "pass"
 
@@ -194,12 +197,12 @@ def test_the_policy_can_move_the_memory_file(repo: RepoBuilder, tmp_path: Path) 
 # -- with a forge: a knower's approval must be verified -------------------------------------------------
 
 def forge_case(tmp_path: Path, server: GitHubServer, reviews: list[dict], memory: str = LEDGER_MEMORY,
-               trailer: str = "") -> CliResult:
+               trailer: str = "", committer: Author | None = None) -> CliResult:
     builder = RepoBuilder(tmp_path / "repo")
     builder.commit("Initial commit", {"README.md": "# Hello World\n"})
     base = memory_repo(builder, memory)
     builder.branch("changes")
-    ai_ledger_change(builder, trailer)
+    ai_ledger_change(builder, trailer, committer=committer)
     head = builder.head()
     serve_evidence(server, head, reviews=[{**r, "commit_id": head} for r in reviews])
     env = actions_env(server, "pull_request", write_event(tmp_path, pull_request_event(base, head)))
@@ -217,7 +220,7 @@ def test_forge_attack_a_knowers_trailer_is_only_declared(tmp_path: Path, github_
     control = forge_case(tmp_path / "control", github_server, [review("carol", "APPROVED", "")])
     assert rule(control.json(), "ai-fragile-needs-knower")["status"] == "pass"
     attack = forge_case(tmp_path / "attack", github_server, [review("bob", "APPROVED", "")],
-                        trailer=f"\nReviewed-by: {DAVE.name} <{DAVE.email}>")
+                        trailer=f"\nReviewed-by: {DAVE.name} <{DAVE.email}>", committer=DAVE)
     data = attack.json()
     assert attack.code == 1 and rule(data, "ai-fragile-needs-knower")["status"] == "fail"
     assert ("has 0 of 1 approval by a knower (@carol, dave@example.com); dave@example.com only declared: this needs verified"

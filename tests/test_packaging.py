@@ -53,7 +53,8 @@ def test_sdist_and_wheel_build_and_pass_twine_check(tmp_path: Path) -> None:
     assert "Requires-Python: >=3.11" in metadata and "Classifier: Programming Language :: Python :: 3.11" in metadata
     assert f"Project-URL: Source, {PROJECT_URL}" in metadata
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line]
-    assert sorted(r.split()[1].lower() for r in requires) == ["click>=8.1", "jsonschema>=4.18", "pyyaml>=6.0"]
+    assert sorted(r.split()[1].lower() for r in requires) == [
+        "click>=8.1", "google-re2>=1.1", "jsonschema>=4.18", "pyyaml>=6.0", "tzdata>=2023.3"]
     with tarfile.open(next(p for p in files if p.suffix == ".gz")) as sdist:
         shipped = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     assert {"LICENSE", "CHANGELOG.md", "action.yml", "requirements/action.txt", "schema/policy.schema.json",

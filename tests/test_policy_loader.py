@@ -178,7 +178,8 @@ def test_validation_is_cached_per_exact_text(tmp_path: Path, monkeypatch: pytest
     assert len(list((tmp_path / "cache" / "validated").iterdir())) == 1
 
 
-WAIVER = "version: 1\nrules: []\nwaivers:\n  - rule: r\n    change: {target}\n    reason: x\n    approved_by: a\n    expires: 2999-01-01\n"
+WAIVER = ("version: 1\nrules:\n  - {{id: r, require: {{reviewed: {{approvals: 1}}}}}}\nwaivers:"
+          "\n  - rule: r\n    change: {target}\n    reason: x\n    approved_by: a\n    expires: 2999-01-01\n")
 
 
 @pytest.mark.parametrize("target", ["'#482'", "'0123456789ab'", "0123456789abcdef0123456789abcdef01234567", "'ABCDEF012345'"])
@@ -190,7 +191,7 @@ def test_a_waiver_names_a_pull_request_or_at_least_12_hex_digits_of_a_head(targe
                                     "'0123456789abz'"])
 def test_weaker_waiver_targets_are_refused_with_file_line_and_key(target: str) -> None:
     message = error_of(WAIVER.format(target=target))
-    assert message.startswith("policy.yml:5: waivers[0].change: ")
+    assert message.startswith("policy.yml:6: waivers[0].change: ")
     assert "'#N' (a pull request), the full head sha, or at least 12 hex digits of the head commit" in message
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from govgate.model import Change
 
@@ -35,10 +36,12 @@ _HEX = re.compile(r"(?<![#\w])([0-9a-f]{7,40})(?!\w)", re.IGNORECASE)
 
 @dataclass
 class ChangeFacts:
-    """What the audit learnt about one change from the rest of the history."""
+    """What the audit learnt about one change from the rest of the history (and where it was found)."""
 
     reverted_by: list[str] = field(default_factory=list)  # ids of newer changes that revert it
     fixed_by: list[str] = field(default_factory=list)
+    large_merge: bool = False  # a merge that brought in very many commits, judged as one change
+    repository: str | None = None  # the audited repository's name, so that lines from many audits stay apart
 
     @property
     def reverted(self) -> bool:
@@ -48,8 +51,9 @@ class ChangeFacts:
     def fixed(self) -> bool:
         return bool(self.fixed_by)
 
-    def to_dict(self) -> dict[str, list[str]]:
-        return {"reverted_by": self.reverted_by, "fixed_by": self.fixed_by}
+    def to_dict(self) -> dict[str, Any]:
+        return {"reverted_by": self.reverted_by, "fixed_by": self.fixed_by, "large_merge": self.large_merge,
+                "repository": self.repository}
 
 
 @dataclass(frozen=True)

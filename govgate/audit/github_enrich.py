@@ -96,6 +96,11 @@ class GitHubReviewEnricher:
         self.problems: list[str] = [cache.problem] if cache.problem else []
         self._failed = False
 
+    @property
+    def failed(self) -> bool:
+        """The API refused or failed: changes from then on were judged without its data."""
+        return self._failed
+
     def enrich(self, changes: Iterator[Change]) -> Iterator[Change]:
         try:
             for change in changes:

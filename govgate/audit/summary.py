@@ -13,6 +13,13 @@ Definitions (they are repeated in the JSON summary under ``definitions``):
   ``contradicted`` (what the policy asked for was there, or nothing was asked and no red flag seen).
 * **change-failure signal**: the share of changes later reverted or fixed (see ``failures``).
 * **failing**: the verdict is ``fail`` (a rule at or above ``--fail-on`` failed and was not waived).
+* **asked**: a rule that applied to the change required something of the question (``required_by``).
+  Compliance counts only what was asked, so it stays near 100% under a policy that asks little,
+  while "without review evidence" counts what was found whatever the policy asks.
+* **judged**: a month (or one group of its changes) holds at least ``MIN_MONTH_CHANGES`` changes;
+  shares of smaller groups are reported but not plotted or compared (4 changes make 25% steps).
+* **large merge**: a merge that brought in at least ``LARGE_MERGE_COMMITS`` commits. It is judged as
+  one change, like any other, and flagged, because its commits' own reviews are not judged here.
 * **not fully judged**: part of the change could not be read (missing commits or contents): whatever
   its verdict, it is never counted as passing.
 
@@ -28,9 +35,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from govgate.audit.caveats import caveats_of
+from govgate.audit.context import AuditContext
 from govgate.audit.failures import ChangeFacts, FailureTracker
 from govgate.audit.knowledge import KnowledgeTracker
 from govgate.audit.memory_summary import MemorySummary
+from govgate.audit.thresholds import LARGE_MERGE_COMMITS, MIN_MONTH_CHANGES
 from govgate.model import GOVERNANCE_QUESTIONS, Change, Question
 from govgate.policy.model import Policy, Waiver
 from govgate.sources.merge_messages import commit_url
@@ -39,6 +49,8 @@ from govgate.verdict import Verdict
 SCHEMA = "govgate/audit/v1"
 WORST_LIMIT = 200
 PROBLEM_EXAMPLES = 20
+LARGE_MERGE_EXAMPLES = 20
+UNKNOWN_VENDOR = "unknown vendor"
 
 GAPS: dict[str, Question] = {
     "unreviewed": Question.REVIEWED,
@@ -60,6 +72,9 @@ DEFINITIONS = {
     "fixed": "a newer change has a Fixes: <sha> trailer naming one of its commits, or is a fix naming one",
     "failure_signal": "share of changes later reverted or fixed",
     "failing": "the verdict is fail: a rule at or above --fail-on failed and was not waived",
+    "asked": "a rule that applied to the change required something of the question",
+    "judged": f"the group holds at least {MIN_MONTH_CHANGES} changes; smaller groups are shown but not plotted or compared",
+    "large_merge": f"a merge that brought in at least {LARGE_MERGE_COMMITS} commits, judged as one change",
     "incomplete": "part of the change could not be read (commits, trees or contents missing from the clone): it was "
                   "not fully judged and never counts as passing",
 }
@@ -88,17 +103,38 @@ class Bucket:
         self.fixed += facts.fixed
         self.failed_later += facts.reverted or facts.fixed
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Bucket:
+        """The inverse of ``to_dict`` (shares are recomputed, never read)."""
+        return cls(changes=data["changes"], failing=data["failing"], incomplete=data.get("incomplete", 0),
+                   gaps=Counter({n: data[n] for n in GAPS}), reverted=data["reverted"], fixed=data["fixed"],
+                   failed_later=data["reverted_or_fixed"])
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"changes": self.changes, "failing": self.failing, "incomplete": self.incomplete}
         for name in GAPS:
             data[name] = self.gaps[name]
-        data.update(reverted=self.reverted, fixed=self.fixed, reverted_or_fixed=self.failed_later)
+        data.update(reverted=self.reverted, fixed=self.fixed, reverted_or_fixed=self.failed_later, judged=self.judged)
         data["shares"] = {
             name: share(value, self.changes)
             for name, value in (("failing", self.failing), ("incomplete", self.incomplete), *((n, self.gaps[n]) for n in GAPS),
                                 ("reverted", self.reverted), ("fixed", self.fixed), ("failure_signal", self.failed_later))
         }
         return data
+
+    @property
+    def judged(self) -> bool:
+        return self.changes >= MIN_MONTH_CHANGES
+
+    @property
+    def failure_share(self) -> float | None:
+        return share(self.failed_later, self.changes)
+
+    def plus(self, other: Bucket) -> Bucket:
+        return Bucket(changes=self.changes + other.changes, failing=self.failing + other.failing,
+                      incomplete=self.incomplete + other.incomplete, gaps=self.gaps + other.gaps,
+                      reverted=self.reverted + other.reverted, fixed=self.fixed + other.fixed,
+                      failed_later=self.failed_later + other.failed_later)
 
 
 @dataclass
@@ -108,11 +144,21 @@ class Period:
     ai: Bucket = field(default_factory=Bucket)
     other: Bucket = field(default_factory=Bucket)
     tools: Counter[str] = field(default_factory=Counter)
+    vendors: Counter[str] = field(default_factory=Counter)
     statuses: dict[Question, Counter[str]] = field(default_factory=lambda: {q: Counter() for q in GOVERNANCE_QUESTIONS})
+    asked: Counter[Question] = field(default_factory=Counter)
 
     @property
     def changes(self) -> int:
         return self.ai.changes + self.other.changes
+
+    @property
+    def judged(self) -> bool:
+        return self.changes >= MIN_MONTH_CHANGES
+
+    @property
+    def ai_share(self) -> float | None:
+        return share(self.ai.changes, self.changes)
 
     @property
     def incomplete(self) -> int:
@@ -120,17 +166,38 @@ class Period:
 
     def combined(self) -> Bucket:
         """AI-assisted and other changes counted together."""
-        ai, other = self.ai, self.other
-        return Bucket(changes=self.changes, failing=ai.failing + other.failing, incomplete=self.incomplete,
-                      gaps=ai.gaps + other.gaps, reverted=ai.reverted + other.reverted, fixed=ai.fixed + other.fixed,
-                      failed_later=ai.failed_later + other.failed_later)
+        return self.ai.plus(self.other)
+
+    def plus(self, other: Period) -> Period:
+        return Period(ai=self.ai.plus(other.ai), other=self.other.plus(other.other), tools=self.tools + other.tools,
+                      vendors=self.vendors + other.vendors,
+                      statuses={q: self.statuses[q] + other.statuses[q] for q in GOVERNANCE_QUESTIONS},
+                      asked=self.asked + other.asked)
+
+    def gap_share(self, name: str) -> float | None:
+        """Share of all the period's changes without usable evidence for GAPS[name]."""
+        return share(self.ai.gaps[name] + self.other.gaps[name], self.changes)
 
     def add(self, verdict: Verdict, facts: ChangeFacts) -> None:
         (self.ai if verdict.ai_assisted else self.other).add(verdict, facts)
         if verdict.ai_assisted:
             self.tools.update(verdict.ai_tools or ["unnamed tool"])
+            by_tool = verdict.ai_tool_vendors
+            unknown = not verdict.ai_tools or any(tool not in by_tool for tool in verdict.ai_tools)
+            self.vendors.update(sorted(set(by_tool.values())) + [UNKNOWN_VENDOR] * unknown)
         for question in GOVERNANCE_QUESTIONS:
-            self.statuses[question][verdict.questions[question].status] += 1
+            result = verdict.questions[question]
+            self.statuses[question][result.status] += 1
+            self.asked[question] += bool(result.required_by)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Period:
+        """A period read back from an audit summary, so that summaries of many audits add up (``plus``)."""
+        questions = data["questions"]
+        return cls(ai=Bucket.from_dict(data["ai"]), other=Bucket.from_dict(data["other"]),
+                   tools=Counter(data.get("ai_tools", {})), vendors=Counter(data.get("ai_vendors", {})),
+                   statuses={q: Counter(questions[q.value]["statuses"]) for q in GOVERNANCE_QUESTIONS},
+                   asked=Counter({q: questions[q.value].get("asked", 0) for q in GOVERNANCE_QUESTIONS}))
 
     def compliance(self, question: Question) -> float | None:
         bad = sum(self.statuses[question][s] for s in NONCOMPLIANT)
@@ -144,11 +211,14 @@ class Period:
             "ai_assisted": self.ai.changes,
             "ai_share": share(self.ai.changes, self.changes),
             "ai_tools": dict(self.tools.most_common()),
+            "ai_vendors": dict(self.vendors.most_common()),
             "reverted_or_fixed": self.ai.failed_later + self.other.failed_later,
+            "judged": self.judged,
             "ai": self.ai.to_dict(),
             "other": self.other.to_dict(),
             "questions": {
-                q.value: {"compliance": self.compliance(q), "statuses": dict(sorted(self.statuses[q].items()))}
+                q.value: {"compliance": self.compliance(q), "asked": self.asked[q],
+                          "statuses": dict(sorted(self.statuses[q].items()))}
                 for q in GOVERNANCE_QUESTIONS
             },
         }
@@ -159,9 +229,13 @@ class AuditSummary:
         self, policy: Policy, *, range_label: str, since: dt.datetime | None = None, until: dt.datetime | None = None,
         paths: tuple[str, ...] = (), repo_url: str | None = None, fail_on: str = "error", worst_limit: int = WORST_LIMIT,
         now: dt.datetime | None = None,
+        context: AuditContext | None = None,
     ) -> None:
         self.policy = policy
         self.range_label = range_label
+        self.context = context or AuditContext(
+            repository_name=repo_url.split("://", 1)[-1].split("/", 1)[-1] if repo_url else "unnamed repository",
+            repository_url=repo_url, range_label=range_label, branch=None, tip=None)
         self.since, self.until, self.paths = since, until, paths
         self.repo_url = repo_url
         self.fail_on = fail_on
@@ -180,6 +254,10 @@ class AuditSummary:
         self._waivers: dict[Waiver, Counter[str]] = {w: Counter() for w in policy.waivers}
         self._worst: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         self._seen = 0
+        self.tool_vendors: dict[str, str] = {}
+        self.large_merges = 0
+        self.large_merge_commits = 0
+        self.large_merge_examples: list[dict[str, Any]] = []
 
     @property
     def changes(self) -> int:
@@ -193,6 +271,9 @@ class AuditSummary:
     def add(self, verdict: Verdict) -> ChangeFacts:
         change = verdict.change
         facts = self.failures.observe(change)
+        facts.repository = self.context.repository_name
+        facts.large_merge = self._note_large_merge(verdict)
+        self.tool_vendors.update(verdict.ai_tool_vendors)
         when = _when(change.date)
         month = when.strftime("%Y-%m") if when else "unknown"
         self.total.add(verdict, facts)
@@ -223,6 +304,24 @@ class AuditSummary:
         self.knowledge.observe_baseline(change)
         self.memory.observe_older(change, facts)
 
+    def _note_large_merge(self, verdict: Verdict) -> bool:
+        change = verdict.change
+        brought_in = len(change.commits) - 1
+        if change.kind != "merge" or brought_in < LARGE_MERGE_COMMITS:
+            return False
+        self.large_merges += 1
+        self.large_merge_commits += brought_in
+        if len(self.large_merge_examples) < LARGE_MERGE_EXAMPLES:
+            self.large_merge_examples.append({
+                "id": change.id, "sha": change.head, "date": change.date, "title": change.title, "commits": brought_in,
+                "verdict": verdict.verdict, "url": commit_url(self.repo_url, change.head),
+            })
+        return True
+
+    def caveats(self) -> list[dict[str, str]]:
+        """What a reader must know to read the figures right, in words (see ``caveats``)."""
+        return caveats_of(self)
+
     def _keep_worst(self, verdict: Verdict, facts: ChangeFacts) -> None:
         gating = verdict.gating_failures
         key = (len(gating), len(verdict.failing_rules), verdict.risk.score, verdict.ai_assisted, -self._seen)
@@ -240,6 +339,10 @@ class AuditSummary:
 
     def sorted_months(self) -> list[tuple[str, Period]]:
         return sorted(self.months.items())
+
+    def sorted_quarters(self) -> list[tuple[str, Period]]:
+        """Months summed by calendar quarter (``2026-Q1``): groups too small by month may be judged by quarter."""
+        return quarters(self.sorted_months())
 
     def waiver_notes(self) -> list[dict[str, Any]]:
         rule_ids = {rule.id for rule in self.policy.rules}
@@ -273,13 +376,22 @@ class AuditSummary:
                 "paths": list(self.paths),
                 "newest": self.newest,
                 "oldest": self.oldest,
+                "branch": self.context.branch,
+                "tip": self.context.tip,
+                "label": self.context.describe_range(),
             },
             "repository": self.repo_url,
             "policy": self.policy.source,
             "policy_origin": self.policy.origin.to_dict() if self.policy.origin else None,
             "fail_on": self.fail_on,
+            **self.context.to_dict(),
+            "thresholds": {"min_month_changes": MIN_MONTH_CHANGES, "large_merge_commits": LARGE_MERGE_COMMITS},
+            "caveats": self.caveats(),
             "definitions": DEFINITIONS,
             "totals": self.total.to_dict(),
+            "ai_tool_vendors": dict(sorted(self.tool_vendors.items())),
+            "large_merges": {"count": self.large_merges, "commits": self.large_merge_commits,
+                             "examples": self.large_merge_examples},
             "months": [{"month": month, **period.to_dict()} for month, period in self.sorted_months()],
             "rules": {rule_id: dict(sorted(counts.items())) for rule_id, counts in self.rules.items()},
             "waivers": self.waiver_notes(),
@@ -307,6 +419,8 @@ def offender(verdict: Verdict, facts: ChangeFacts, repo_url: str | None) -> dict
         "author": change.author.render() if change.author else None,
         "ai_assisted": verdict.ai_assisted,
         "ai_tools": verdict.ai_tools,
+        "ai_vendors": verdict.ai_vendors,
+        "commits": len(change.commits),
         "risk": verdict.risk.level,
         "risk_score": round(verdict.risk.score, 2),
         "questions": {q.value: verdict.questions[q].status for q in GOVERNANCE_QUESTIONS},
@@ -318,6 +432,15 @@ def offender(verdict: Verdict, facts: ChangeFacts, repo_url: str | None) -> dict
         "reverted_by": facts.reverted_by,
         "fixed_by": facts.fixed_by,
     }
+
+
+def quarters(months: list[tuple[str, Period]]) -> list[tuple[str, Period]]:
+    grouped: dict[str, Period] = {}
+    for month, period in months:
+        year, _, number = month.partition("-")
+        key = f"{year}-Q{(int(number) - 1) // 3 + 1}" if number.isdigit() else month
+        grouped[key] = grouped[key].plus(period) if key in grouped else period
+    return sorted(grouped.items())
 
 
 def share(part: int, whole: int) -> float | None:

@@ -20,6 +20,7 @@ _COMMANDS = {
     "policy": ("govgate.cli.policy", "policy", "Validate, explain or create a policy."),
     "pre-push": ("govgate.cli.pre_push", "pre_push", "Judge the commits a git push is about to send (a pre-push hook)."),
     "memory": ("govgate.cli.memory", "memory", "Validate, explain, start or mine the organisational memory file."),
+    "report": ("govgate.cli.report", "report", "Combine the audits of many repositories into one organisation report."),
 }
 
 

@@ -6,8 +6,8 @@ import datetime as dt
 import os
 import re
 import sys
-import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -18,7 +18,9 @@ from govgate.errors import GovgateError
 from govgate.formats.audit import AUDIT_WRITERS
 
 if TYPE_CHECKING:
+    from govgate.audit.context import AuditContext
     from govgate.audit.summary import AuditSummary
+    from govgate.cli.progress import AuditProgress
     from govgate.formats.audit import AuditWriter
     from govgate.model import Change
     from govgate.policy.model import Policy
@@ -53,6 +55,9 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
                    "query per 50 pull requests, cached on disk so a re-run costs no API calls).")
 @click.option("--cache-dir", default=None, type=click.Path(file_okay=False),
               help="Where --github keeps its cache (default: <git dir>/govgate-cache).")
+@click.option("--repo-name", default=None, metavar="NAME",
+              help="The repository's name in the report and in govgate report (default: owner/name from the origin "
+                   "remote, else the directory's name).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
               help=f"Judge changes in N worker processes (0: as many as CPUs, up to {MAX_AUTO_JOBS}, when the range holds "
                    f"{PARALLEL_FROM} first-parent commits or more; 1: in this process). Results are the same either way.")
@@ -69,7 +74,8 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 def audit(
     revision: str, repo_dir: str, since: str | None, until: str | None, paths: tuple[str, ...], policy_path: str | None,
     policy_from_worktree: bool, output_format: str, output: str | None, exact_lines: bool, github: bool,
-    cache_dir: str | None, jobs: int, fail_on: str, fail_on_violations: bool, now: str | None, knowledge_days: int,
+    cache_dir: str | None, repo_name: str | None, jobs: int, fail_on: str, fail_on_violations: bool, now: str | None,
+    knowledge_days: int,
 ) -> None:
     """Judge every change on a branch against the policy, newest first, and summarise.
 
@@ -126,14 +132,17 @@ def audit(
 
             enricher = enricher_for(repo, source.repo_url, cache_dir, [source.range.tip, "--not", *source.range.exclude])
             changes = enricher.enrich(changes)
-        progress = Progress(source.estimate()) if sys.stderr.isatty() else None
+        progress = show_progress(source)
         with OutputFile(output, Path(repo_dir)) as out:
             writer = audit_writer(output_format, out)
             summary = AuditSummary(policy, range_label=source.range.label, since=since_at, until=until_at, paths=paths,
-                                   repo_url=source.repo_url, fail_on=fail_on, now=now_at)
+                                   repo_url=source.repo_url, fail_on=fail_on, now=now_at,
+                                   context=_context(source, github=github, name=repo_name))
             try:
                 _judge_all(changes, source, policy, fail_on, summary, writer, progress, _jobs(jobs, source))
                 summary.problems = trusted.problems + list(source.problems) + (enricher.problems if enricher else [])
+                if enricher is not None and enricher.failed:
+                    summary.context = replace(summary.context, github_reviews=False)
                 complete_history(summary, source, knowledge_days, timeline)
                 writer.finish(summary)
             except BrokenPipeError:
@@ -150,15 +159,39 @@ def audit(
     sys.exit(1 if fail_on_violations and not_passing else 0)
 
 
+def _context(source: HistorySource, *, github: bool, name: str | None) -> AuditContext:
+    from govgate.audit.context import AuditContext, repository_name
+
+    repo = source.repo
+    label = source.range.label
+    return AuditContext(
+        repository_name=repository_name(source.repo_url, repo.path, name), repository_url=source.repo_url,
+        range_label=label, branch=repo.current_branch() if label == "HEAD" else None, tip=source.range.tip,
+        github_reviews=github,
+    )
+
+
+def show_progress(source: HistorySource) -> AuditProgress | None:
+    """Click's progress bar over the walk's first-parent commits, when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    total = source.estimate()
+    if total is None:
+        return None
+    from govgate.cli.progress import AuditProgress
+
+    return AuditProgress(total)
+
+
 def _judge_all(
     changes: Iterator[Change], source: HistorySource, policy: Policy, fail_on: str, summary: AuditSummary,
-    writer: AuditWriter, progress: Progress | None, jobs: int,
+    writer: AuditWriter, progress: AuditProgress | None, jobs: int,
 ) -> None:
     for verdict in _verdicts(changes, source, policy, fail_on, jobs):
         facts = summary.add(verdict)
         writer.change(verdict, facts)
         if progress is not None:
-            progress.tick(source.scanned)
+            progress.tick(source.scanned, summary.changes)
     if progress is not None:
         progress.done()
 
@@ -237,36 +270,3 @@ class OutputFile:
             self.handle.close()
         else:
             sys.stdout.flush()
-
-
-class Progress:
-    """``audit [###   ] 1,234/45,000 first-parent commits (2%)  850/s`` on one stderr line, redrawn at most 10 times a second."""
-
-    def __init__(self, total: int | None) -> None:
-        self.total = total
-        self.count = 0
-        self.started = time.monotonic()
-        self._drawn = 0.0
-
-    def tick(self, scanned: int) -> None:
-        self.count = scanned
-        now = time.monotonic()
-        if now - self._drawn >= 0.1:
-            self._drawn = now
-            self._draw(now)
-
-    def _draw(self, now: float) -> None:
-        rate = self.count / max(now - self.started, 1e-6)
-        if self.total:
-            share = min(self.count / self.total, 1.0)
-            bar = "#" * int(share * 30)
-            text = f"audit [{bar:<30}] {self.count:,}/{self.total:,} first-parent commits ({share:.0%})  {rate:,.0f}/s"
-        else:
-            text = f"audit: {self.count:,} first-parent commits  {rate:,.0f}/s"
-        sys.stderr.write("\r" + text + "\x1b[K")
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        self._draw(time.monotonic())
-        sys.stderr.write("\n")
-        sys.stderr.flush()

@@ -169,7 +169,7 @@ def init(output: Path, force: bool) -> None:
 
     if output.exists() and not force:
         raise GovgateError(f"{output} already exists", "pass --force to overwrite it, or `govgate memory suggest` to add to it")
-    write_file(output, _STARTER)
+    write_file(output, _STARTER, Path.cwd())
     click.echo(f"wrote {output}; replace the example entry, or draft entries from history: govgate memory suggest")
 
 
@@ -211,7 +211,7 @@ def suggest(revision: str, repo_dir: str, output: Path | None, dry_run: bool, ou
     """
     import datetime as dt
 
-    from govgate.cli.audit import Progress, parse_date
+    from govgate.cli.audit import parse_date, show_progress
     from govgate.cli.common import write_file
     from govgate.errors import GovgateError
     from govgate.memory.draft import merge_draft
@@ -229,13 +229,10 @@ def suggest(revision: str, repo_dir: str, output: Path | None, dry_run: bool, ou
     memory = parse_memory(existing, str(target)) if existing and existing.strip() else None
     options = MiningOptions(now=moment, departed_days=departed_days, half_life_days=half_life_days, depth=depth,
                             min_changes=min_changes)
-    progress = Progress(None) if sys.stderr.isatty() else None
     try:
-        mined = mine(repo, revision, options, since_at, tracked_entries(memory), progress.tick if progress else None)
+        mined = mine(repo, revision, options, since_at, tracked_entries(memory), show_progress)
     finally:
         repo.close()
-    if progress is not None:
-        progress.done()
     facts = {int(key): area for key, area in mined.history.tracked.items()}
     merged = merge_draft(existing, mined.history.riskiest(limit), facts, moment.date(), str(target or "draft"), min_changes)
     if dry_run or target is None:
@@ -243,7 +240,7 @@ def suggest(revision: str, repo_dir: str, output: Path | None, dry_run: bool, ou
     elif merged.added or merged.refreshed or existing is None:
         if target.exists() and not target.is_file():
             raise GovgateError(f"{target} is not a file")
-        write_file(target, merged.text)
+        write_file(target, merged.text, repo.path)
     written = None if dry_run else str(target)
     if output_format == "json":
         click.echo(json.dumps(report_dict(mined, merged.added, merged.refreshed, written), indent=2),

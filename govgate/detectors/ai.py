@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from govgate.detectors import ai_markers as markers
@@ -267,8 +267,14 @@ def _trailer_marker(key: str, value: str, keys: set[str], config: _Config) -> tu
         confidence = marker.confidence
         if key == "generated-by" and tool != markers.UNKNOWN_TOOL:
             confidence = Confidence.HIGH
-        return "declared-trailer", tool if tool != markers.UNKNOWN_TOOL else stripped[:60], confidence
+        return "declared-trailer", tool if tool != markers.UNKNOWN_TOOL else _free_text_tool(stripped), confidence
     return None
+
+
+def _free_text_tool(value: str) -> str:
+    """An unknown tool named in a trailer: its name without the model ("Zed:zeta-2" -> "Zed", kernel style)."""
+    name = value.split(":", 1)[0] if ":" in value and "://" not in value else value
+    return " ".join(name.split())[:60] or value[:60]
 
 
 def _tool_named(value: str) -> str:
@@ -340,13 +346,15 @@ def _merge(hits: list[_Hit]) -> list[Evidence]:
     evidence: list[Evidence] = []
     for (kind, tool), group in groups.items():
         best = max(group, key=lambda h: (h.trust.rank, _CONFIDENCE_RANK[h.confidence]))
-        item = Evidence(
-            question=Question.AI_ASSISTED, kind=kind, supports=True, trust=best.trust, source="ai",
-            detail=best.detail, location=best.location, subject=tool, confidence=best.confidence,
-        )
+        vendor = markers.vendor_of(tool)
+        attrs: dict[str, Any] = {"vendor": vendor} if vendor else {}
         if len(group) > 1:
             places = list(dict.fromkeys(h.location.render() for h in group))
-            item = replace(item, attrs={"occurrences": len(group), "locations": places[:20]})
+            attrs.update(occurrences=len(group), locations=places[:20])
+        item = Evidence(
+            question=Question.AI_ASSISTED, kind=kind, supports=True, trust=best.trust, source="ai",
+            detail=best.detail, location=best.location, subject=tool, confidence=best.confidence, attrs=attrs,
+        )
         evidence.append(item)
     return evidence
 

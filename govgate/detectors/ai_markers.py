@@ -82,9 +82,35 @@ TOOL_NAMES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:openhands|opendevin)\b", "OpenHands"),
         (r"\bcody\b", "Sourcegraph Cody"),
         (r"\b(?:amazon q|codewhisperer)\b", "Amazon Q Developer"),
+        # A model named without its tool ("Opus 4.7", "claude-sonnet-4-5") is its vendor's assistant.
+        (r"\b(?:opus|sonnet|haiku)\b", "Claude"),
+        (r"\bqwen", "Qwen"),
+        (r"\bdeepseek\b", "DeepSeek"),
+        (r"\bgrok\b", "Grok"),
+        (r"\b(?:mistral|codestral|devstral)\b", "Mistral"),
+        (r"\bllama\b", "Llama"),
         (r"\b(?:llm|ai|chatbot|language model)\b", UNKNOWN_TOOL),
     )
 )
+
+
+# Tool -> the company (or project) behind it, so that one vendor's tools can be counted together.
+# A tool missing here (a custom trailer's tool, a free-text value) has no known vendor.
+TOOL_VENDORS: dict[str, str] = {
+    "Claude Code": "Anthropic", "Claude": "Anthropic",
+    "GitHub Copilot": "GitHub", "OpenAI Codex": "OpenAI", "ChatGPT": "OpenAI",
+    "Cursor": "Anysphere (Cursor)", "Aider": "Aider (open source)", "OpenHands": "All Hands AI", "Amp": "Amp",
+    "Devin": "Cognition", "Google Jules": "Google", "Gemini": "Google", "Gemini Code Assist": "Google",
+    "Factory Droid": "Factory", "Amazon Q Developer": "Amazon", "Cline": "Cline", "Continue": "Continue",
+    "Sourcegraph Cody": "Sourcegraph", "JetBrains AI": "JetBrains", "Sweep": "Sweep", "opencode": "opencode (open source)",
+    "CodeRabbit": "CodeRabbit", "Replit Agent": "Replit", "Replit Assistant": "Replit", "Entire": "Entire",
+    "Qwen": "Alibaba", "DeepSeek": "DeepSeek", "Grok": "xAI", "Mistral": "Mistral AI", "Llama": "Meta",
+}
+UNKNOWN_VENDOR = "unknown vendor"
+
+
+def vendor_of(tool: str) -> str | None:
+    return TOOL_VENDORS.get(tool)
 
 
 @dataclass(frozen=True)

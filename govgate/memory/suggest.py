@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from govgate.globs import glob_set
 from govgate.memory.mining import AreaFacts, HistoryMiner, MinedHistory, MiningOptions, TrackedPaths
@@ -34,22 +34,32 @@ def tracked_entries(memory: Memory | None) -> TrackedPaths:
     return TrackedPaths([str(i) for i in range(len(entries))], [glob_set(e.paths) for e in entries])
 
 
+class Progress(Protocol):
+    def tick(self, scanned: int, kept: int) -> None: ...
+
+    def done(self) -> None: ...
+
+
 def mine(repo: GitRepo, rev: str, options: MiningOptions, since: dt.datetime | None, tracked: TrackedPaths,
-         tick: Callable[[int], None] | None = None) -> Mined:
+         progress: Callable[[HistorySource], Progress | None] | None = None) -> Mined:
+    """``progress`` makes a progress display for the walk once its source knows how long it is."""
     source: HistorySource = open_source("history", SourceRequest(repo, history=HistoryOptions(rev=rev, since=since)))  # type: ignore[assignment]
     miner = HistoryMiner(options, tracked)
-    for change in _counted(source.changes(), source, tick):
+    shown = progress(source) if progress is not None else None
+    for change in _counted(source.changes(), source, shown):
         miner.observe(change)
+    if shown is not None:
+        shown.done()
     files = repo.run_bytes("ls-tree", "-r", "-z", "--name-only", "--full-tree", source.range.tip).split(b"\0")
     existing = [f.decode("utf-8", "replace") for f in files if f]
     return Mined(miner.finish(git_mailmap(repo), existing), source.range.label, source.repo_url, list(source.problems))
 
 
-def _counted(changes: Iterator[Change], source: HistorySource, tick: Callable[[int], None] | None) -> Iterator[Change]:
-    for change in changes:
+def _counted(changes: Iterator[Change], source: HistorySource, progress: Progress | None) -> Iterator[Change]:
+    for kept, change in enumerate(changes, start=1):
         yield change
-        if tick is not None:
-            tick(source.scanned)
+        if progress is not None:
+            progress.tick(source.scanned, kept)
 
 
 def report_lines(mined: Mined) -> list[str]:

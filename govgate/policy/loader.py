@@ -235,13 +235,11 @@ def _describe(error: Any, path: tuple[Any, ...], positions: Positions, source: s
     if error.validator in ("enum", "const"):
         expected = error.validator_value if error.validator == "enum" else [error.validator_value]
         return line, f"{source}:{line}: {where}: {error.instance!r} is not allowed; expected one of: {', '.join(map(str, expected))}"
-    if error.validator == "pattern" and error.schema.get("description"):
-        return line, f"{source}:{line}: {where}: {error.instance!r} is not allowed: {error.schema['description']}"
     if error.validator == "oneOf":
         return line, f"{source}:{line}: {where}: {error.instance!r} is not valid here; expected {_expected_of(error)}"
     if error.validator == "pattern" and error.validator_value in _PATTERN_WORDS:
         return line, f"{source}:{line}: {where}: {error.instance!r} {_PATTERN_WORDS[error.validator_value]}"
-    if error.validator == "pattern" and "description" in error.schema:  # say what is expected in words, not as a regex
+    if error.validator == "pattern" and error.schema.get("description"):  # say what is expected in words, not as a regex
         return line, f"{source}:{line}: {where}: {error.instance!r} does not fit: {error.schema['description']}"
     return line, f"{source}:{line}: {where}: {error.message}"
 

@@ -123,9 +123,12 @@ class HistorySource:
         return self._present
 
     def estimate(self) -> int | None:
-        """How many first-parent commits the range holds (for a progress bar), or None."""
+        """How many first-parent commits the walk will look at (within --since/--until; for a progress bar), or None."""
         if self._estimate is None:
-            out = self.repo.try_run("rev-list", "--first-parent", "--count", self.range.tip, "--not", *self.range.exclude, "--")
+            window = [f"--{name}={moment.isoformat()}" for name, moment in
+                      (("since", self.options.since), ("until", self.options.until)) if moment is not None]
+            out = self.repo.try_run("rev-list", "--first-parent", "--count", *window, self.range.tip, "--not",
+                                    *self.range.exclude, "--")
             self._estimate = int(out) if out and out.strip().isdigit() else -1
         return self._estimate if self._estimate >= 0 else None
 

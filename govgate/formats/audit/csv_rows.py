@@ -2,6 +2,8 @@
 
 Titles, authors and rule ids come from the changes: a cell that a spreadsheet would run as a
 formula (``=``, ``+``, ``-``, ``@``, tab, CR first) is written with a leading ``'``.
+
+New columns are only ever added at the end, so that spreadsheets reading columns by position keep working.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from govgate.verdict import Verdict
 COLUMNS = (
     "id", "sha", "kind", "date", "author", "title", "pull_request", "verdict", "ai_assisted", "ai_tools", "risk",
     "risk_score", *(q.value for q in GOVERNANCE_QUESTIONS), "failing_rules", "waived_rules", "reverted_by", "fixed_by",
-    "files", "commits", "problems", "url", "complete", "policy",
+    "files", "commits", "problems", "url", "complete", "policy", "repository", "ai_vendors", "large_merge",
 )
 
 
@@ -41,6 +43,7 @@ class CsvWriter:
             ";".join(facts.reverted_by), ";".join(facts.fixed_by), len(change.files), len(change.commits),
             " | ".join(verdict.problems), commit_url(change.repo_url, change.head) or "",
             "true" if verdict.complete else "false", verdict.policy_description,
+            facts.repository or "", ";".join(verdict.ai_vendors), "true" if facts.large_merge else "false",
         )])
 
     def finish(self, summary: AuditSummary) -> None:

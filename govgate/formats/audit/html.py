@@ -1,9 +1,12 @@
 """HTML: one self-contained file (inline CSS, SVG charts and a few lines of script; nothing fetched).
 
-Charts: compliance per question over time, AI-assisted share over time, and the change-failure
-signal of AI-assisted versus other changes. Then the knowledge-loss paths, waivers to review and
-the worst failing changes (a bounded list kept by the summary), linked to the forge when the
-remote URL is known. A Content-Security-Policy forbids every network request from the page.
+The page names the repository, range and policy, says first what its figures can and cannot see
+(the summary's caveats), then shows: changes per month (n, with the threshold under which a month
+is not judged), one small chart per question with "meets the policy" beside "evidence found",
+the AI-assisted share and the change-failure signal of AI-assisted versus other changes. Then
+large merges, the knowledge-loss paths, waivers to review and the worst failing changes (a
+bounded list kept by the summary), linked to the forge when the remote URL is known. A
+Content-Security-Policy forbids every network request from the page.
 """
 
 from __future__ import annotations
@@ -14,15 +17,28 @@ from typing import Any, TextIO
 
 from govgate.audit.failures import ChangeFacts
 from govgate.audit.summary import AuditSummary
+from govgate.audit.thresholds import LARGE_MERGE_COMMITS
 from govgate.formats.audit import percent
 from govgate.formats.audit.memory_sections import HTML_CSS, html_section
-from govgate.formats.audit.svg import bar_chart, line_chart
-from govgate.formats.audit.text import ROW_LABELS, _cell
+from govgate.formats.audit.period_charts import FAILURE_NOTE, SHADED_NOTE, ai_share_chart, changes_chart, failure_chart
+from govgate.formats.audit.svg import Frame, Series, line_chart
+from govgate.formats.audit.wording import (
+    COMPLIANCE_NOTE,
+    EVIDENCE_NOTE,
+    GAP_OF,
+    QUESTION_LABELS,
+    compliance_rows,
+    reviews_source,
+    scope,
+    span,
+    totals_rows,
+    vendor_lines,
+)
 from govgate.model import GOVERNANCE_QUESTIONS
 from govgate.verdict import Verdict
 
-COLOURS = {"reviewed": "#2563eb", "tested": "#16a34a", "rollout": "#d97706", "rollback": "#9333ea"}
-AI_COLOUR, OTHER_COLOUR = "#db2777", "#64748b"
+MET_COLOUR, FOUND_COLOUR = "#2563eb", "#d97706"
+PANEL = Frame(width=520, height=210, left=44, bottom=30)
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1100px;color:#0f172a;padding:0 16px}
@@ -32,6 +48,11 @@ th{background:#f8fafc;cursor:default}th.sortable{cursor:pointer}td.num{text-alig
 .muted{color:#64748b}.bad{color:#b91c1c}.chart{margin:8px 0 16px}
 svg .grid{stroke:#e2e8f0;stroke-width:1}svg .tick,svg .legend{font-size:11px;fill:#475569}
 code{background:#f1f5f9;padding:0 3px;border-radius:3px}
+svg{max-width:100%;height:auto}.legend-key svg{vertical-align:middle}
+.caveats{background:#fffbeb;border:1px solid #fcd34d;border-radius:6px;padding:8px 16px;margin:12px 0}
+.caveats li{margin:4px 0}.note{color:#475569;font-size:13px;margin:4px 0 12px}
+.multiples{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:8px 16px}
+.multiples h3{font-size:14px;margin:8px 0 0}
 """
 
 # Click a header of the failing-changes table to sort by it.
@@ -70,11 +91,11 @@ class HtmlWriter:
 
 
 def render(summary: AuditSummary) -> str:
-    title = f"govgate audit: {summary.range_label}"
+    title = f"govgate audit: {summary.context.repository_name}"
     body = [f"<h1>{escape(title)}</h1>", _meta(summary)]
     if summary.changes:
-        body += [_totals(summary), _charts(summary), _knowledge(summary), html_section(summary, _table), _waivers(summary),
-                 _failing(summary)]
+        body += [_caveats(summary), _totals(summary), _compliance(summary), _charts(summary), _large_merges(summary),
+                 _knowledge(summary), html_section(summary, _table), _waivers(summary), _failing(summary)]
     else:
         body.append("<p>No changes in this range.</p>")
     body.append(_problems(summary))
@@ -91,43 +112,87 @@ def render(summary: AuditSummary) -> str:
 def _meta(summary: AuditSummary) -> str:
     repo = summary.repo_url
     repository = f'<a href="{escape(repo)}">{escape(repo)}</a>' if repo else "a local repository"
-    span = f"from {escape((summary.oldest or '')[:10])} to {escape((summary.newest or '')[:10])}" if summary.changes else ""
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return (f'<p class="muted">{summary.changes} changes {span} in {repository}; policy <code>{escape(summary.policy_description)}'
-            f"</code>, failing at <code>{escape(summary.fail_on)}</code>; generated {generated}.</p>")
+    return (f'<p class="muted"><strong>{escape(scope(summary))}</strong>: {summary.changes:,} changes '
+            f"{escape(span(summary))} in {repository}.<br>Policy: {escape(summary.policy_description)}, failing at "
+            f"<code>{escape(summary.fail_on)}</code>. Evidence read: {escape(reviews_source(summary))}. Generated {generated}.</p>")
+
+
+def _caveats(summary: AuditSummary) -> str:
+    notes = summary.caveats()
+    if not notes:
+        return ""
+    items = "".join(f'<li data-caveat="{escape(n["id"])}">{escape(n["message"])}</li>' for n in notes)
+    return f'<div class="caveats" id="caveats"><strong>Read with care</strong><ul>{items}</ul></div>'
 
 
 def _totals(summary: AuditSummary) -> str:
     total = summary.total
-    both = total.combined()
-    rows = [("changes", str(total.changes), f"{total.ai.changes} ({percent(total.ai.changes / total.changes)})",
-             str(total.other.changes))]
-    rows += [(label, _cell(both, name), _cell(total.ai, name), _cell(total.other, name)) for name, label in ROW_LABELS.items()]
-    tools = ", ".join(f"{escape(t)} ({n})" for t, n in total.tools.most_common())
+    rows = totals_rows(total)
+    vendors = "; ".join(escape(line) for line in vendor_lines(summary))
     return ("<h2>AI-assisted versus other changes</h2>" + _table(("", "all changes", "AI-assisted", "other"), rows, numeric=True)
-            + (f"<p>AI tools: {tools}</p>" if tools else ""))
+            + f'<p class="note">{escape(EVIDENCE_NOTE)}</p>' + (f"<p>AI tools by vendor: {vendors}</p>" if vendors else ""))
+
+
+def _compliance(summary: AuditSummary) -> str:
+    rows = compliance_rows(summary.total)
+    return ("<h2>Policy compliance</h2>" + _table(("question", "asked on", "meets the policy", "evidence found"), rows, numeric=True)
+            + f'<p class="note">{escape(COMPLIANCE_NOTE)}</p>')
 
 
 def _charts(summary: AuditSummary) -> str:
     months = summary.sorted_months()
     labels = [m for m, _ in months]
-    compliance = line_chart(
-        "Compliance per question by month", labels,
-        [(q.value, COLOURS[q.value], [p.compliance(q) for _, p in months]) for q in GOVERNANCE_QUESTIONS],
-    )
-    ai_share = bar_chart("AI-assisted share of changes by month", labels,
-                         [p.ai.changes / p.changes if p.changes else None for _, p in months], AI_COLOUR, "AI-assisted share")
-    failure = line_chart(
-        "Change-failure signal by month (share later reverted or fixed)", labels,
-        [("AI-assisted", AI_COLOUR, [p.ai.failed_later / p.ai.changes if p.ai.changes else None for _, p in months]),
-         ("other", OTHER_COLOUR, [p.other.failed_later / p.other.changes if p.other.changes else None for _, p in months])],
-    )
-    return ("<h2>Compliance per question over time</h2>"
-            f'<div class="chart" id="chart-compliance">{compliance}</div>'
-            "<h2>AI-assisted share over time</h2>"
+    small = [not p.judged for _, p in months]
+    panels = []
+    for question in GOVERNANCE_QUESTIONS:
+        label = QUESTION_LABELS[question]
+        met = Series("meets the policy", MET_COLOUR, [p.compliance(question) for _, p in months], dash="", marker="circle")
+        found = Series("evidence found", FOUND_COLOUR,
+                       [None if p.gap_share(GAP_OF[question]) is None else 1 - (p.gap_share(GAP_OF[question]) or 0.0)
+                        for _, p in months], dash="6 4", marker="square")
+        chart = line_chart(f"{label}: meets the policy and evidence found, by month", labels, [met, found], unjudged=small,
+                           frame=PANEL, legend=False)
+        asked = summary.total.asked[question]
+        panels.append(f'<div class="chart panel" id="chart-{label}"><h3>{escape(label)} <span class="muted">(the policy '
+                      f"asked on {asked:,} of {summary.changes:,} changes)</span></h3>{chart}</div>")
+    return ("<h2>Changes per month</h2>"
+            f'<div class="chart" id="chart-changes">{changes_chart("Changes per month", months)}</div>'
+            "<h2>Meets the policy versus evidence found, per question</h2>"
+            f'<p class="note">{escape(_legend_text())} {escape(SHADED_NOTE)}</p>'
+            f'<div class="multiples" id="chart-compliance">{"".join(panels)}</div>'
+            + trend_sections(ai_share_chart("AI-assisted share of changes by month", months),
+                             failure_chart("Change-failure signal by quarter (share later reverted or fixed)",
+                                           summary.sorted_quarters())))
+
+
+def trend_sections(ai_share: str, failure: str) -> str:
+    """The AI-assisted share and change-failure sections, with the notes that say how to read them."""
+    return ("<h2>AI-assisted share over time</h2>"
+            f'<p class="note">{escape(SHADED_NOTE)}</p>'
             f'<div class="chart" id="chart-ai-share">{ai_share}</div>'
             "<h2>Change-failure signal over time</h2>"
+            f'<p class="note">{escape(FAILURE_NOTE)}</p>'
             f'<div class="chart" id="chart-failure">{failure}</div>')
+
+
+def _legend_text() -> str:
+    return ("Solid line, dots: meets the policy (had what an applicable rule asked, no red flag). Dashed line, squares: "
+            "evidence found (usable evidence, whatever the policy asks).")
+
+
+def _large_merges(summary: AuditSummary) -> str:
+    if not summary.large_merges:
+        return ""
+    rows = []
+    for e in summary.large_merge_examples:
+        label = escape(e["id"])
+        if e["url"]:
+            label = f'<a href="{escape(e["url"])}">{label}</a>'
+        rows.append((label, escape((e["date"] or "")[:10]), escape(e["title"]), f"{e['commits']:,}", escape(e["verdict"])))
+    return (f"<h2>Large merges ({summary.large_merges:,})</h2><p class=\"note\">Merges that brought in {LARGE_MERGE_COMMITS} "
+            "commits or more, each judged as one change: the commits they brought are not judged one by one.</p>"
+            + _table(("change", "date", "title", "commits brought in", "verdict"), rows, raw=True, table_id="large-merges"))
 
 
 def _knowledge(summary: AuditSummary) -> str:

@@ -6,8 +6,8 @@ from typing import Any, TextIO
 
 from govgate.audit.failures import ChangeFacts
 from govgate.audit.summary import AuditSummary
-from govgate.formats.audit import percent
-from govgate.formats.audit.text import ROW_LABELS, _cell, _filters
+from govgate.audit.thresholds import LARGE_MERGE_COMMITS
+from govgate.formats.audit import percent, wording
 from govgate.formats.escaping import markdown_inline
 from govgate.model import GOVERNANCE_QUESTIONS
 from govgate.verdict import Verdict
@@ -27,26 +27,35 @@ class MarkdownWriter:
 
 
 def render(summary: AuditSummary) -> str:
-    lines = [f"# govgate audit: `{_code(summary.range_label)}`", ""]
+    lines = [f"# govgate audit: {_esc(wording.scope(summary))}", ""]
     if not summary.changes:
-        return "\n".join([*lines, "No changes in this range" + _esc(_filters(summary)) + ".", ""]) + "\n"
-    lines.append(f"{summary.changes} changes from {(summary.oldest or '')[:10]} to {(summary.newest or '')[:10]}; "
-                 f"policy `{_code(summary.policy_description)}`, failing at `{summary.fail_on}`.")
+        return "\n".join([*lines, "No changes in this range" + _esc(wording.filters(summary)) + ".", ""]) + "\n"
+    lines.append(f"{summary.changes:,} changes {wording.span(summary)}. Policy: {_esc(summary.policy_description)}, failing at "
+                 f"`{summary.fail_on}`. Evidence read: {_esc(wording.reviews_source(summary))}.")
     total = summary.total
-    both = total.combined()
-    rows = [["changes", str(total.changes), f"{total.ai.changes} ({percent(total.ai.changes / total.changes)})",
-             str(total.other.changes)]]
-    rows += [[label, _cell(both, name), _cell(total.ai, name), _cell(total.other, name)] for name, label in ROW_LABELS.items()]
-    lines += ["", "## AI-assisted versus other changes", "", *_table(["", "all", "AI-assisted", "other"], rows)]
+    rows = [list(row) for row in wording.totals_rows(total)]
+    lines += ["", "## AI-assisted versus other changes", "", *_table(["", "all", "AI-assisted", "other"], rows),
+              "", f"_{_esc(wording.EVIDENCE_NOTE)}_"]
     if total.tools:
-        lines += ["", "AI tools: " + ", ".join(f"{_esc(t)} ({n})" for t, n in total.tools.most_common())]
-    months = [[m, str(p.changes), percent(p.ai.changes / p.changes if p.changes else None),
-               *(percent(p.compliance(q)) for q in GOVERNANCE_QUESTIONS),
-               percent((p.ai.failed_later + p.other.failed_later) / p.changes if p.changes else None)]
+        lines += ["", "AI tools by vendor: " + "; ".join(_esc(line) for line in wording.vendor_lines(summary))]
+    lines += ["", "## Policy compliance", "",
+              *_table(["question", "asked on", "meets the policy", "evidence found"], [list(r) for r in wording.compliance_rows(total)]),
+              "", f"_{_esc(wording.COMPLIANCE_NOTE)}_"]
+    notes = summary.caveats()
+    if notes:
+        lines += ["", "## Read with care", "", *(f"- {_esc(note['message'])}" for note in notes)]
+    months = [[m, str(p.changes), wording.period_share(p, p.ai_share),
+               *(wording.period_share(p, p.compliance(q)) for q in GOVERNANCE_QUESTIONS),
+               wording.period_share(p, p.combined().failure_share)]
               for m, p in reversed(summary.sorted_months())]
-    lines += ["", "## By month", "",
-              *_table(["month", "changes", "AI-assisted", *(f"{q.value} compliance" for q in GOVERNANCE_QUESTIONS),
-                       "reverted or fixed"], months)]
+    lines += ["", "## By month", "", f"_{_esc(wording.SMALL_NOTE)}._", "",
+              *_table(["month", "changes", "AI-assisted", *(f"{q.value}: meets the policy" for q in GOVERNANCE_QUESTIONS),
+                       "reverted or fixed later"], months)]
+    if summary.large_merges:
+        lines += ["", f"## Large merges ({LARGE_MERGE_COMMITS}+ commits brought in, each judged as one change)", "",
+                  *_table(["change", "date", "title", "commits brought in", "verdict"],
+                          [[f"[{_esc(e['id'])}]({e['url']})" if e["url"] else _esc(e["id"]), (e["date"] or "")[:10],
+                            _esc(e["title"]), f"{e['commits']:,}", e["verdict"]] for e in summary.large_merge_examples])]
     knowledge = summary.knowledge.to_dict()
     if knowledge["paths"]:
         lines += ["", f"## Knowledge-loss paths (since {knowledge['window_start']})", "",

@@ -5,26 +5,15 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from govgate.audit.failures import ChangeFacts
-from govgate.audit.summary import GAPS, AuditSummary, Bucket, Period
-from govgate.formats.audit import percent
+from govgate.audit.summary import AuditSummary, Period
+from govgate.audit.thresholds import LARGE_MERGE_COMMITS
+from govgate.formats.audit import percent, wording
 from govgate.formats.audit.memory_sections import text_lines as memory_text_lines
 from govgate.formats.escaping import terminal
-from govgate.model import GOVERNANCE_QUESTIONS
 from govgate.verdict import Verdict
 
 WORST_SHOWN = 10
 MONTHS_SHOWN = 24
-ROW_LABELS = {
-    "failing": "failing the policy",
-    "incomplete": "not fully judged",
-    "unreviewed": "unreviewed",
-    "untested": "untested",
-    "without_rollout": "no rollout evidence",
-    "without_rollback": "no rollback evidence",
-    "reverted": "reverted later",
-    "fixed": "fixed later",
-    "failure_signal": "change-failure signal",
-}
 
 
 class TextWriter:
@@ -41,18 +30,19 @@ class TextWriter:
 def render_summary(summary: AuditSummary) -> str:
     lines = [_headline(summary)]
     if not summary.changes:
-        lines.append("no changes in this range" + _filters(summary))
+        lines.append("no changes in this range" + wording.filters(summary))
         lines.extend(_problems(summary))
         return _joined(lines)
     total = summary.total
-    lines += ["", *_table(total).split("\n"), ""]
+    lines += ["", *_table(total).split("\n"), f"  ({wording.EVIDENCE_NOTE})", ""]
     if total.tools:
-        lines.append("AI tools: " + ", ".join(f"{tool} {count}" for tool, count in total.tools.most_common()))
-    # Compliance is judged against the policy (required and not missing, no red flag); the
-    # "unreviewed"/"untested" rows above count evidence whatever the policy asks.
-    lines.append("meets the policy: " + "   ".join(f"{q.value} {percent(total.compliance(q))}" for q in GOVERNANCE_QUESTIONS)
-                 + "   (no red flag, and present where a rule asked for it)")
-    lines += ["", *_months(summary)]
+        lines.append("AI tools by vendor: " + "; ".join(wording.vendor_lines(summary)))
+        lines.append("")
+    lines += ["policy compliance:", _grid([("question", "asked on", "meets the policy", "evidence found"),
+                                            *wording.compliance_rows(total)]), f"  ({wording.COMPLIANCE_NOTE})", ""]
+    lines += _caveats(summary)
+    lines += _months(summary)
+    lines += _large_merges(summary)
     lines += _knowledge(summary)
     lines += memory_text_lines(summary)
     lines += _waivers(summary)
@@ -67,62 +57,55 @@ def _joined(lines: list[str]) -> str:
 
 
 def _headline(summary: AuditSummary) -> str:
-    span = f" from {summary.oldest[:10]} to {summary.newest[:10]}" if summary.newest and summary.oldest else ""
     count = summary.changes
-    return (f"govgate audit: {summary.range_label}: {count} change{'s' if count != 1 else ''}{span}"
-            f"  (policy: {summary.policy_description}, fail on: {summary.fail_on})")
-
-
-def _filters(summary: AuditSummary) -> str:
-    parts = []
-    if summary.since:
-        parts.append(f"since {summary.since.isoformat()}")
-    if summary.until:
-        parts.append(f"until {summary.until.isoformat()}")
-    if summary.paths:
-        parts.append("touching " + ", ".join(summary.paths))
-    return f" ({'; '.join(parts)})" if parts else ""
-
-
-def _cell(bucket: Bucket, name: str) -> str:
-    values = {"failing": bucket.failing, "incomplete": bucket.incomplete, "reverted": bucket.reverted, "fixed": bucket.fixed,
-              "failure_signal": bucket.failed_later, **{n: bucket.gaps[n] for n in GAPS}}
-    value = values[name]
-    return f"{value} ({percent(value / bucket.changes)})" if bucket.changes else "-"
+    when = wording.span(summary)
+    return "\n".join([
+        f"govgate audit of {wording.scope(summary)}: {count:,} change{'s' if count != 1 else ''}" + (f" {when}" if when else ""),
+        f"policy: {summary.policy_description}; failing at {summary.fail_on}; evidence read: {wording.reviews_source(summary)}",
+    ])
 
 
 def _table(total: Period) -> str:
-    both = total.combined()
-    rows = [("", "all changes", "AI-assisted", "other"),
-            ("changes", str(total.changes), f"{total.ai.changes} ({percent(total.ai.changes / total.changes)})",
-             str(total.other.changes))]
-    rows += [(label, _cell(both, name), _cell(total.ai, name), _cell(total.other, name)) for name, label in ROW_LABELS.items()]
+    rows = [("", "all changes", "AI-assisted", "other"), *wording.totals_rows(total)]
     return _grid(rows)
+
+
+def _caveats(summary: AuditSummary) -> list[str]:
+    notes = summary.caveats()
+    if not notes:
+        return []
+    return ["read with care:", *(f"  * {note['message']}" for note in notes), ""]
 
 
 def _months(summary: AuditSummary) -> list[str]:
     months = summary.sorted_months()
     shown = months[-MONTHS_SHOWN:]
-    header = ("month", "changes", "AI", "failing", "unreviewed AI/other", "untested AI/other", "failure signal AI/other")
+    header = ("month", "changes", "AI-assisted", "failing", "no review evidence AI/other", "no test evidence AI/other",
+              "failure signal AI/other")
     rows = [header]
     for month, period in reversed(shown):
         rows.append((
-            month, str(period.changes), percent(period.ai.changes / period.changes if period.changes else None),
+            month, str(period.changes), wording.period_share(period, period.ai_share),
             str(period.ai.failing + period.other.failing),
             _pair(period, "unreviewed"), _pair(period, "untested"), _pair(period, "failure_signal"),
         ))
-    title = f"by month (newest first{', last ' + str(MONTHS_SHOWN) if len(months) > MONTHS_SHOWN else ''}):"
+    title = f"by month (newest first{', last ' + str(MONTHS_SHOWN) if len(months) > MONTHS_SHOWN else ''}; {wording.SMALL_NOTE}):"
     return [title, *_grid(rows).split("\n"), ""]
 
 
 def _pair(period: Period, name: str) -> str:
-    def one(bucket: Bucket) -> str:
-        if not bucket.changes:
-            return "-"
-        value = bucket.failed_later if name == "failure_signal" else bucket.gaps[name]
-        return percent(value / bucket.changes)
+    return f"{wording.judged_share(period.ai, name)} / {wording.judged_share(period.other, name)}"
 
-    return f"{one(period.ai)} / {one(period.other)}"
+
+def _large_merges(summary: AuditSummary) -> list[str]:
+    if not summary.large_merges:
+        return []
+    lines = [f"large merges ({LARGE_MERGE_COMMITS} commits or more brought in; each judged as one change):"]
+    lines += [f"  ! {e['id']} {(e['date'] or '')[:10]} {_short(e['title'], 60)!r}: {e['commits']:,} commits, {e['verdict']}"
+              for e in summary.large_merge_examples]
+    if summary.large_merges > len(summary.large_merge_examples):
+        lines.append(f"  ... and {summary.large_merges - len(summary.large_merge_examples)} more (see --format json)")
+    return [*lines, ""]
 
 
 def _knowledge(summary: AuditSummary) -> list[str]:

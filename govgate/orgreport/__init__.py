@@ -1,0 +1,1 @@
+"""The organisation report: many audits' JSON lines combined, without re-reading any history."""
