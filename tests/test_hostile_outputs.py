@@ -121,9 +121,9 @@ def test_a_file_name_with_a_newline_cannot_forge_a_pass_line(repo: RepoBuilder) 
 
 
 def test_audit_text_escapes_titles_and_paths(repo: RepoBuilder) -> None:
-    repo.commit("Fix\ngovgate audit: 0 changes", {"a.txt": "1\n"})
+    repo.commit("Fix\ngovgate audit of forged: 0 changes", {"a.txt": "1\n"})
     result = run_cli("audit", "--repo", str(repo.path), "--format", "text")
-    assert result.code == 0 and sum(line.startswith("govgate audit:") for line in result.stdout.splitlines()) == 1
+    assert result.code == 0 and sum(line.startswith("govgate audit") for line in result.stdout.splitlines()) == 1
 
 
 # -- JUnit agrees with the exit code -----------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from govgate.cli.common import format_option
@@ -34,5 +36,5 @@ def report(inputs: tuple[str, ...], output_format: str, output: str | None, keep
 
     built = OrgReport.build(read_audits(inputs, keep_going=keep_going))
     text = render_report(output_format, built)
-    with OutputFile(output) as out:
+    with OutputFile(output, Path.cwd()) as out:
         out.write(text)

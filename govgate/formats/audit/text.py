@@ -28,18 +28,18 @@ class TextWriter:
 
 
 def render_summary(summary: AuditSummary) -> str:
-    lines = [_headline(summary)]
+    lines = _headline(summary)
     if not summary.changes:
         lines.append("no changes in this range" + wording.filters(summary))
         lines.extend(_problems(summary))
         return _joined(lines)
     total = summary.total
-    lines += ["", *_table(total).split("\n"), f"  ({wording.EVIDENCE_NOTE})", ""]
+    lines += ["", *_table(total), f"  ({wording.EVIDENCE_NOTE})", ""]
     if total.tools:
         lines.append("AI tools by vendor: " + "; ".join(wording.vendor_lines(summary)))
         lines.append("")
-    lines += ["policy compliance:", _grid([("question", "asked on", "meets the policy", "evidence found"),
-                                            *wording.compliance_rows(total)]), f"  ({wording.COMPLIANCE_NOTE})", ""]
+    lines += ["policy compliance:", *_grid([("question", "asked on", "meets the policy", "evidence found"),
+                                             *wording.compliance_rows(total)]), f"  ({wording.COMPLIANCE_NOTE})", ""]
     lines += _caveats(summary)
     lines += _months(summary)
     lines += _large_merges(summary)
@@ -56,16 +56,16 @@ def _joined(lines: list[str]) -> str:
     return "\n".join(terminal(line) for line in lines) + "\n"
 
 
-def _headline(summary: AuditSummary) -> str:
+def _headline(summary: AuditSummary) -> list[str]:
     count = summary.changes
     when = wording.span(summary)
-    return "\n".join([
+    return [
         f"govgate audit of {wording.scope(summary)}: {count:,} change{'s' if count != 1 else ''}" + (f" {when}" if when else ""),
         f"policy: {summary.policy_description}; failing at {summary.fail_on}; evidence read: {wording.reviews_source(summary)}",
-    ])
+    ]
 
 
-def _table(total: Period) -> str:
+def _table(total: Period) -> list[str]:
     rows = [("", "all changes", "AI-assisted", "other"), *wording.totals_rows(total)]
     return _grid(rows)
 
@@ -90,7 +90,7 @@ def _months(summary: AuditSummary) -> list[str]:
             _pair(period, "unreviewed"), _pair(period, "untested"), _pair(period, "failure_signal"),
         ))
     title = f"by month (newest first{', last ' + str(MONTHS_SHOWN) if len(months) > MONTHS_SHOWN else ''}; {wording.SMALL_NOTE}):"
-    return [title, *_grid(rows).split("\n"), ""]
+    return [title, *_grid(rows), ""]
 
 
 def _pair(period: Period, name: str) -> str:
@@ -169,12 +169,13 @@ def _problems(summary: AuditSummary) -> list[str]:
     return lines
 
 
-def _grid(rows: list[tuple[str, ...]]) -> str:
+def _grid(rows: list[tuple[str, ...]]) -> list[str]:
+    """Aligned columns, one line per row (lines, so that each is escaped on its own)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
+    return [
         "  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)).rstrip()
         for row in rows
-    )
+    ]
 
 
 def _short(text: str, limit: int) -> str:
