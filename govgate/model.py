@@ -415,6 +415,89 @@ def newest_per_name(checks: Iterable[CheckResult]) -> set[CheckResult]:
     return set(newest.values())
 
 
+class AccountState(enum.StrEnum):
+    """What a forge says of the account behind an approval; only an active one can stand behind it."""
+
+    ACTIVE = "active"
+    BLOCKED = "blocked"  # blocked, banned, deactivated, locked, awaiting approval: the forge took it out of use
+    DELETED = "deleted"  # the account is gone; the forge shows a placeholder (GitLab: the ghost user)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An approval of a whole merge request (GitLab approves the request, not a commit), with the facts
+    that decide whether it counts; the source reads them, the detector judges."""
+
+    login: str
+    name: str = ""
+    state: AccountState = AccountState.ACTIVE
+    state_detail: str = "active"  # the forge's own word for the account state, for messages
+    bot: bool = False  # the forge marks the account as a bot (GitLab: bot users and access-token bots)
+    may_approve: bool | None = None  # holds a role that may approve (GitLab: Developer or above); None: not read
+    role: str | None = None  # that role in words ("the Reporter role"), or why it is unknown
+    on_head: bool = False  # the approval stands for the head commit (given after its push, or reset by pushes)
+    on_head_reason: str = ""  # how on_head was established, in words
+    approved_at: str | None = None
+    contributed: str | None = None  # how this person wrote or pushed the change's commits, when they did
+    owner_references: frozenset[str] = frozenset()  # CODEOWNERS references naming this person (@login, @group, @@role)
+
+
+@dataclass(frozen=True)
+class ApprovalRule:
+    """A forge's own approval rule and its state (GitLab ``approval_state``): shown, never counted,
+    since the forge counts approvals govgate discounts (authors, committers, bots) when allowed to."""
+
+    name: str
+    kind: str  # regular, code_owner, any_approver, report_approver
+    required: int
+    approved: bool
+    approved_by: tuple[str, ...] = ()
+    section: str | None = None
+
+
+@dataclass(frozen=True)
+class OwnerRule:
+    """What one CODEOWNERS entry asks of a change: approvals by its owners for the paths it matches.
+
+    GitLab's sections are judged apart: each section's last matching entry for a path owns it, and a
+    required section needs ``approvals`` approvals from that entry's owners; an optional one needs none.
+    """
+
+    section: str
+    pattern: str
+    owners: tuple[str, ...]
+    approvals: int
+    optional: bool
+    paths: tuple[str, ...]
+
+
+class JobDefinition(enum.StrEnum):
+    """Whether a pipeline job is defined the same way at the base revision, so the change cannot have written it."""
+
+    SAME = "same"  # defined identically at the base revision
+    OUTSIDE = "outside"  # the pipeline configuration lives outside the repository (another project)
+    CHANGED = "changed"  # the change edits its definition (the job, a template it extends, or a global key)
+    ADDED = "added"  # not defined at the base revision: the change added it
+    UNKNOWN = "unknown"  # could not be established (unreadable configuration, remote includes)
+
+
+@dataclass(frozen=True)
+class PipelineJob:
+    """A job of the change's pipeline (GitLab CI), with who could have defined it."""
+
+    name: str
+    status: str  # GitLab's job status: success, failed, running, pending, canceled, skipped, manual, ...
+    id: int | None = None
+    stage: str | None = None
+    allow_failure: bool = False
+    pipeline_id: int | None = None
+    sha: str | None = None  # the commit the pipeline ran on
+    own: bool = False  # govgate's own job (or a run of it): never evidence about the change
+    definition: JobDefinition = JobDefinition.UNKNOWN
+    definition_note: str = ""  # why, in words
+    bound: str | None = None  # why the pipeline itself cannot vouch for the head (another project, commit); None: it can
+
+
 @dataclass
 class PullRequest:
     number: int | None = None
@@ -439,6 +522,12 @@ class PullRequest:
     # Audits: whether the history proves the pull request landed as this very commit (a "(#N)" in a
     # message is only a claim). None: the pull request came from the forge itself.
     landing_proven: bool | None = None
+    # Merge requests (GitLab): approvals of the whole request, CODEOWNERS rules for the touched paths,
+    # the forge's own approval rules and the pipeline's jobs. None: not read.
+    approvals: tuple[Approval, ...] | None = None
+    owner_rules: tuple[OwnerRule, ...] | None = None
+    approval_rules: tuple[ApprovalRule, ...] | None = None
+    jobs: tuple[PipelineJob, ...] | None = None
 
 
 @dataclass

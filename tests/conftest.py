@@ -15,6 +15,7 @@ import git
 import pytest
 
 from tests.github_server import GitHubServer, serving
+from tests.gitlab_server import GitLabServer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -113,6 +114,13 @@ def github_server() -> Iterator[GitHubServer]:
 
 
 @pytest.fixture
+def gitlab_server() -> Iterator[GitLabServer]:
+    """A fake GitLab REST API v4 on 127.0.0.1 (tests/gitlab_server.py), closed after the test."""
+    with serving(GitLabServer) as server:
+        yield server  # type: ignore[misc]
+
+
+@pytest.fixture
 def repo(tmp_path: Path) -> RepoBuilder:
     """A repository with one base commit on main."""
     builder = RepoBuilder(tmp_path / "repo")
@@ -133,7 +141,9 @@ class CliResult:
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60,
             input: str | None = None) -> CliResult:
     """Run the real ``govgate`` CLI in a subprocess (``input``: its standard input)."""
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    # A test describes the CI job it stands for in full: nothing of the CI running the tests leaks in.
+    base_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("GITHUB_", "GITLAB_", "CI_")) and k not in ("CI", "GOVGATE_GITLAB_TOKEN")}
     base_env.pop("GOVGATE_DEBUG", None)
     proc = subprocess.run(
         [sys.executable, "-m", "govgate", *args],

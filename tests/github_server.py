@@ -18,7 +18,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, ClassVar
 
 from tests.local_http import LocalHttpServer
 
@@ -47,6 +47,9 @@ Handler = Callable[[Seen, "GitHubServer"], Reply]
 
 
 class GitHubServer(LocalHttpServer):
+    prefix = API_PREFIX
+    not_found: ClassVar[Any] = {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
+
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], list[Reply | Handler]] = {}
         self.patterns: list[tuple[str, re.Pattern[str], Handler]] = []
@@ -57,7 +60,7 @@ class GitHubServer(LocalHttpServer):
 
     @property
     def api_url(self) -> str:
-        return self.url + API_PREFIX
+        return self.url + self.prefix
 
     def close(self) -> None:
         self.stop.set()
@@ -66,12 +69,12 @@ class GitHubServer(LocalHttpServer):
     # -- registering answers ----------------------------------------------------------------
 
     def on(self, path: str, *answers: Reply | Handler, method: str = "GET") -> None:
-        """Answer requests to ``path`` (under /api/v3) with ``answers`` in turn; the last one repeats."""
-        self.routes[(method, API_PREFIX + "/" + path.lstrip("/"))] = list(answers)
+        """Answer requests to ``path`` (under the API prefix) with ``answers`` in turn; the last one repeats."""
+        self.routes[(method, self.prefix + "/" + path.lstrip("/"))] = list(answers)
 
     def on_pattern(self, pattern: str, handler: Handler, method: str = "GET") -> None:
-        """Answer every path (under /api/v3) that fully matches ``pattern``; ``handler`` reads the match from ``seen.path``."""
-        self.patterns.insert(0, (method, re.compile(re.escape(API_PREFIX + "/") + pattern), handler))
+        """Answer every path (under the API prefix) that fully matches ``pattern``; ``handler`` reads the match from ``seen.path``."""
+        self.patterns.insert(0, (method, re.compile(re.escape(self.prefix + "/") + pattern), handler))
 
     def json(self, path: str, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
         self.on(path, Reply(status, body, headers or {}))
@@ -106,7 +109,7 @@ class GitHubServer(LocalHttpServer):
         self.on(path, Reply(status, body, trickle=every, trickle_headers=headers))
 
     def calls(self, path: str) -> list[Seen]:
-        return [s for s in self.requests if s.path == API_PREFIX + "/" + path.lstrip("/")]
+        return [s for s in self.requests if s.path == self.prefix + "/" + path.lstrip("/")]
 
     # -- serving ----------------------------------------------------------------------------
 
@@ -119,7 +122,7 @@ class GitHubServer(LocalHttpServer):
                 if handler is not None:
                     answers = [handler]
             if not answers:
-                return Reply(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+                return Reply(404, self.not_found)
             answer = answers.pop(0) if len(answers) > 1 else answers[0]
         return answer(seen, self) if callable(answer) else answer
 
@@ -176,9 +179,9 @@ def _make_handler(server: GitHubServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextlib.contextmanager
-def serving() -> Iterator[GitHubServer]:
-    """A running server, closed on exit; test modules wrap it in a ``github_server`` fixture."""
-    server = GitHubServer()
+def serving(kind: type[GitHubServer] = GitHubServer) -> Iterator[GitHubServer]:
+    """A running server, closed on exit; the ``github_server`` and ``gitlab_server`` fixtures wrap it."""
+    server = kind()
     try:
         yield server
     finally:

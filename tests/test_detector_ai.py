@@ -1,4 +1,4 @@
-"""The ai detector on real git repositories, with the literal markers from shared/reference/ai-markers.md.
+"""The ai detector on real git repositories, with the literal markers real agents write.
 
 Commit messages and PR bodies below copy real ones: Claude Code's trailer and footer, the
 Copilot coding agent's identity and PR-body comment, Replit's and Entire's trailers, the Linux

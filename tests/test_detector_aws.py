@@ -1,4 +1,4 @@
-"""SAM/CodeDeploy (catalog #21) and CloudFormation UpdatePolicy (#20) detector, real templates in real repos."""
+"""SAM/CodeDeploy and CloudFormation UpdatePolicy detector, real templates in real repos."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Feature-flag detector (catalog #6-#10): flag checks in added code, flagd and GitLab flag files."""
+"""Feature-flag detector: flag checks in added code, flagd and GitLab flag files."""
 
 from __future__ import annotations
 

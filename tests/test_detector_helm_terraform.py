@@ -1,4 +1,4 @@
-"""Helm (catalog #4) and Terraform (#19) detectors, on real files committed to real repos."""
+"""Helm and Terraform detectors, on real files committed to real repos."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Kubernetes Deployment strategy detector (catalog #1), on real manifests committed to real repos."""
+"""Kubernetes Deployment strategy detector, on real manifests committed to real repos."""
 
 from __future__ import annotations
 

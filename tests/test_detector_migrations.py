@@ -1,6 +1,6 @@
 """Migration detectors (Alembic, Django, golang-migrate, Flyway, Liquibase, Prisma, Rails, Knex).
 
-Fixtures under tests/data/migrations/ are the public files named in the evidence catalog,
+Fixtures under tests/data/migrations/ are public files (tests/data/SOURCES.md),
 section 3; tests/data/SOURCES.md lists each repository, path and commit.
 """
 

@@ -1,6 +1,6 @@
 """The pr_sections detector: test, rollout and rollback plans in PR bodies and commit messages.
 
-Bodies are real templates, recreated from the files named in shared/reference/evidence-catalog.md:
+Bodies are real templates, recreated from these public files:
 - sourcegraph/sourcegraph-public-snapshot .github/PULL_REQUEST_TEMPLATE.md (the "## Test plan"
   version with its HTML comment, and the older "Testing plan:" version);
 - mikeybeezy/goldenpath-idp-infra .github/pull_request_template.md ("## Risk & Rollback" checklist);

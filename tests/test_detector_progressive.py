@@ -1,4 +1,4 @@
-"""Argo Rollouts (catalog #2) and Flagger (#3) detectors, on real manifests committed to real repos."""
+"""Argo Rollouts and Flagger detectors, on real manifests committed to real repos."""
 
 from __future__ import annotations
 

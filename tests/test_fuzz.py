@@ -208,3 +208,15 @@ def test_every_format_renders_hostile_text_inert(names: list[str], title: str, b
             *commands, headline = output.rstrip("\n").split("\n")
             assert "\r" not in output
             assert all(line.startswith("::") for line in commands) and headline.startswith("govgate: ")
+
+
+def test_a_synchronize_sender_of_the_wrong_type_is_read_as_absent(
+    github_world: tuple[Path, dict[str, Any], GitHubServer],
+) -> None:
+    # Found by the property above (seed 3349334): `sender` replaced by a number crashed the contributor read.
+    repo_path, original, server = github_world
+    event = {**json.loads(json.dumps(original)), "action": "synchronize", "sender": 1}
+    event["after"] = event["pull_request"]["head"]["sha"]
+    result = run_cli("check", "--format", "json", cwd=repo_path,
+                     env=actions_env(server, "pull_request", write_event(repo_path.parent, event)), timeout=60)
+    assert result.code in (0, 1) and "internal error" not in result.stderr, result.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from govgate.sources import github_api
+from govgate.sources import forge_api
 from govgate.sources.github_api import GitHubApiError, GitHubClient
 from tests.conftest import run_cli
 from tests.github_case import API, VERIFIED_POLICY, actions_env, pr_repo, pull_request_event, serve_evidence, write_event
@@ -70,7 +70,7 @@ def test_a_partial_body_is_never_used_after_a_cut(github_server: GitHubServer) -
 
 
 def test_a_body_over_the_size_limit_is_refused(github_server: GitHubServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(github_api, "MAX_API_BODY_BYTES", 1000)
+    monkeypatch.setattr(forge_api, "MAX_API_BODY_BYTES", 1000)
     github_server.json("repos/o/r/small", {"x": "y" * 900})  # CONTROL: under the limit
     assert client_for(github_server).get_json("repos/o/r/small") == {"x": "y" * 900}
     github_server.json("repos/o/r/big", {"x": "y" * 1200})

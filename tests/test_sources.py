@@ -24,14 +24,15 @@ def test_every_available_source_is_one_module_with_open_source() -> None:
             continue
         module = importlib.import_module(entry.module)
         assert callable(module.open_source), entry.name
-    assert SOURCES["gitlab"].module is None  # reserved: GitLab merge requests are the next source
+    assert SOURCES["gitlab"].module == "govgate.sources.gitlab_mr"
 
 
 @pytest.mark.parametrize(("requested", "github", "environ", "expected"), [
     ("auto", None, {}, "local"),
     ("auto", None, {"GITHUB_ACTIONS": "true"}, "github"),
     ("auto", None, {"GITHUB_ACTIONS": "false"}, "local"),
-    ("auto", None, {"GITLAB_CI": "true", "CI_MERGE_REQUEST_IID": "7"}, "local"),  # until the GitLab source exists
+    ("auto", None, {"GITLAB_CI": "true", "CI_MERGE_REQUEST_IID": "7"}, "gitlab"),
+    ("auto", None, {"GITLAB_CI": "true"}, "local"),  # a branch pipeline: no merge request to read
     ("auto", False, {"GITHUB_ACTIONS": "true"}, "local"),
     ("auto", True, {}, "github"),
     ("local", None, {"GITHUB_ACTIONS": "true"}, "local"),
@@ -46,20 +47,20 @@ def test_the_source_comes_from_flags_then_the_ci_environment(
 def test_a_source_is_detected_only_in_the_kind_of_job_it_reads() -> None:
     from dataclasses import replace
 
-    gitlab = replace(SOURCES["gitlab"], module="govgate.sources.local")  # as if the GitLab source had landed
-    assert gitlab.detected({"GITLAB_CI": "true", "CI_MERGE_REQUEST_IID": "7"})
-    assert not gitlab.detected({"GITLAB_CI": "true"})  # a branch pipeline: no merge request to read
-    assert not SOURCES["gitlab"].detected({"GITLAB_CI": "true", "CI_MERGE_REQUEST_IID": "7"})  # reserved
+    assert SOURCES["gitlab"].detected({"GITLAB_CI": "true", "CI_MERGE_REQUEST_IID": "7"})
+    assert not SOURCES["gitlab"].detected({"GITLAB_CI": "true"})  # a branch pipeline: no merge request to read
+    reserved = replace(SOURCES["gitlab"], module=None)  # a source not available in a version is never detected
+    assert not reserved.detected({"GITLAB_CI": "true", "CI_MERGE_REQUEST_IID": "7"})
     assert SOURCES["github"].detected({"GITHUB_ACTIONS": "true"})
 
 
-def test_contradicting_flags_and_reserved_sources_are_usage_errors(repo: RepoBuilder) -> None:
+def test_contradicting_flags_and_sources_outside_their_job_are_usage_errors(repo: RepoBuilder) -> None:
     with pytest.raises(GovgateError, match="contradicts"):
         detect_source("github", False, {})
     result = run_cli("check", "--repo", str(repo.path), "--source", "github", "--no-github")
     assert result.code == 2 and "--source github contradicts --no-github" in result.stderr
-    result = run_cli("check", "--repo", str(repo.path), "--source", "gitlab")
-    assert result.code == 2 and "not available in this version" in result.stderr
+    result = run_cli("check", "--repo", str(repo.path), "--source", "gitlab")  # outside a merge-request pipeline
+    assert result.code == 2 and "CI_MERGE_REQUEST_IID" in result.stderr and "merge_request_event" in result.stderr
     assert run_cli("check", "--repo", str(repo.path), "--source", "history").code == 2  # audit's source, not check's
 
 

@@ -40,7 +40,7 @@ _SOURCE_HELP = "; ".join(f"{name}: {SOURCES[name].summary}" + ("" if SOURCES[nam
 @click.option("--source", "source_name", type=click.Choice(["auto", *check_source_names()]), default="auto",
               show_default=True,
               help=f"Where the change comes from ({_SOURCE_HELP}). auto: the CI service govgate runs in "
-                   "(GITHUB_ACTIONS=true: github), else local.")
+                   "(GITHUB_ACTIONS=true: github; a GitLab merge-request pipeline: gitlab), else local.")
 @click.option("--github/--no-github", "github", default=None,
               help="Same as --source github / --source local (default: on when GITHUB_ACTIONS=true).")
 @click.option("--now", default=None, metavar="TIME",
@@ -57,7 +57,9 @@ def check(
     Locally, the change is the commits in BASE..HEAD and the diff from their merge base, and the
     policy is .govgate.yml at BASE (the change cannot loosen the rules that judge it;
     --policy-from-worktree judges with the working tree's). On GitHub Actions the change, its
-    reviews and its checks come from the event and the API, and the policy from the base commit.
+    reviews and its checks come from the event and the API, and the policy from the base commit;
+    in a GitLab merge-request pipeline, from the CI_MERGE_REQUEST_* variables and the GitLab API,
+    and the policy from the target branch.
 
     Exit codes: 0 the gate passes, 1 the gate fails, 2 usage, policy or input error, or a change
     that could not be read in full (verdict "incomplete": not fully judged, never a pass).

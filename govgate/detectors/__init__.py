@@ -55,6 +55,8 @@ DETECTORS: tuple[str, ...] = (
     "govgate.detectors.helm:DETECTOR",
     "govgate.detectors.github_reviews:DETECTOR",
     "govgate.detectors.github_checks:DETECTOR",
+    "govgate.detectors.gitlab_approvals:DETECTOR",
+    "govgate.detectors.gitlab_pipeline:DETECTOR",
     "govgate.detectors.risk:DETECTOR",
 )
 

@@ -1,7 +1,6 @@
 """What AI assistance looks like in git history and pull requests: the data the ``ai`` detector reads.
 
-Every entry was seen in real repositories, tool sources or project policies (see
-shared/reference/ai-markers.md). Identities are matched exactly (email, GitHub login, or the
+Every entry was seen in real repositories, tool sources or project policies. Identities are matched exactly (email, GitHub login, or the
 numeric id inside a GitHub noreply address, which survives a bot's rename), never by a
 first name: "Devin", "Jules", "Claude" and "Cursor" are also people and words.
 """

@@ -1,4 +1,4 @@
-"""Argo Rollouts (catalog #2): canary steps and blue/green promotion gates.
+"""Argo Rollouts: canary steps and blue/green promotion gates.
 
 Canary ``steps`` (``setWeight``, ``pause``, ``analysis``) shift traffic in stages. A failed
 analysis "will cause the rollout's update to abort, and set the canary weight to zero": that

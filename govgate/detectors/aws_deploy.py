@@ -1,4 +1,4 @@
-"""AWS deploy settings in CloudFormation and SAM templates (catalog #20 and #21).
+"""AWS deploy settings in CloudFormation and SAM templates.
 
 SAM ``DeploymentPreference`` and CodeDeploy deployment configs: ``Canary*`` / ``Linear*`` shift
 traffic in stages; ``Alarms`` (or ``AutoRollbackConfiguration``) roll back on an alarm;

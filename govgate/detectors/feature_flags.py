@@ -1,4 +1,4 @@
-"""New code behind feature flags (catalog #6-#10).
+"""New code behind feature flags.
 
 Code: a flag check in an ADDED line, from OpenFeature (``get_boolean_value``,
 ``getBooleanValue``, Go ``BooleanValue``), LaunchDarkly (``variation``, ``boolVariation``,
@@ -8,7 +8,7 @@ new path behind the flag (rollout: flagged) and turning the flag off takes it aw
 (rollback: flag-off). A new check that defaults to on is a warning: if the flag service is
 unreachable or the flag undefined, the new path runs for everyone.
 
-Config: flagd flag files (#9) and GitLab-style ``config/feature_flags/**/*.yml`` (#10) are
+Config: flagd flag files and GitLab-style ``config/feature_flags/**/*.yml`` (#10) are
 judged in ``flag_configs``.
 
 Only paths whose extension can hold code are read, and a file is only diffed after a cheap

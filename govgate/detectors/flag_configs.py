@@ -1,4 +1,4 @@
-"""Feature-flag definitions kept as files: flagd (catalog #9) and GitLab-style YAML (#10).
+"""Feature-flag definitions kept as files: flagd and GitLab-style YAML.
 
 Used by the ``feature_flags`` detector; split out only to keep modules small.
 

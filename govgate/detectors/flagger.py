@@ -1,4 +1,4 @@
-"""Flagger Canary resources (catalog #3), both ``v1beta1`` (``analysis``) and ``v1alpha3`` (``canaryAnalysis``).
+"""Flagger Canary resources, both ``v1beta1`` (``analysis``) and ``v1alpha3`` (``canaryAnalysis``).
 
 ``stepWeight``/``maxWeight`` (or ``iterations`` for A/B and blue/green) shift traffic in stages
 while ``metrics`` are checked every ``interval``; after ``threshold`` failed checks Flagger

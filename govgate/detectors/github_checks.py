@@ -26,14 +26,13 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
+from govgate.detectors.forge_checks import GLOBS, PASSING, checks_schema, whole_head
 from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import Change, CheckResult, Evidence, Location, Question, Trust, newest_per_name
 
 _FAILED = frozenset({"failure", "timed_out", "action_required", "startup_failure", "error"})
 _INCONCLUSIVE = frozenset({"cancelled", "stale"})
-_PASSING = frozenset({"success", "neutral", "skipped"})
 DEFAULT_APPS = ("github-actions",)
-_GLOBS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
 
 @dataclass(frozen=True)
@@ -47,19 +46,10 @@ class GitHubCheckDetector:
     name = "github_checks"
     speaks_to = EVERY_CHANGE
     reads = NO_CONTENT
-    config_schema: Mapping[str, Any] | None = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "ignore": {**_GLOBS, "description": "check or status names (globs) to leave out entirely"},
-            "failure_severity": {
-                "enum": ["error", "warning"],
-                "description": "how a failed check counts: error fails tested requirements (default), warning only shows",
-            },
-            "apps": {**_GLOBS, "description": "slugs of the apps whose check runs count (default: github-actions)"},
-            "contexts": {**_GLOBS, "description": "commit-status contexts (globs) that count; statuses count only when listed"},
-        },
-    }
+    config_schema: Mapping[str, Any] | None = checks_schema(
+        apps={**GLOBS, "description": "slugs of the apps whose check runs count (default: github-actions)"},
+        contexts={**GLOBS, "description": "commit-status contexts (globs) that count; statuses count only when listed"},
+    )
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
         pr = change.pull_request
@@ -156,30 +146,14 @@ def _judge(check: CheckResult, severity: str) -> Evidence:
     if conclusion in _FAILED:
         return _finding(check, "check-failed", f"{noun} {name!r} concluded {conclusion}", supports=False, severity=severity)
     reason = (f"concluded {conclusion}: inconclusive" if conclusion in _INCONCLUSIVE
-              else f"concluded {conclusion}" if conclusion in _PASSING else f"unknown conclusion {conclusion}")
+              else f"concluded {conclusion}" if conclusion in PASSING else f"unknown conclusion {conclusion}")
     return _finding(check, "check-inconclusive", f"{noun} {name!r} {reason}", discounted=reason)
 
 
 def _whole_head(counted: Sequence[CheckResult]) -> list[Evidence]:
-    """One finding on "CI passed": every counted check completed successfully, or what stands in the way."""
-    if not counted:
-        return []
-    conclusions = [(c, (c.conclusion or "").lower() if c.status == "completed" else "") for c in counted]
-    pending = [c.name for c, conclusion in conclusions if not conclusion]
-    unsettled = [f"{c.name} ({conclusion})" for c, conclusion in conclusions if conclusion and conclusion not in _PASSING]
-    where = Location(where="GitHub checks on the head commit")
-    if not pending and not unsettled and any(conclusion == "success" for _, conclusion in conclusions):
-        return [Evidence(question=Question.TESTED, kind="ci-passed", supports=True, trust=Trust.VERIFIED,
-                         source="github_checks", detail=f"every check on the head commit completed successfully "
-                         f"({len(counted)} counted)", location=where, facets=frozenset({"ci_passed"}),
-                         attrs={"checks": sorted({c.name for c in counted})})]
-    parts = ([f"pending: {', '.join(pending)}"] if pending else []) + ([f"not successful: {', '.join(unsettled)}"]
-                                                                          if unsettled else [])
-    reason = "; ".join(parts) or "no check succeeded"
-    return [Evidence(question=Question.TESTED, kind="ci-not-passed", supports=True, trust=Trust.VERIFIED,
-                     source="github_checks", detail=f"CI has not passed on the head commit yet ({reason})",
-                     location=where, discounted="not every check completed successfully",
-                     attrs={"pending": bool(pending)})]
+    """One finding on "CI passed" for every counted check."""
+    conclusions = [(c.name, (c.conclusion or "").lower() if c.status == "completed" else "") for c in counted]
+    return whole_head(conclusions, source="github_checks", where="GitHub checks on the head commit")
 
 
 DETECTOR = GitHubCheckDetector()

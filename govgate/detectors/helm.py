@@ -1,4 +1,4 @@
-"""Helm releases (catalog #4): how deploy scripts call ``helm upgrade``, and chart values.
+"""Helm releases: how deploy scripts call ``helm upgrade``, and chart values.
 
 ``helm upgrade --atomic`` (Helm 3) or ``--rollback-on-failure`` (Helm 4, where ``--atomic``
 is deprecated) rolls the release back when the upgrade fails: a revert path. A production

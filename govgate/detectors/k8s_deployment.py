@@ -1,4 +1,4 @@
-"""Kubernetes Deployment update strategy (catalog #1).
+"""Kubernetes Deployment update strategy.
 
 RollingUpdate, which is also what a Deployment without ``strategy`` gets, replaces pods a few
 at a time: gradual. ``revisionHistoryLimit`` keeps old ReplicaSets so ``kubectl rollout undo``

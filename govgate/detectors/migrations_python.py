@@ -10,7 +10,7 @@ Alembic (``**/versions/*.py`` holding ``revision =`` and ``down_revision =``):
   flagged: there is nothing to reverse;
 - warning when ``downgrade()`` does not obviously undo ``upgrade()`` (no inverse found);
 - warning when ``upgrade()`` drops a column or table: the downgrade brings the column back,
-  but not the data it held (the catalog's superset a61b40f9f57f caveat).
+  but not the data it held (the caveat in apache/superset's migration a61b40f9f57f).
 
 Django (``*/migrations/[0-9]*.py`` with a ``Migration`` class):
 - ``RunPython(code, reverse_code)``, ``RunSQL(sql, reverse_sql)`` and ``.noop`` reverses are

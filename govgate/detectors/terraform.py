@@ -1,4 +1,4 @@
-"""Terraform (catalog #19): lifecycle guards, ASG instance refresh, and destroyed resources.
+"""Terraform: lifecycle guards, ASG instance refresh, and destroyed resources.
 
 Supports: ``lifecycle { create_before_destroy = true }`` (the replacement exists before the
 old one goes), ``prevent_destroy = true`` (a guard, weaker: it blocks the step that has no way

@@ -19,6 +19,7 @@ FORMATS: dict[str, str] = {
     "sarif": "govgate.formats.sarif",
     "junit": "govgate.formats.junit",
     "github": "govgate.formats.github_annotations",
+    "codequality": "govgate.formats.codequality",
 }
 
 CHECK_FORMATS = tuple(FORMATS)

@@ -8,12 +8,14 @@ do with those (SARIF needs a location: it uses the first changed file).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
-from govgate.model import Evidence, Location
+from govgate.model import Evidence, FileStatus, Location
 from govgate.verdict import RuleResult, Verdict
 
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+FALLBACK_FILE = ".govgate.yml"  # where a finding goes when the change touches no file at all
 MESSAGE_LIMIT = 2000  # a rule with hundreds of red flags still makes a readable one-line message
 
 
@@ -48,6 +50,26 @@ def rule_findings(verdict: Verdict, statuses: tuple[str, ...] = ("fail",)) -> li
         else:
             found.append(Finding(result, f"{result.rule.id}: {_short(result.message, MESSAGE_LIMIT)}.{fix}", None, None))
     return found
+
+
+def place(finding: Finding, verdict: Verdict) -> tuple[str, int, int | None]:
+    """(path, line, end line) to show a finding at: its red flag's file line, else line 1 of the first file the
+    change touches (code scanning and code quality widgets need a location on every finding)."""
+    location = finding.location
+    if location is not None and location.path:
+        return location.path.lstrip("/"), max(1, location.line or 1), location.end_line
+    files = verdict.change.files
+    present = [f.path for f in files if f.status is not FileStatus.DELETED]
+    candidates = present or [f.path for f in files]
+    return (candidates[0] if candidates else FALLBACK_FILE), 1, None
+
+
+def fingerprint(finding: Finding, path: str) -> str:
+    """A stable identity: the rule, the file and what was found, never line numbers or commit shas, so the
+    same finding on a later push is the same finding."""
+    evidence = finding.evidence
+    what = f"{evidence.kind}\0{evidence.subject or evidence.detail}" if evidence else "missing-evidence"
+    return hashlib.sha256(f"{finding.rule_id}\0{path}\0{what}".encode()).hexdigest()[:32]
 
 
 def blocking_flags(verdict: Verdict, result: RuleResult) -> list[Evidence]:

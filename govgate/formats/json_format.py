@@ -1,4 +1,4 @@
-"""The stable ``govgate/check/v1`` JSON object (see DESIGN.md)."""
+"""The stable ``govgate/check/v1`` JSON object (README: "The JSON contract")."""
 
 from __future__ import annotations
 

@@ -11,19 +11,16 @@ same finding on a later push updates the same alert instead of opening a new one
 
 from __future__ import annotations
 
-import hashlib
 import json
 import urllib.parse
 from typing import Any
 
 from govgate import __version__
-from govgate.formats.findings import LEVELS, Finding, rule_findings
-from govgate.model import FileStatus
+from govgate.formats.findings import LEVELS, Finding, fingerprint, place, rule_findings
 from govgate.verdict import RuleResult, Verdict
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_RESULTS = 25_000  # GitHub's per-run limit
-FALLBACK_FILE = ".govgate.yml"
 
 
 def render_check(verdict: Verdict) -> str:
@@ -89,10 +86,8 @@ def _descriptor(result: RuleResult) -> dict[str, Any]:
 
 
 def _result(finding: Finding, rule_index: dict[str, int], verdict: Verdict) -> dict[str, Any]:
-    path, line, end_line = _place(finding, verdict)
-    evidence = finding.evidence
-    what = f"{evidence.kind}\0{evidence.subject or evidence.detail}" if evidence else "missing-evidence"
-    digest = hashlib.sha256(f"{finding.rule_id}\0{path}\0{what}".encode()).hexdigest()[:32]
+    path, line, end_line = place(finding, verdict)
+    digest = fingerprint(finding, path)
     region: dict[str, int] = {"startLine": line}
     if end_line and end_line >= line:
         region["endLine"] = end_line
@@ -120,13 +115,3 @@ def _result(finding: Finding, rule_index: dict[str, int], verdict: Verdict) -> d
             "justification": f"waived by {waiver.approved_by} until {waiver.expires}: {waiver.reason}",
         }]
     return data
-
-
-def _place(finding: Finding, verdict: Verdict) -> tuple[str, int, int | None]:
-    location = finding.location
-    if location is not None and location.path:
-        return location.path.lstrip("/"), max(1, location.line or 1), location.end_line
-    files = verdict.change.files
-    present = [f.path for f in files if f.status is not FileStatus.DELETED]
-    candidates = present or [f.path for f in files]
-    return (candidates[0] if candidates else FALLBACK_FILE), 1, None

@@ -159,7 +159,7 @@ def _offline_notes(change: Change, results: Sequence[RuleResult], questions: Map
         return []
     return [f"judged offline: {', '.join(dict.fromkeys(on_declared))} passed on what the change's author declared "
             "(commit trailers, PR text), which nothing offline can verify; run with a forge (the GitHub Action, "
-            "audit --github) to read reviews and checks that are verified"]
+            "the GitLab CI template, audit --github) to read reviews and checks that are verified"]
 
 
 def _uninspected_contents(change: Change) -> list[Gap]:

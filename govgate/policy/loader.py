@@ -351,6 +351,7 @@ def _build(data: dict[str, Any], positions: Positions, source: str, base: Policy
         risk_thresholds=thresholds,
         ai_min_confidence=(data.get("ai_assisted") or {}).get("min_confidence", base.ai_min_confidence if base else "medium"),
         github={**(base.github if base else {}), **(data.get("github") or {})},
+        gitlab={**(base.gitlab if base else {}), **(data.get("gitlab") or {})},
         source=source,
         description=data.get("description", base.description if base else ""),
         warnings=warnings,

@@ -271,6 +271,7 @@ class Policy:
     risk_thresholds: tuple[float, float] = (3.0, 6.0)  # medium, high
     ai_min_confidence: str = "medium"
     github: dict[str, Any] = field(default_factory=dict)
+    gitlab: dict[str, Any] = field(default_factory=dict)
     source: str = "<embedded default>"  # where it was read from, for messages
     policy_paths: tuple[str, ...] = (".govgate.yml", ".govgate.yaml")
     description: str = ""

@@ -100,6 +100,19 @@ def _requirement(question: str) -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False, "properties": properties}
 
 
+def _forge_api(**extra: Any) -> dict[str, Any]:
+    """How a forge source reads its API: fail closed (default) or open, and the time bound."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "on_api_error": {"enum": ["fail_closed", "fail_open"]},
+            "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
+            **extra,
+        },
+    }
+
+
 def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, Any]:
     settings_properties = dict(detector_settings or {})
     return {
@@ -126,14 +139,12 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                     "high": {"type": "number", "minimum": 0},
                 },
             },
-            "github": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "on_api_error": {"enum": ["fail_closed", "fail_open"]},
-                    "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
-                },
-            },
+            "github": _forge_api(),
+            "gitlab": _forge_api(api_url={
+                "type": "string", "pattern": "^https?://[^/?#@]+(/[^?#]*)?$",
+                "description": "the GitLab API (https://HOST/api/v4); overrides CI_API_V4_URL, which the "
+                               "merge request's own .gitlab-ci.yml could redefine",
+            }),
             "settings": {
                 "type": "object",
                 "additionalProperties": False,

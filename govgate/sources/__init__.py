@@ -121,7 +121,8 @@ SOURCES: dict[str, SourceEntry] = {entry.name: entry for entry in (
     SourceEntry("local", "govgate.sources.local", "the commits BASE..HEAD of a local repository", "check"),
     SourceEntry("github", "govgate.sources.github_event", "a GitHub Actions event and the GitHub API", "check",
                 "GITHUB_ACTIONS"),
-    SourceEntry("gitlab", None, "a GitLab CI merge-request pipeline and the GitLab API", "check", "GITLAB_CI",
+    SourceEntry("gitlab", "govgate.sources.gitlab_mr", "a GitLab CI merge-request pipeline and the GitLab API", "check",
+                "GITLAB_CI",
                 ("CI_MERGE_REQUEST_IID",)),
     SourceEntry("history", "govgate.sources.history", "every change on a branch's first-parent line", "audit"),
 )}

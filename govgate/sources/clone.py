@@ -81,11 +81,14 @@ def ensure_history(
     return repo.merge_base(base, head), actions
 
 
-def branch_tip(repo: GitRepo, branch: str, actions: list[str]) -> str | None:
-    """The tip of ``branch`` on origin: the remote-tracking ref if the clone has it, else fetched (one commit)."""
+def branch_tip(repo: GitRepo, branch: str, actions: list[str], *, refresh: bool = False) -> str | None:
+    """The tip of ``branch`` on origin: the remote-tracking ref if the clone has it, else fetched (one commit).
+
+    ``refresh`` fetches it even when a ref exists (a reused build directory can hold a stale one).
+    """
     if repo.try_run("check-ref-format", "--branch", branch) is None:
         return None
-    for ref in (f"refs/remotes/origin/{branch}", f"refs/heads/{branch}"):
+    for ref in (f"refs/remotes/origin/{branch}", f"refs/heads/{branch}") if not refresh else ():
         sha = repo.try_run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
         if sha:
             return sha.strip()

@@ -22,12 +22,12 @@ from typing import Any, ClassVar, TypeVar
 
 from govgate.errors import GitError, SourceError
 from govgate.model import Change, Gap, GapKind, PullRequest
-from govgate.policy.model import Policy
 from govgate.sources import NothingToJudge, SourceRequest, TrustRoot
 from govgate.sources.clone import branch_tip, commit_parents, ensure_commits, ensure_history, fetch_credentials, has_commit
 from govgate.sources.codeowners import CODEOWNERS_LOCATIONS, parse_codeowners
+from govgate.sources.forge_reads import ForgeReads
 from govgate.sources.git import ZERO_SHA
-from govgate.sources.github_api import GitHubApiError, GitHubClient
+from govgate.sources.github_api import GitHubClient
 from govgate.sources.github_check_origins import RunnerIdentity
 from govgate.sources.github_history import FETCH_DEPTH_HINT, ListedCounts, change_from_api
 from govgate.sources.github_pr import (
@@ -186,7 +186,8 @@ class GitHubEventSource:
         timeout = float(settings.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS))
         client = GitHubClient(self.env.api_url, self.env.token, self.env.graphql_url, deadline_seconds=timeout,
                               per_request_timeout=min(20.0, timeout))
-        api = _Api(client, self.env.repository, fail_open=settings.get("on_api_error") == "fail_open", problems=self.problems)
+        api = _Api(client, "GitHub", "github", settings.get("on_api_error") == "fail_open", self.problems,
+                   repository=self.env.repository)
         target = self.target
         pull = self._pull_request_for(api)
         change = self._read_change(pull, api)
@@ -194,7 +195,7 @@ class GitHubEventSource:
             pull = PullRequest(head_sha=target.head)  # no PR: still carries the pushed commit's checks
         if pull is not None:
             add_verified_evidence(pull, target.head, trusted.files, api.call, api.problems, self.event, self.env.runner)
-            if _uses_codeowners(trusted.policy) and trusted.files is not None:
+            if trusted.asks_for_code_owners:
                 found = trusted.codeowners(CODEOWNERS_LOCATIONS)
                 pull.codeowners = parse_codeowners(found[1]) if found else ()
         change.pull_request = pull
@@ -308,11 +309,6 @@ def open_source(request: SourceRequest) -> GitHubEventSource:
     return GitHubEventSource(request)
 
 
-def _uses_codeowners(policy: Policy) -> bool:
-    """CODEOWNERS is read only when a rule asks for a code owner's approval."""
-    return any(req.codeowners for rule in policy.rules for req in rule.require)
-
-
 def _describe(change: Change, target: Target, pull: PullRequest | None, event: Mapping[str, Any]) -> None:
     repository = obj(event.get("repository"))
     change.repo_url = repository.get("html_url") or change.repo_url
@@ -333,34 +329,13 @@ def _describe(change: Change, target: Target, pull: PullRequest | None, event: M
 
 
 @dataclass
-class _Api:
-    """Runs API reads; on failure fails closed (SourceError) or, if the policy allows, records a loud problem."""
+class _Api(ForgeReads[GitHubClient]):
+    """GitHub reads fail closed, or open when the policy allows (``ForgeReads``); each read gets the repository."""
 
-    client: GitHubClient
-    repository: str
-    fail_open: bool
-    problems: list[str] = field(default_factory=list)
-    down: str | None = None
+    repository: str = ""
 
-    def call(self, what: str, read: Callable[[GitHubClient, str], T]) -> T | None:
-        if self.down is not None:
-            self.problems.append(f"NOT VERIFIED: {what} (GitHub API unavailable, github.on_api_error: fail_open)")
-            return None
-        try:
-            return read(self.client, self.repository)
-        except GitHubApiError as exc:
-            if not self.fail_open:
-                raise SourceError(
-                    f"{exc.message} (while reading {what}); failing closed: nothing was judged",
-                    (exc.hint + "; " if exc.hint else "")
-                    + "to judge without verified GitHub evidence instead, set `github: {on_api_error: fail_open}` in the policy",
-                ) from None
-            self.down = exc.message
-            self.problems.append(
-                f"NOT VERIFIED: {what}: {exc.message}; judged WITHOUT verified GitHub evidence "
-                "because the policy sets github.on_api_error: fail_open"
-            )
-            return None
+    def call(self, what: str, read: Callable[[GitHubClient, str], T]) -> T | None:  # type: ignore[override]
+        return super().call(what, lambda client: read(client, self.repository))
 
 
 def _int(value: Any) -> int | None:

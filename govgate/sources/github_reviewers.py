@@ -53,8 +53,9 @@ def read_contributors(
                 if login:
                     found.setdefault(login.lower(), f"{verb} commit {sha[:12]}")
     _add_pushers(client, pull, shas, found, problems)
-    sender = (event.get("sender") or {}).get("login")
-    if event.get("action") == "synchronize" and sender and event.get("after") == pull.head_sha:
+    sender_object = event.get("sender")
+    sender = sender_object.get("login") if isinstance(sender_object, dict) else None  # a payload field of the wrong type is absent
+    if event.get("action") == "synchronize" and isinstance(sender, str) and sender and event.get("after") == pull.head_sha:
         found.setdefault(sender.lower(), f"pushed the head {str(pull.head_sha)[:12]} (the push that started this run)")
     return found
 

@@ -1,6 +1,6 @@
 """Every change on an audited branch, streamed newest first: one Change per first-parent commit.
 
-Each first-parent commit is one change (DESIGN.md). A merge's change spans the commits it brought
+Each first-parent commit is one change. A merge's change spans the commits it brought
 in (their messages, authors and trailers belong to it) and its files are the diff of the merge
 against its first parent; squash merges and direct pushes are single-commit changes. Only the
 named branch is walked (``git log <rev>``, never ``--all``: mirrors carry ``refs/pull/*``).

@@ -43,6 +43,11 @@ class TrustedConfig:
         """A regular file of the trust root (e.g. ``.govgate/memory.yml``), None when absent."""
         return self.files.read_text(path, what=what, limit=limit) if self.files else None
 
+    @property
+    def asks_for_code_owners(self) -> bool:
+        """CODEOWNERS is read only when a rule asks for a code owner's approval."""
+        return self.files is not None and any(req.codeowners for rule in self.policy.rules for req in rule.require)
+
     def codeowners(self, locations: tuple[str, ...]) -> tuple[str, str] | None:
         """(location, text) of the first CODEOWNERS file of the trust root, in the forge's lookup order."""
         return self.files.first_of(locations, what="CODEOWNERS", limit=CODEOWNERS_LIMIT) if self.files else None
