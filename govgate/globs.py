@@ -23,6 +23,7 @@ def path_matches(path: str, pattern: str) -> bool:
 
 
 _GLOB_SETS: dict[tuple[str, ...], Callable[[str], bool]] = {}
+MEMO_LIMIT = 50_000  # answers remembered per glob set: a history touches the same paths again and again
 
 
 def glob_set(patterns: Iterable[str]) -> Callable[[str], bool]:
@@ -46,8 +47,16 @@ def glob_set(patterns: Iterable[str]) -> Callable[[str], bool]:
         _re2_test(linear[False], anchored=True), _re2_test(linear[True], anchored=False),
     ) if test is not None]
 
+    memo: dict[str, bool] = {}
+
     def matcher(path: str) -> bool:
-        return any(test(path) for test in tests)
+        found = memo.get(path)
+        if found is None:
+            found = any(test(path) for test in tests)
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+            memo[path] = found
+        return found
 
     _GLOB_SETS[key] = matcher
     return matcher

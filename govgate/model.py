@@ -143,11 +143,12 @@ class Evidence:
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "question": self.question.value,
+            # _value_ is what .value returns, without the enum descriptor (every evidence of every change)
+            "question": self.question._value_,
             "kind": self.kind,
             "effect": "supports" if self.supports else "contradicts",
-            "trust": self.trust.value,
-            "confidence": self.confidence.value,
+            "trust": self.trust._value_,
+            "confidence": self.confidence._value_,
             "source": self.source,
             "detail": self.detail,
             "location": self.location.to_dict(),
@@ -219,6 +220,8 @@ class Commit:
 def parse_trailer_lines(lines: Iterable[str]) -> list[Trailer]:
     found: list[Trailer] = []
     for number, raw in enumerate(lines, start=1):
+        if ":" not in raw:
+            continue  # most lines: no need to look closer
         key, sep, value = raw.strip().partition(":")
         if not sep or not key or not value.strip():
             continue
@@ -229,8 +232,9 @@ def parse_trailer_lines(lines: Iterable[str]) -> list[Trailer]:
 
 
 def _is_trailer_key(key: str) -> bool:
-    # Git trailer keys are tokens: letters, digits and hyphens, no spaces.
-    return key[0].isalpha() and all(c.isalnum() or c == "-" for c in key)
+    # Git trailer keys are tokens: letters, digits and hyphens, no spaces. (The first character is a
+    # letter, so what is left without the hyphens is never empty.)
+    return key[0].isalpha() and key.replace("-", "").isalnum()
 
 
 class GapKind(enum.StrEnum):

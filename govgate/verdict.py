@@ -195,19 +195,26 @@ class Verdict:
             "ai": {"tools": self.ai_tools, "vendors": self.ai_vendors, "tool_vendors": dict(sorted(self.ai_tool_vendors.items())),
                    "evidence": [e.to_dict() for e in self.ai_evidence]},
             "risk": self.risk.to_dict(),
-            "questions": {q.value: self.questions[q].to_dict() for q in GOVERNANCE_QUESTIONS},
+            "questions": {q._value_: self.questions[q].to_dict() for q in GOVERNANCE_QUESTIONS},
             "rules": [r.to_dict() for r in self.rules],
             "waivers": [w.to_dict() for w in self.waivers],
             "problems": self.problems,
             "complete": self.complete,
             "incomplete": [gap.to_dict() for gap in self.incomplete],
             "notes": list(self.notes),
-            "policy": self.policy_source,
-            "policy_origin": self.policy_origin.to_dict() if self.policy_origin else None,
-            "fail_on": self.fail_on,
+            **run_members(self.policy_source, self.policy_origin, self.fail_on),
             "memory": self.memory.to_dict() if self.memory else None,
             "freeze": self.freeze.to_dict() if self.freeze else None,
         }
+
+
+def run_members(policy_source: str, policy_origin: PolicyOrigin | None, fail_on: str) -> dict[str, Any]:
+    """The members of the check object that are the same for every change one run judges."""
+    return {
+        "policy": policy_source,
+        "policy_origin": policy_origin.to_dict() if policy_origin else None,
+        "fail_on": fail_on,
+    }
 
 
 def change_dict(change: Change) -> dict[str, Any]:

@@ -168,8 +168,12 @@ def judge_range(builder: RepoBuilder, base: str, head: str = "HEAD", policy: str
 
 
 def detect(detector: object, change: object, settings: dict | None = None) -> list:
-    """Run one detector directly on a Change."""
-    return list(detector.detect(change, settings or {}))  # type: ignore[attr-defined]
+    """Run one detector on a Change the way the pipeline does: only if the change holds a file the
+    detector declares it can speak to, and with only those files (so every detector test also
+    checks that the detector's scope covers the paths it judges)."""
+    from govgate.detectors import detect_in_scope
+
+    return detect_in_scope(detector, change, settings or {})  # type: ignore[arg-type]
 
 
 def local_change(builder: RepoBuilder, base: str, head: str = "HEAD", **pr: object):  # type: ignore[no-untyped-def]

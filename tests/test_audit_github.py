@@ -192,3 +192,30 @@ def test_api_failure_leaves_the_audit_offline(tmp_path: Path, github: GraphQLSer
     assert summary["totals"]["changes"] == 3
     assert len(github.queries) == 1  # no query after the API refused one
     assert any(p.startswith("--github:") and "HTTP 401" in p for p in summary["problems"]["run"])
+
+
+def test_cached_verdicts_follow_the_github_data_they_were_judged_with(tmp_path: Path, github: GraphQLServer) -> None:
+    """The incremental cache keeps each change with a digest of its pull request's GitHub data: when that data
+    differs (here: edited in --github's own cache), the change is judged again; the others come from the cache."""
+    import sqlite3
+
+    b = _squashes(tmp_path / "repo", 4)
+    shas = {int(m.group(1)): line.split()[0] for line in git(b.path, "log", "--format=%H %s").splitlines()
+            if (m := re.search(r"\(#(\d+)\)$", line))}
+    for number, sha in shas.items():
+        github.pulls[number] = _pull(number, sha, head="c" * 40)
+    first = audit(b.path, "--github", "--format", "json", env=github.env)
+    warm = audit(b.path, "--github", "--format", "json", env=github.env)
+    assert first.code == warm.code == 0 and warm.stdout == first.stdout  # control: nothing changed, same bytes
+
+    with sqlite3.connect(b.path / ".git" / "govgate-cache" / "github.sqlite3") as db:
+        (data,) = db.execute("SELECT data FROM pull_requests WHERE number = 2").fetchone()
+        edited = json.loads(data)
+        edited["reviews"]["nodes"][0]["state"] = "CHANGES_REQUESTED"
+        db.execute("UPDATE pull_requests SET data = ? WHERE number = 2", (json.dumps(edited),))
+    cached = audit(b.path, "--github", "--format", "json", env=github.env)
+    cold = audit(b.path, "--github", "--format", "json", "--no-cache", env=github.env)
+    assert cached.code == 0 and cached.stdout == cold.stdout
+    by_id = {json.loads(line)["change"]["id"]: json.loads(line) for line in cached.stdout.splitlines()[:-1]}
+    assert by_id["#2"]["questions"]["reviewed"]["status"] != "satisfied"  # judged again with the new data
+    assert by_id["#1"]["questions"]["reviewed"]["status"] == "satisfied"

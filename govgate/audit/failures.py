@@ -56,6 +56,37 @@ class ChangeFacts:
                 "repository": self.repository}
 
 
+@dataclass
+class ChangeRefs:
+    """What the tracker needs of a change: its own ids, and the references it makes to older changes."""
+
+    id: str
+    shas: list[str]
+    pull_request: int | None
+    mentions: list[tuple[str, str]]  # ("revert" | "fix", lower-cased sha prefix), none of its own commits
+    reverted_pulls: list[int]  # pull requests it reverts, not its own
+
+    def values(self) -> list[Any]:
+        return [self.id, self.shas, self.pull_request, self.mentions, self.reverted_pulls]
+
+    @classmethod
+    def from_values(cls, values: list[Any]) -> ChangeRefs:
+        change_id, shas, number, mentions, pulls = values
+        return cls(change_id, shas, number, [tuple(m) for m in mentions], pulls)  # type: ignore[misc]
+
+
+def references_of(change: Change) -> ChangeRefs:
+    own = [c.sha for c in change.commits]
+    number = change.pull_request.number if change.pull_request else None
+    mentions = []
+    for kind, sha in _mentions(change):
+        sha = sha.lower()
+        if not any(o.startswith(sha) for o in own):  # a commit of the same change is not a later failure
+            mentions.append((kind, sha))
+    pulls = [n for n in _reverted_pulls(change) if number != n]
+    return ChangeRefs(change.id, own, number, mentions, pulls)
+
+
 @dataclass(frozen=True)
 class Reference:
     kind: str  # "revert" | "fix"
@@ -69,39 +100,34 @@ class FailureTracker:
         self.pending = 0
         self.dropped = 0
 
-    def observe(self, change: Change) -> ChangeFacts:
+    def observe(self, refs: ChangeRefs) -> ChangeFacts:
         """Settle references to this change, then remember the ones it makes to older changes."""
         facts = ChangeFacts()
-        for reference in self._references_to(change):
+        for reference in self._references_to(refs):
             target = facts.reverted_by if reference.kind == "revert" else facts.fixed_by
             if reference.by not in target:
                 target.append(reference.by)
-        self._remember(change)
+        self._remember(refs)
         return facts
 
-    def _references_to(self, change: Change) -> Iterable[Reference]:
+    def _references_to(self, refs: ChangeRefs) -> Iterable[Reference]:
         for length, table in self._by_prefix.items():
-            for commit in change.commits:
-                found = table.pop(commit.sha[:length], None)
+            for sha in refs.shas:
+                found = table.pop(sha[:length], None)
                 if found:
                     self.pending -= len(found)
                     yield from found
-        number = change.pull_request.number if change.pull_request else None
+        number = refs.pull_request
         if number is not None and number in self._by_pull:
             found = self._by_pull.pop(number)
             self.pending -= len(found)
             yield from found
 
-    def _remember(self, change: Change) -> None:
-        own = {c.sha for c in change.commits}
-        for kind, sha in _mentions(change):
-            sha = sha.lower()
-            if any(o.startswith(sha) for o in own):
-                continue  # a commit of the same change: not a later failure
-            self._add(self._by_prefix.setdefault(len(sha), {}).setdefault(sha, []), Reference(kind, change.id))
-        for number in _reverted_pulls(change):
-            if change.pull_request is None or change.pull_request.number != number:
-                self._add(self._by_pull.setdefault(number, []), Reference("revert", change.id))
+    def _remember(self, refs: ChangeRefs) -> None:
+        for kind, sha in refs.mentions:
+            self._add(self._by_prefix.setdefault(len(sha), {}).setdefault(sha, []), Reference(kind, refs.id))
+        for number in refs.reverted_pulls:
+            self._add(self._by_pull.setdefault(number, []), Reference("revert", refs.id))
 
     def _add(self, bucket: list[Reference], reference: Reference) -> None:
         if self.pending >= MAX_PENDING:
@@ -115,13 +141,16 @@ class FailureTracker:
 def _mentions(change: Change) -> Iterable[tuple[str, str]]:
     for commit in change.commits:
         message = commit.message
-        reverted = _REVERTS_COMMIT.findall(message)
+        # Most messages name nothing: for ASCII text (where ignoring case is lower-casing) plain
+        # substring tests skip the case-insensitive regexes, which scan every character.
+        lowered = message.lower() if message.isascii() else None
+        reverted = _REVERTS_COMMIT.findall(message) if lowered is None or "this reverts commit" in lowered else []
         for sha in reverted:
             yield "revert", sha
-        fixes = _FIXES_TRAILER.findall(message)
+        fixes = _FIXES_TRAILER.findall(message) if lowered is None or "fixes:" in lowered else []
         for sha in fixes:
             yield "fix", sha
-        if _FIX_WORD.search(message):
+        if (lowered is None or "fix" in lowered) and _FIX_WORD.search(message):
             named = {s.lower() for s in (*reverted, *fixes)}
             for sha in _HEX.findall(message):
                 if sha.lower() not in named:
@@ -130,7 +159,7 @@ def _mentions(change: Change) -> Iterable[tuple[str, str]]:
 
 def _reverted_pulls(change: Change) -> Iterable[int]:
     for commit in change.commits:
-        for number in _REVERTS_PR.findall(commit.message):
+        for number in _REVERTS_PR.findall(commit.message) if "Reverts " in commit.message else ():
             yield int(number)
         match = _REVERT_SUBJECT.match(commit.subject)
         if match:

@@ -25,7 +25,7 @@ from typing import Any
 
 from govgate.errors import GovgateError
 from govgate.model import GHOST_LOGIN, Change, Review
-from govgate.sources.git import GitRepo
+from govgate.sources.git import GitRepo, log_format, log_records, record_fields
 from govgate.sources.github_api import GitHubApiError, GitHubClient
 from govgate.sources.history_walk import git_dir
 from govgate.sources.merge_messages import github_repository, pull_number
@@ -102,21 +102,23 @@ class GitHubReviewEnricher:
         return self._failed
 
     def enrich(self, changes: Iterator[Change]) -> Iterator[Change]:
-        try:
-            for change in changes:
-                pr = change.pull_request
-                if pr is not None and pr.number is not None:
+        """The changes, with their pull requests' GitHub data; may be called for several stretches of one
+        history (an incremental audit); ``close`` when done."""
+        for change in changes:
+            pr = change.pull_request
+            if pr is not None and pr.number is not None:
+                data = self.cache.get(pr.number)
+                if data is None and not self._failed:
+                    self._fetch_from(pr.number)
                     data = self.cache.get(pr.number)
-                    if data is None and not self._failed:
-                        self._fetch_from(pr.number)
-                        data = self.cache.get(pr.number)
-                    if data is not None:
-                        apply(change, data)
-                if not self._failed:
-                    change.forge = "github"  # judged with what GitHub said (or that it had nothing to say)
-                yield change
-        finally:
-            self.cache.close()
+                if data is not None:
+                    apply(change, data)
+            if not self._failed:
+                change.forge = "github"  # judged with what GitHub said (or that it had nothing to say)
+            yield change
+
+    def close(self) -> None:
+        self.cache.close()
 
     def _fetch_from(self, number: int) -> None:
         while self._upcoming and self._upcoming[0] != number:
@@ -240,9 +242,9 @@ def enricher_for(repo: GitRepo, web_url: str | None, cache_dir: str | None, rev_
 
 def _numbers_in(repo: GitRepo, rev_args: list[str]) -> Iterator[int]:
     """Pull request numbers named by first-parent subjects, newest first (one cheap git log)."""
-    out = repo.try_run("log", "--first-parent", "--format=%P%x00%s", *rev_args, "--") or ""
-    for line in out.splitlines():
-        parents, _, subject = line.partition("\0")
+    out = repo.try_run("log", "--first-parent", f"--format={log_format('%P', '%s')}", *rev_args, "--") or ""
+    for record in log_records([out.encode()]):
+        parents, subject, _ = (field.decode() for field in record_fields(record, 2))
         number = pull_number(subject.strip(), len(parents.split()) > 1)
         if number is not None:
             yield number

@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govgate.model import Change
+
+if TYPE_CHECKING:
+    from govgate.audit.record import ChangeRecord
 
 WINDOW_DAYS = 90
 DEPTH = 2
@@ -36,6 +40,17 @@ class _PathStats:
     by_author: Counter[str] = field(default_factory=Counter)
 
 
+def knowledge_paths(change: Change, depth: int = DEPTH) -> set[str]:
+    """The folders (cut at ``depth``) a change touched, as the tracker counts them."""
+    found: set[str] = set()
+    for path in change.paths():
+        parts = path.split("/")[:-1][:depth]
+        found.add("/".join(parts) if parts else ".")
+        if len(found) >= MAX_PATHS_PER_CHANGE:
+            break
+    return found
+
+
 class KnowledgeTracker:
     def __init__(self, window_days: int = WINDOW_DAYS, depth: int = DEPTH, min_changes: int = MIN_CHANGES) -> None:
         self.window_days = window_days
@@ -46,14 +61,15 @@ class KnowledgeTracker:
         self._recent: dict[str, _PathStats] = {}
         self._unknown: dict[str, set[str]] = {}  # path -> recent authors with no older change there (yet)
 
-    def observe(self, change: Change, ai_assisted: bool, when: dt.datetime | None) -> None:
+    def observe(self, record: ChangeRecord, when: dt.datetime | None) -> None:
         if when is None:
             return
         if self.window_start is None:
             self.window_start = when - dt.timedelta(days=self.window_days)
-        paths = self._paths(change)
+        paths = record.knowledge_paths
+        ai_assisted = record.ai_assisted
         if when >= self.window_start:
-            author = change.author.email.lower() if change.author else ""
+            author = record.author_email
             for path in paths:
                 stats = self._recent.setdefault(path, _PathStats())
                 stats.changes += 1
@@ -61,32 +77,23 @@ class KnowledgeTracker:
                 stats.by_author[author] += 1
                 self._unknown.setdefault(path, set()).add(author)
             return
-        self._cross_off(paths, change)
+        self._cross_off(paths, record.commit_authors)
 
     def observe_baseline(self, change: Change) -> None:
         """A change from before the audited range: it only shows who had worked on a path before."""
-        self._cross_off(self._paths(change), change)
+        self._cross_off(knowledge_paths(change, self.depth), [c.author.email.lower() for c in change.commits])
 
-    def _cross_off(self, paths: set[str], change: Change) -> None:
+    def _cross_off(self, paths: Iterable[str], commit_authors: Iterable[str]) -> None:
         self.older_seen = True
         if not self._unknown:
             return
-        authors = {c.author.email.lower() for c in change.commits}
+        authors = set(commit_authors)
         for path in paths:
             waiting = self._unknown.get(path)
             if waiting:
                 waiting -= authors
                 if not waiting:
                     del self._unknown[path]
-
-    def _paths(self, change: Change) -> set[str]:
-        found: set[str] = set()
-        for path in change.paths():
-            parts = path.split("/")[:-1][: self.depth]
-            found.add("/".join(parts) if parts else ".")
-            if len(found) >= MAX_PATHS_PER_CHANGE:
-                break
-        return found
 
     def to_dict(self) -> dict[str, Any]:
         rows: list[dict[str, Any]] = []

@@ -11,6 +11,7 @@ is reported on the changes it would have judged, which are judged without memory
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -35,16 +36,30 @@ class MemoryTimeline:
     def __init__(self, repo: GitRepo, tip: str, exclude: list[str], path: str) -> None:
         self.repo, self.path = repo, path
         self.problems: list[str] = []  # about the run as a whole
-        try:
-            self._edited_by = self._read_edits(tip, exclude)  # (commit, version before it), newest first
-            self._at_tip = self._version_at(tip)
-        except GitError as exc:  # a damaged history never ends an audit: judge without memory and say so
-            self.problems.append(f"the history of {path} cannot be read ({exc.message}): changes were judged without memory")
-            self._edited_by, self._at_tip = [], _Version(None, None)
+        # Read when first needed: an incremental audit with nothing new to judge never reads the file's history.
+        self._read: tuple[list[tuple[str, _Version]], _Version] | None = None
         self._positions: dict[str, int] | None = None
         self._edits: list[tuple[int, _Version]] = []  # (first-parent position, version before), newest first
         self._tip, self._exclude = tip, exclude
         self._parsed: dict[str, Memory | str] = {}  # blob -> memory, or the reason it cannot be used
+
+    @property
+    def _edited_by(self) -> list[tuple[str, _Version]]:  # (commit, version before it), newest first
+        return self._history()[0]
+
+    @property
+    def _at_tip(self) -> _Version:
+        return self._history()[1]
+
+    def _history(self) -> tuple[list[tuple[str, _Version]], _Version]:
+        if self._read is None:
+            try:
+                self._read = (self._read_edits(self._tip, self._exclude), self._version_at(self._tip))
+            except GitError as exc:  # a damaged history never ends an audit: judge without memory and say so
+                self.problems.append(f"the history of {self.path} cannot be read ({exc.message}): "
+                                     "changes were judged without memory")
+                self._read = ([], _Version(None, None))
+        return self._read
 
     @property
     def needed(self) -> bool:
@@ -66,7 +81,7 @@ class MemoryTimeline:
         parsed = self._parsed.get(version.blob)
         if parsed is None:
             parsed = self._parsed[version.blob] = self._parse(version.blob, self._tip)
-        return parsed if isinstance(parsed, Memory) else None
+        return dataclasses.replace(parsed, source=self._source(self._tip)) if isinstance(parsed, Memory) else None
 
     def memory_before(self, change: Change) -> Memory | None:
         version = self.version_before(change.head)
@@ -82,10 +97,15 @@ class MemoryTimeline:
         if isinstance(parsed, str):
             change.problems.append(parsed)
             return None
-        return parsed
+        # Named after this change's own base, whichever change parsed the version first: a change's
+        # verdict never depends on the others judged in the same run (or cached from an earlier one).
+        return dataclasses.replace(parsed, source=self._source(change.base or version.blob))
+
+    def _source(self, revision: str) -> str:
+        return f"{self.path}@{revision[:12]}"
 
     def _parse(self, blob: str, base: str | None) -> Memory | str:
-        source = f"{self.path}@{(base or blob)[:12]}"
+        source = self._source(base or blob)
         try:
             return parse_memory(self.repo.run_bytes("cat-file", "blob", blob).decode("utf-8"), source)
         except (MemoryFileError, UnicodeDecodeError, GitError) as exc:

@@ -22,11 +22,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from govgate.audit.failures import ChangeFacts
+from govgate.audit.record import ChangeRecord
 from govgate.memory.mining import AreaFacts, HistoryMiner, MinedHistory, MiningOptions
 from govgate.memory.model import Knower, Memory, MemoryEntry
 from govgate.memory.people import Mailmap, PersonFacts
 from govgate.model import Change, KnowledgeStatus
-from govgate.verdict import Verdict
 
 EXAMPLES = 50
 MAP_LIMIT = 50
@@ -50,12 +50,12 @@ class MemorySummary:
         self.freeze_violations = 0
         self.freeze_examples: list[dict[str, Any]] = []
 
-    def observe(self, verdict: Verdict, facts: ChangeFacts) -> None:
+    def observe(self, record: ChangeRecord, facts: ChangeFacts) -> None:
         """A judged change of the audited range."""
         self.range_changes += 1
-        self.miner.observe(verdict.change, facts, mark=True)
-        self._fragile(verdict)
-        self._freeze(verdict)
+        self.miner.observe_input(record.mining, facts, mark=True)
+        self._fragile(record)
+        self._freeze(record)
 
     def observe_older(self, change: Change, facts: ChangeFacts) -> None:
         """A change before the audited range: it tells who knew what, nothing else."""
@@ -66,31 +66,28 @@ class MemorySummary:
         self.mined = self.miner.finish(mailmap, existing_files)
         self.memory = memory
 
-    def _fragile(self, verdict: Verdict) -> None:
-        report = verdict.memory
-        if report is None or not verdict.ai_assisted or report.fragility is None or report.approvals.counted:
+    def _fragile(self, record: ChangeRecord) -> None:
+        fragile = record.fragile  # set when an AI-assisted change touched fragile memory without a knower's approval
+        if fragile is None:
             return
-        fragile = [t.entry for t in report.touched if t.entry.fragile is not None]
         self.fragile_ai_changes += 1
-        self.fragile_ai.update(entry.name for entry in fragile)
+        self.fragile_ai.update(fragile["entries"])
         if len(self.fragile_examples) < EXAMPLES:
-            self.fragile_examples.append({**_change_ref(verdict.change), "entries": [e.name for e in fragile],
-                                          "fragile": report.fragility.value, "knowers": [k.text for k in report.knowers]})
+            self.fragile_examples.append({**_change_ref(record), **fragile})
 
-    def _freeze(self, verdict: Verdict) -> None:
-        freeze = verdict.freeze
-        if freeze is None or not freeze.frozen:
+    def _freeze(self, record: ChangeRecord) -> None:
+        freeze = record.freeze  # set when the change landed inside a freeze window
+        if freeze is None:
             return
         self.freeze_changes += 1
-        violation = not freeze.emergency_taken
+        violation = not freeze["emergency_taken"]
         self.freeze_violations += violation
-        for frozen in freeze.frozen_by:
-            counts = self.windows.setdefault(frozen.window.id, Counter())
+        for window in freeze["windows"]:
+            counts = self.windows.setdefault(window, Counter())
             counts["inside"] += 1
             counts["violations" if violation else "emergency"] += 1
         if violation and len(self.freeze_examples) < EXAMPLES:
-            self.freeze_examples.append({**_change_ref(verdict.change), "windows": [f.window.id for f in freeze.frozen_by],
-                                         "window": freeze.frozen_by[0].describe()})
+            self.freeze_examples.append({**_change_ref(record), "windows": freeze["windows"], "window": freeze["window"]})
 
     # -- reading the result ---------------------------------------------------------------------------
 
@@ -163,6 +160,5 @@ class MemorySummary:
         }
 
 
-def _change_ref(change: Change) -> dict[str, Any]:
-    return {"id": change.id, "sha": change.head, "date": change.date, "title": change.title,
-            "author": change.author.render() if change.author else None}
+def _change_ref(record: ChangeRecord) -> dict[str, Any]:
+    return {"id": record.id, "sha": record.sha, "date": record.date, "title": record.title, "author": record.author}

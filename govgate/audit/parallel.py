@@ -1,15 +1,16 @@
 """Judging changes in worker processes, in order, with bounded memory.
 
-Detectors and the engine cost about a millisecond per change, far more than reading history,
-so on a long history the verdicts are computed by ``jobs`` worker processes while the main
-process reads git, aggregates and writes. Workers are started fresh (``spawn``: a forked child
-would inherit the pipes of the git processes and keep them from ever seeing end-of-file), each
-with its own ``git cat-file --batch`` for the contents its detectors ask for.
+The main process only reads history and merges: it sends each batch of changes to a worker
+and takes back finished ChangeRecords (the check object already written as text, and the few
+facts the summary counts), so its own cost per change is reading, sending and counting, and the
+wall time falls with the number of cores. A worker does the rest: blob sizes, contents,
+detectors, the engine and the JSON text, with its own ``git cat-file`` processes. Workers are
+started fresh (``spawn``: a forked child would inherit the pipes of the main process's git
+processes and keep them from ever seeing end-of-file).
 
-A change travels without its content loaders (they are bound to the main process's git
-processes); the worker binds its own. The verdict comes back without its change, which the
-main process still holds, so results are reattached in order. At most ``jobs * IN_FLIGHT``
-chunks are outstanding: the history is never read further ahead than that.
+A change travels without its content loaders (they are bound to the main process's pipes) and
+is dropped by the main process once sent. Results are taken back in order; at most
+``jobs * IN_FLIGHT`` batches are outstanding, so the history is never read further ahead.
 """
 
 from __future__ import annotations
@@ -19,29 +20,31 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from govgate.audit.judging import Judge, JudgeSettings
+from govgate.audit.record import ChangeRecord
 from govgate.model import Change
-from govgate.policy.model import Policy
-from govgate.verdict import Verdict
 
 CHUNK = 16  # changes per task: enough to amortise the hand-over, small enough to keep workers busy
 IN_FLIGHT = 3  # chunks outstanding per worker
 
-_worker: dict[str, Any] = {}
+Tag = TypeVar("Tag")
+_worker: dict[str, Judge] = {}
 
 
 def judge_in_workers(
-    changes: Iterable[Change], policy: Policy, fail_on: str, repo_path: Path, present: set[str] | None, jobs: int,
-) -> Iterator[Verdict]:
-    """The verdict of each change, in the order given."""
+    items: Iterable[tuple[Change, Tag]], settings: JudgeSettings, repo_path: Path, jobs: int,
+) -> Iterator[tuple[ChangeRecord, Tag]]:
+    """(record, tag) for each (change, tag) given, in the order given; the tag stays in this process."""
     context = multiprocessing.get_context("spawn")
-    pool = context.Pool(jobs, initializer=_start, initargs=(str(repo_path), policy, fail_on, present))
-    pending: deque[tuple[list[Change], Any]] = deque()
+    pool = context.Pool(jobs, initializer=_start, initargs=(str(repo_path), settings))
+    pending: deque[tuple[list[Tag], Any]] = deque()
     try:
-        source = iter(changes)
+        source = iter(items)
         while chunk := list(islice(source, CHUNK)):
-            pending.append((chunk, pool.apply_async(_judge, ([_portable(c) for c in chunk],))))
+            tags = [tag for _, tag in chunk]
+            pending.append((tags, pool.apply_async(_judge, ([_portable(change) for change, _ in chunk],))))
             while len(pending) >= jobs * IN_FLIGHT:
                 yield from _collect(*pending.popleft())
         while pending:
@@ -52,10 +55,8 @@ def judge_in_workers(
         pool.join()
 
 
-def _collect(chunk: list[Change], result: Any) -> Iterator[Verdict]:
-    for change, verdict in zip(chunk, result.get(), strict=True):
-        verdict.change = change
-        yield verdict
+def _collect(tags: list[Tag], result: Any) -> Iterator[tuple[ChangeRecord, Tag]]:
+    yield from zip(result.get(), tags, strict=True)
 
 
 def _portable(change: Change) -> Change:
@@ -66,24 +67,11 @@ def _portable(change: Change) -> Change:
     return change
 
 
-def _start(repo_path: str, policy: Policy, fail_on: str, present: set[str] | None) -> None:
+def _start(repo_path: str, settings: JudgeSettings) -> None:
     from govgate.sources.git import GitRepo
 
-    _worker.update(repo=GitRepo(Path(repo_path)), policy=policy, fail_on=fail_on, present=present)
+    _worker["judge"] = Judge(GitRepo(Path(repo_path)), settings, bind_contents=True)
 
 
-def _judge(changes: list[Change]) -> list[Verdict]:
-    from govgate.pipeline import evaluate
-    from govgate.sources.history_objects import ChangeContents
-
-    repo = _worker["repo"]
-    results = []
-    for change in changes:
-        contents = ChangeContents(repo.blobs, _worker["present"], change.files)
-        for f in change.files:
-            f._load_old = contents.loader(f.old_blob, prefetch=False)
-            f._load_new = contents.loader(f.new_blob, prefetch=True)
-        verdict = evaluate(change, _worker["policy"], fail_on=_worker["fail_on"])
-        verdict.change = None  # type: ignore[assignment]  # the main process still holds it
-        results.append(verdict)
-    return results
+def _judge(changes: list[Change]) -> list[ChangeRecord]:
+    return _worker["judge"].judge(changes)

@@ -37,14 +37,13 @@ from typing import Any
 
 from govgate.audit.caveats import caveats_of
 from govgate.audit.context import AuditContext
-from govgate.audit.failures import ChangeFacts, FailureTracker
+from govgate.audit.failures import ChangeFacts, ChangeRefs, FailureTracker, references_of
 from govgate.audit.knowledge import KnowledgeTracker
 from govgate.audit.memory_summary import MemorySummary
+from govgate.audit.record import ChangeRecord
 from govgate.audit.thresholds import LARGE_MERGE_COMMITS, MIN_MONTH_CHANGES
 from govgate.model import GOVERNANCE_QUESTIONS, Change, Question
 from govgate.policy.model import Policy, Waiver
-from govgate.sources.merge_messages import commit_url
-from govgate.verdict import Verdict
 
 SCHEMA = "govgate/audit/v1"
 WORST_LIMIT = 200
@@ -59,6 +58,7 @@ GAPS: dict[str, Question] = {
     "without_rollback": Question.ROLLBACK,
 }
 NONCOMPLIANT = ("missing", "contradicted")
+_GAP_INDEX = tuple((name, GOVERNANCE_QUESTIONS.index(question)) for name, question in GAPS.items())
 
 DEFINITIONS = {
     "ai_assisted": "the verdict found AI-assistance markers (the same detectors and confidence floor as check)",
@@ -92,12 +92,12 @@ class Bucket:
     fixed: int = 0
     failed_later: int = 0
 
-    def add(self, verdict: Verdict, facts: ChangeFacts) -> None:
+    def add(self, record: ChangeRecord, facts: ChangeFacts) -> None:
         self.changes += 1
-        self.failing += verdict.verdict == "fail"
-        self.incomplete += not verdict.complete
-        for name, question in GAPS.items():
-            if verdict.questions[question].status != "satisfied":
+        self.failing += record.verdict == "fail"
+        self.incomplete += not record.complete
+        for name, index in _GAP_INDEX:
+            if record.statuses[index] != "satisfied":
                 self.gaps[name] += 1
         self.reverted += facts.reverted
         self.fixed += facts.fixed
@@ -178,17 +178,16 @@ class Period:
         """Share of all the period's changes without usable evidence for GAPS[name]."""
         return share(self.ai.gaps[name] + self.other.gaps[name], self.changes)
 
-    def add(self, verdict: Verdict, facts: ChangeFacts) -> None:
-        (self.ai if verdict.ai_assisted else self.other).add(verdict, facts)
-        if verdict.ai_assisted:
-            self.tools.update(verdict.ai_tools or ["unnamed tool"])
-            by_tool = verdict.ai_tool_vendors
-            unknown = not verdict.ai_tools or any(tool not in by_tool for tool in verdict.ai_tools)
+    def add(self, record: ChangeRecord, facts: ChangeFacts) -> None:
+        (self.ai if record.ai_assisted else self.other).add(record, facts)
+        if record.ai_assisted:
+            self.tools.update(record.ai_tools or ["unnamed tool"])
+            by_tool = record.ai_tool_vendors
+            unknown = not record.ai_tools or any(tool not in by_tool for tool in record.ai_tools)
             self.vendors.update(sorted(set(by_tool.values())) + [UNKNOWN_VENDOR] * unknown)
-        for question in GOVERNANCE_QUESTIONS:
-            result = verdict.questions[question]
-            self.statuses[question][result.status] += 1
-            self.asked[question] += bool(result.required_by)
+        for question, status, asked in zip(GOVERNANCE_QUESTIONS, record.statuses, record.asked, strict=True):
+            self.statuses[question][status] += 1
+            self.asked[question] += asked
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Period:
@@ -268,53 +267,60 @@ class AuditSummary:
         """Where the policy was read from (the audited revision, a file, a preset)."""
         return self.policy.origin.describe() if self.policy.origin else self.policy.source
 
-    def add(self, verdict: Verdict) -> ChangeFacts:
-        change = verdict.change
-        facts = self.failures.observe(change)
+    def add(self, record: ChangeRecord, refs: ChangeRefs) -> ChangeFacts:
+        """Count one judged change (in history order, newest first); returns what newer changes said of it."""
+        facts = self.failures.observe(refs)
         facts.repository = self.context.repository_name
-        facts.large_merge = self._note_large_merge(verdict)
-        self.tool_vendors.update(verdict.ai_tool_vendors)
-        when = _when(change.date)
+        facts.large_merge = self._note_large_merge(record)
+        self.tool_vendors.update(record.ai_tool_vendors)
+        when = _when(record.date)
         month = when.strftime("%Y-%m") if when else "unknown"
-        self.total.add(verdict, facts)
+        self.total.add(record, facts)
         period = self.months.get(month)
         if period is None:
             period = self.months[month] = Period()
-        period.add(verdict, facts)
-        for result in verdict.rules:
-            self.rules.setdefault(result.rule.id, Counter())[result.status] += 1
-        for note in verdict.waivers:
-            self._waivers.setdefault(note.waiver, Counter())[note.status] += 1
-        self.knowledge.observe(change, verdict.ai_assisted, when)
-        self.memory.observe(verdict, facts)
-        if verdict.problems:
+        period.add(record, facts)
+        rules = self.rules
+        for rule_id, status in record.rules:
+            counts = rules.get(rule_id)
+            if counts is None:
+                counts = rules[rule_id] = Counter()
+            counts[status] += 1
+        waivers = self.policy.waivers
+        for index, status in record.waivers:
+            waiver = waivers[index]
+            if waiver not in self._waivers:
+                self._waivers[waiver] = Counter()
+            self._waivers[waiver][status] += 1
+        self.knowledge.observe(record, when)
+        self.memory.observe(record, facts)
+        if record.problems:
             self.problem_changes += 1
             if len(self.problem_examples) < PROBLEM_EXAMPLES:
-                self.problem_examples.append({"change": change.id, "sha": change.head, "problems": verdict.problems})
-        self.newest = self.newest or change.date
-        self.oldest = change.date
+                self.problem_examples.append({"change": record.id, "sha": record.sha, "problems": list(record.problems)})
+        self.newest = self.newest or record.date
+        self.oldest = record.date
         self._seen += 1
-        if verdict.verdict == "fail":
-            self._keep_worst(verdict, facts)
+        if record.verdict == "fail":
+            self._keep_worst(record, facts)
         return facts
 
     def add_older(self, change: Change) -> None:
         """A change before the audited range: it shows who knew what before, and is never judged or counted."""
-        facts = self.failures.observe(change)
+        facts = self.failures.observe(references_of(change))
         self.knowledge.observe_baseline(change)
         self.memory.observe_older(change, facts)
 
-    def _note_large_merge(self, verdict: Verdict) -> bool:
-        change = verdict.change
-        brought_in = len(change.commits) - 1
-        if change.kind != "merge" or brought_in < LARGE_MERGE_COMMITS:
+    def _note_large_merge(self, record: ChangeRecord) -> bool:
+        brought_in = record.commits - 1
+        if record.kind != "merge" or brought_in < LARGE_MERGE_COMMITS:
             return False
         self.large_merges += 1
         self.large_merge_commits += brought_in
         if len(self.large_merge_examples) < LARGE_MERGE_EXAMPLES:
             self.large_merge_examples.append({
-                "id": change.id, "sha": change.head, "date": change.date, "title": change.title, "commits": brought_in,
-                "verdict": verdict.verdict, "url": commit_url(self.repo_url, change.head),
+                "id": record.id, "sha": record.sha, "date": record.date, "title": record.title, "commits": brought_in,
+                "verdict": record.verdict, "url": record.url,
             })
         return True
 
@@ -322,12 +328,11 @@ class AuditSummary:
         """What a reader must know to read the figures right, in words (see ``caveats``)."""
         return caveats_of(self)
 
-    def _keep_worst(self, verdict: Verdict, facts: ChangeFacts) -> None:
-        gating = verdict.gating_failures
-        key = (len(gating), len(verdict.failing_rules), verdict.risk.score, verdict.ai_assisted, -self._seen)
+    def _keep_worst(self, record: ChangeRecord, facts: ChangeFacts) -> None:
+        key = (record.gating, len(record.failing), record.risk_score, record.ai_assisted, -self._seen)
         if len(self._worst) >= self.worst_limit and key <= self._worst[0][0]:
             return
-        entry = offender(verdict, facts, self.repo_url)
+        entry = offender(record, facts)
         if len(self._worst) >= self.worst_limit:
             heapq.heapreplace(self._worst, (key, entry))
         else:
@@ -407,28 +412,24 @@ class AuditSummary:
         }
 
 
-def offender(verdict: Verdict, facts: ChangeFacts, repo_url: str | None) -> dict[str, Any]:
-    change = verdict.change
-    pr = change.pull_request
+def offender(record: ChangeRecord, facts: ChangeFacts) -> dict[str, Any]:
     return {
-        "id": change.id,
-        "sha": change.head,
-        "kind": change.kind,
-        "date": change.date,
-        "title": change.title,
-        "author": change.author.render() if change.author else None,
-        "ai_assisted": verdict.ai_assisted,
-        "ai_tools": verdict.ai_tools,
-        "ai_vendors": verdict.ai_vendors,
-        "commits": len(change.commits),
-        "risk": verdict.risk.level,
-        "risk_score": round(verdict.risk.score, 2),
-        "questions": {q.value: verdict.questions[q].status for q in GOVERNANCE_QUESTIONS},
-        "failing": [
-            {"rule": r.rule.id, "severity": r.rule.severity, "message": r.message} for r in verdict.failing_rules
-        ],
-        "url": commit_url(repo_url, change.head),
-        "pull_request_url": pr.url if pr else None,
+        "id": record.id,
+        "sha": record.sha,
+        "kind": record.kind,
+        "date": record.date,
+        "title": record.title,
+        "author": record.author,
+        "ai_assisted": record.ai_assisted,
+        "ai_tools": record.ai_tools,
+        "ai_vendors": sorted(set(record.ai_tool_vendors.values())),
+        "commits": record.commits,
+        "risk": record.risk_level,
+        "risk_score": round(record.risk_score, 2),
+        "questions": {q.value: status for q, status in zip(GOVERNANCE_QUESTIONS, record.statuses, strict=True)},
+        "failing": [{"rule": rule, "severity": severity, "message": message} for rule, severity, message in record.failing],
+        "url": record.url,
+        "pull_request_url": record.pull_request_url,
         "reverted_by": facts.reverted_by,
         "fixed_by": facts.fixed_by,
     }

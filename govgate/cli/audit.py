@@ -6,10 +6,10 @@ import datetime as dt
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -18,14 +18,17 @@ from govgate.errors import GovgateError
 from govgate.formats.audit import AUDIT_WRITERS
 
 if TYPE_CHECKING:
+    from govgate.audit.cache import AuditCache
     from govgate.audit.context import AuditContext
+    from govgate.audit.failures import ChangeRefs
+    from govgate.audit.judging import JudgeSettings
+    from govgate.audit.record import ChangeRecord
     from govgate.audit.summary import AuditSummary
     from govgate.cli.progress import AuditProgress
     from govgate.formats.audit import AuditWriter
     from govgate.model import Change
     from govgate.policy.model import Policy
     from govgate.sources.history import HistorySource
-    from govgate.verdict import Verdict
 
 MAX_AUTO_JOBS = 4
 PARALLEL_FROM = 500  # first-parent commits: below this, starting workers costs more than it saves
@@ -54,7 +57,10 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
               help="Add verified reviews of merged pull requests from the GitHub GraphQL API (GITHUB_TOKEN; at most one "
                    "query per 50 pull requests, cached on disk so a re-run costs no API calls).")
 @click.option("--cache-dir", default=None, type=click.Path(file_okay=False),
-              help="Where --github keeps its cache (default: <git dir>/govgate-cache).")
+              help="Where the audit keeps its incremental cache and --github its answers (default: <git dir>/govgate-cache).")
+@click.option("--no-cache", is_flag=True,
+              help="Judge every change afresh and leave the cache alone. By default verdicts are cached per change, so a "
+                   "re-audit reads and judges only what is new; the output is the same either way.")
 @click.option("--repo-name", default=None, metavar="NAME",
               help="The repository's name in the report and in govgate report (default: owner/name from the origin "
                    "remote, else the directory's name).")
@@ -74,7 +80,8 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 def audit(
     revision: str, repo_dir: str, since: str | None, until: str | None, paths: tuple[str, ...], policy_path: str | None,
     policy_from_worktree: bool, output_format: str, output: str | None, exact_lines: bool, github: bool,
-    cache_dir: str | None, repo_name: str | None, jobs: int, fail_on: str, fail_on_violations: bool, now: str | None,
+    cache_dir: str | None, no_cache: bool, repo_name: str | None, jobs: int, fail_on: str, fail_on_violations: bool,
+    now: str | None,
     knowledge_days: int,
 ) -> None:
     """Judge every change on a branch against the policy, newest first, and summarise.
@@ -96,9 +103,11 @@ def audit(
     bad date, bad policy). A range with no changes says so on stderr and exits 0.
     """
     from govgate.audit.baseline import complete_history
+    from govgate.audit.judging import JudgeSettings
     from govgate.audit.memory_context import MemoryTimeline, with_memory_and_clock
     from govgate.audit.summary import AuditSummary
-    from govgate.formats.audit import audit_writer
+    from govgate.detectors import reads_content
+    from govgate.formats.audit import audit_writer, needs_check_json
     from govgate.policy.choice import PolicyChoice
     from govgate.sources import SourceRequest, open_source
     from govgate.sources.git import GitRepo
@@ -116,6 +125,7 @@ def audit(
     try:
         choice = PolicyChoice.parse(policy_path)
         source: HistorySource = open_source("history", SourceRequest(repo, history=options))  # type: ignore[assignment]
+        source.prefetch = reads_content
         trusted = read_trusted(repo, source.trust_root(), choice, from_worktree=policy_from_worktree)
         policy = with_release_tags(repo, trusted.policy)
         # The source reads options lazily: pull requests a waiver names need their landing proven.
@@ -138,8 +148,16 @@ def audit(
             summary = AuditSummary(policy, range_label=source.range.label, since=since_at, until=until_at, paths=paths,
                                    repo_url=source.repo_url, fail_on=fail_on, now=now_at,
                                    context=_context(source, github=github, name=repo_name))
+            today = dt.date.today()
+            cache = None if no_cache else _open_cache(source, policy, fail_on, github, cache_dir, today, now_at)
+            settings = JudgeSettings(policy=policy, fail_on=fail_on, today=today, sizes=source.size_settings,
+                                     with_json=needs_check_json(output_format) or cache is not None)
             try:
-                _judge_all(changes, source, policy, fail_on, summary, writer, progress, _jobs(jobs, source))
+                if cache is not None:
+                    _judge_incrementally(source, cache, settings, lambda read: with_memory_and_clock(read, timeline),
+                                         enricher, summary, writer, progress, jobs)
+                else:
+                    _judge_all(changes, source, settings, summary, writer, progress, _jobs(jobs, source))
                 summary.problems = trusted.problems + list(source.problems) + (enricher.problems if enricher else [])
                 if enricher is not None and enricher.failed:
                     summary.context = replace(summary.context, github_reviews=False)
@@ -151,7 +169,12 @@ def audit(
 
                 silence_stdout()
                 sys.exit(0)
+            finally:
+                if cache is not None:
+                    cache.close()
     finally:
+        if enricher is not None:
+            enricher.close()
         source.close()
     if summary.changes == 0:
         click.echo(f"govgate: no changes to audit in {source.range.label}{_filters(since, until, paths)}", err=True)
@@ -184,31 +207,68 @@ def show_progress(source: HistorySource) -> AuditProgress | None:
 
 
 def _judge_all(
-    changes: Iterator[Change], source: HistorySource, policy: Policy, fail_on: str, summary: AuditSummary,
+    changes: Iterator[Change], source: HistorySource, settings: JudgeSettings, summary: AuditSummary,
     writer: AuditWriter, progress: AuditProgress | None, jobs: int,
 ) -> None:
-    for verdict in _verdicts(changes, source, policy, fail_on, jobs):
-        facts = summary.add(verdict)
-        writer.change(verdict, facts)
+    from govgate.audit.judging import judged, with_references
+
+    records = judged(with_references(changes), settings, source.repo, jobs)
+    _merge(records, lambda: source.scanned, settings, summary, writer, progress)
+
+
+def _judge_incrementally(
+    source: HistorySource, cache: AuditCache, settings: JudgeSettings,
+    prepare: Callable[[Iterator[Change]], Iterator[Change]], enricher: Any, summary: AuditSummary,
+    writer: AuditWriter, progress: AuditProgress | None, requested_jobs: int,
+) -> None:
+    from govgate.audit.incremental import IncrementalAudit
+
+    jobs = requested_jobs or min(os.cpu_count() or 1, MAX_AUTO_JOBS)  # used only for long stretches to read
+    walk = IncrementalAudit(source, cache, settings, jobs, prepare, enricher)
+    _merge(walk.records(), lambda: walk.scanned, settings, summary, writer, progress)
+
+
+def _merge(
+    records: Iterator[tuple[ChangeRecord, ChangeRefs]], scanned: Callable[[], int], settings: JudgeSettings,
+    summary: AuditSummary, writer: AuditWriter, progress: AuditProgress | None,
+) -> None:
+    """Count and write each record, in history order, with what the run shares joined to it."""
+    from govgate.audit.record import RunFacts
+
+    run = RunFacts.of(settings.policy, settings.fail_on)
+    for record, refs in records:
+        run.finish(record)
+        facts = summary.add(record, refs)
+        writer.change(record, facts)
         if progress is not None:
-            progress.tick(source.scanned, summary.changes)
+            progress.tick(scanned(), summary.changes)
     if progress is not None:
         progress.done()
 
 
-def _verdicts(
-    changes: Iterator[Change], source: HistorySource, policy: Policy, fail_on: str, jobs: int,
-) -> Iterator[Verdict]:
-    """Each change's verdict, in order (an unreadable file is a gap in the verdict, decided by the engine)."""
-    if jobs > 1:
-        from govgate.audit.parallel import judge_in_workers
+def _open_cache(source: HistorySource, policy: Policy, fail_on: str, github: bool, cache_dir: str | None,
+                today: dt.date, now: dt.datetime | None) -> AuditCache | None:
+    """The incremental cache for this audit, or None (a partial or shallow clone, or a cache that cannot be used)."""
+    import sqlite3
 
-        yield from judge_in_workers(changes, policy, fail_on, source.repo.path, source.present_blobs, jobs)
-        return
-    from govgate.pipeline import evaluate
+    from govgate.audit.cache import AuditCache, chain_key, default_directory, judge_inputs
+    from govgate.sources.history_walk import git_dir
+    from govgate.sources.pull_refs import PullRefs
 
-    for change in changes:
-        yield evaluate(change, policy, fail_on=fail_on)
+    if source.present_blobs is not None or source.is_shallow:
+        return None
+    # A waiver for #N holds only where refs/pull/N/head proves the landing: those refs can move.
+    pulls = PullRefs(source.repo)
+    proofs = sorted((number, pulls.head_of(number)) for number in source.options.waived_pulls)
+    inputs = judge_inputs(policy, fail_on=fail_on, exact_lines=source.options.exact_lines, github=github,
+                          repo_url=source.repo_url, today=today,
+                          extra=[f"now {now.isoformat() if now else None}", f"pull request heads {proofs}"])
+    directory = Path(cache_dir) if cache_dir else default_directory(git_dir(source.repo))
+    try:
+        return AuditCache.open(directory, chain_key(inputs, source.range.exclude, source.options.paths))
+    except (OSError, sqlite3.Error) as exc:
+        click.echo(f"govgate: the audit cache in {directory} cannot be used ({exc}); judging every change afresh", err=True)
+        return None
 
 
 def _jobs(requested: int, source: HistorySource) -> int:

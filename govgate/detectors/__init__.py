@@ -3,25 +3,39 @@
 A detector reads a Change and returns Evidence. It never reads YAML: the policy's
 ``settings.<detector name>`` block (validated against the detector's ``config_schema``)
 reaches it as a plain dict. Adding a detector is one module, one line below, and its tests.
+
+Each detector declares what it can speak to (``speaks_to``, ``reads``: see ``scope``). A
+file-scoped detector is only called for a change holding one of its files, and then sees only
+those files; only the contents some detector reads are fetched.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
+from types import MappingProxyType
 from typing import Any, Protocol
 
-from govgate.model import Change, Evidence
+from govgate.detectors.scope import FileScope, ScopeMatcher
+from govgate.model import Change, Evidence, FileChange
 
 
 class Detector(Protocol):
     name: str
     # JSON Schema of the detector's settings block (an object schema), or None.
     config_schema: Mapping[str, Any] | None
+    # The files it judges (EVERY_CHANGE: it looks at every change), and those whose new contents it reads.
+    speaks_to: Sequence[FileScope] | None
+    reads: Sequence[FileScope]
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]: ...
 
+
+# The settings block of a detector the policy does not configure: one object, so detectors that
+# compile their settings once (keyed by the block's identity) do it once per run, not per change.
+NO_SETTINGS: Mapping[str, Any] = MappingProxyType({})
 
 # "module:attribute" of every detector; imported lazily so the CLI starts fast.
 DETECTORS: tuple[str, ...] = (
@@ -56,8 +70,50 @@ def all_detectors() -> tuple[Detector, ...]:
     return tuple(found)
 
 
+@cache
+def scope_matcher() -> ScopeMatcher:
+    detectors = all_detectors()
+    return ScopeMatcher([d.speaks_to for d in detectors], [d.reads for d in detectors])
+
+
+def reads_content(file: FileChange) -> bool:
+    """Whether some detector may read this file's new contents (what a source may fetch ahead)."""
+    return scope_matcher().is_read(file)
+
+
 def run_detectors(change: Change, settings: Mapping[str, Mapping[str, Any]]) -> list[Evidence]:
+    matcher = scope_matcher()
+    masks = [matcher.file_mask(f) for f in change.files]
+    present = 0
+    for mask in masks:
+        present |= mask
     evidence: list[Evidence] = []
-    for detector in all_detectors():
-        evidence.extend(detector.detect(change, settings.get(detector.name, {})))
+    for detector, bit in zip(all_detectors(), matcher.bits, strict=True):
+        if bit is not None and not present & bit:
+            continue  # no file of this change is one the detector can speak to
+        view = change if bit is None else _only(change, masks, bit)
+        evidence.extend(detector.detect(view, settings.get(detector.name, NO_SETTINGS)))
     return evidence
+
+
+def detect_in_scope(detector: Detector, change: Change, settings: Mapping[str, Any]) -> list[Evidence]:
+    """One detector, called the way ``run_detectors`` calls it (not at all, or with its own files only)."""
+    index = all_detectors().index(detector)
+    matcher = scope_matcher()
+    bit = matcher.bits[index]
+    if bit is None:
+        return list(detector.detect(change, settings))
+    masks = [matcher.file_mask(f) for f in change.files]
+    if not any(mask & bit for mask in masks):
+        return []
+    return list(detector.detect(_only(change, masks, bit), settings))
+
+
+def _only(change: Change, masks: list[int], bit: int) -> Change:
+    """The change as a file-scoped detector sees it: only the files it speaks to."""
+    own = [f for f, mask in zip(change.files, masks, strict=True) if mask & bit]
+    if len(own) == len(change.files):
+        return change
+    view = copy.copy(change)
+    view.files = own
+    return view

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from govgate.detectors import deploy_evidence as ev
-from govgate.detectors.yaml_docs import YamlDoc, added_line_numbers, is_yaml_path, load_documents, touches
+from govgate.detectors.scope import FileScope
+from govgate.detectors.yaml_docs import YAML_SUFFIXES, YamlDoc, added_line_numbers, is_yaml_path, load_documents, touches
 from govgate.model import Change, Confidence, Evidence, FileChange, Question
 
 SOURCE = "aws_deploy"
@@ -32,6 +33,8 @@ _STATEFUL = {
 class AwsDeployDetector:
     name = SOURCE
     config_schema: Mapping[str, Any] | None = None
+    speaks_to = (FileScope(YAML_SUFFIXES + _OTHER_SUFFIXES),)
+    reads = speaks_to
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
         for file in change.files:

@@ -20,10 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from govgate.detectors import deploy_evidence as ev
 from govgate.detectors.flag_configs import flag_config_kind, judge_flag_config
+from govgate.detectors.scope import FileScope
 from govgate.model import Change, Confidence, Evidence, FileChange, Question
 
 SOURCE = "feature_flags"
@@ -73,12 +75,14 @@ _CALL_RE = re.compile(
     + r")(?![\w?])\s*\("
 )
 _COMPONENT_RE = re.compile(r"<IfFeatureEnabled\b[^>]*?\bfeature=[\"'{]+(?P<key>[\w.:-]+)")
-_QUICK = re.compile(
-    r"(?<![\w$])(?:" + "|".join(re.escape(name) for name in sorted(_CALLS, key=len, reverse=True)) + r")\s*\(|<IfFeatureEnabled"
-)
-# Substrings one of which every call name above contains: a plain `in` test rejects most files
-# many times faster than the regex, which a history audit runs on every changed source file.
+# Substrings one of which every call name above contains. ``_mentions_flag_call`` finds them with
+# str.find (memchr speed) and looks at the identifier around each hit, instead of running a regex
+# over every changed source file (at about 50 ns a byte, most of a history audit's time).
 _QUICK_TOKENS = ("oolean", "ariation", "nabled", "IsOn", "isOn", "is_on")
+_QUICK_BYTES = (*(token.encode() for token in _QUICK_TOKENS), b"<IfFeatureEnabled")  # ASCII: the same in UTF-8
+_NAMES_BY_START: dict[str, tuple[str, ...]] = {}
+for _name in sorted(_CALLS, key=len, reverse=True):
+    _NAMES_BY_START[_name[0]] = (*_NAMES_BY_START.get(_name[0], ()), _name)
 
 # Bundled, vendored and minified code is not where a change's own flag checks live.
 _GENERATED_PATH = re.compile(r"(^|/)(node_modules|vendor|third_party|dist|build)/|\.min\.[a-z]+$|\.bundle\.[a-z]+$")
@@ -95,26 +99,68 @@ _FALSE = {"false", "False", "FALSE"}
 class FeatureFlagDetector:
     name = SOURCE
     config_schema: Mapping[str, Any] | None = None
+    speaks_to = (
+        FileScope(_CODE_SUFFIXES, accept=lambda path: _is_flag_code(path)),
+        FileScope((".json", ".yaml", ".yml"), accept=lambda path: flag_config_kind(path) is not None),
+    )
+    reads = speaks_to
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
         for file in change.files:
             if ev.is_deleted(file):
                 continue
             config_kind = flag_config_kind(file.path)
-            is_code = (file.path.endswith(_CODE_SUFFIXES) and not _TEST_PATH.search(file.path)
-                       and not _GENERATED_PATH.search(file.path))
+            is_code = _is_flag_code(file.path)
             if not (config_kind or is_code):
                 continue
-            text = file.new_text()
+            raw = file.new_bytes()
             if file.unavailable:
                 yield ev.unavailable(SOURCE, Question.ROLLOUT, file)
                 continue
+            if raw is None:
+                continue
+            if not config_kind and not any(token in raw for token in _QUICK_BYTES):
+                continue  # no call name in the bytes, so none in the text: spare decoding it
+            text = file.new_text()
             if text is None:
                 continue
             if config_kind:
                 yield from judge_flag_config(SOURCE, file, text, config_kind)
-            elif any(token in text for token in _QUICK_TOKENS) and _QUICK.search(text):
+            elif _mentions_flag_call(text):
                 yield from _judge_code(file, text)
+
+
+def _mentions_flag_call(text: str) -> bool:
+    """Whether ``text`` holds a call of a flag SDK: a name of ``_CALLS`` starting an identifier
+    (not preceded by a word character or $), then optional whitespace and "(" ; or <IfFeatureEnabled."""
+    if "<IfFeatureEnabled" in text:
+        return True
+    for token in _QUICK_TOKENS:
+        at = text.find(token)
+        while at >= 0:
+            start = at
+            while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_$"):
+                start -= 1
+            if _call_at(text, start):
+                return True
+            at = text.find(token, at + 1)
+    return False
+
+
+def _call_at(text: str, start: int) -> bool:
+    for name in _NAMES_BY_START.get(text[start], ()):
+        if text.startswith(name, start):
+            end = start + len(name)
+            while end < len(text) and text[end].isspace():
+                end += 1
+            if end < len(text) and text[end] == "(":
+                return True
+    return False
+
+
+@lru_cache(maxsize=65536)
+def _is_flag_code(path: str) -> bool:
+    return path.endswith(_CODE_SUFFIXES) and not _TEST_PATH.search(path) and not _GENERATED_PATH.search(path)
 
 
 @dataclass

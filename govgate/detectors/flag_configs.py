@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from govgate.detectors import deploy_evidence as ev
@@ -25,6 +26,7 @@ _ON_NAMES = {"on", "enabled", "true", "yes"}
 _OFF_NAMES = {"off", "disabled", "false", "no"}
 
 
+@lru_cache(maxsize=65536)  # asked for every changed source file; a history repeats its paths
 def flag_config_kind(path: str) -> str | None:
     """"gitlab", "flagd" or None, from the path alone (no contents are read)."""
     if _GITLAB_PATH.search(path):

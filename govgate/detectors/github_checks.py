@@ -27,6 +27,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from govgate.detectors.forge_checks import GLOBS, PASSING, checks_schema, whole_head
+from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import Change, CheckResult, Evidence, Location, Question, Trust, newest_per_name
 
 _FAILED = frozenset({"failure", "timed_out", "action_required", "startup_failure", "error"})
@@ -43,6 +44,8 @@ class _Trust:
 
 class GitHubCheckDetector:
     name = "github_checks"
+    speaks_to = EVERY_CHANGE
+    reads = NO_CONTENT
     config_schema: Mapping[str, Any] | None = checks_schema(
         apps={**GLOBS, "description": "slugs of the apps whose check runs count (default: github-actions)"},
         contexts={**GLOBS, "description": "commit-status contexts (globs) that count; statuses count only when listed"},

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import GHOST_LOGIN, Change, Evidence, Location, PullRequest, Question, Review, Trust
 from govgate.sources.codeowners import is_user_owner, owned_by, owners_of
 
@@ -49,6 +50,8 @@ def is_bot(login: str, account_type: str | None) -> bool:
 
 class GitHubReviewDetector:
     name = "github_reviews"
+    speaks_to = EVERY_CHANGE
+    reads = NO_CONTENT
     config_schema: Mapping[str, Any] | None = None
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import AccountState, Approval, ApprovalRule, Change, Evidence, Location, OwnerRule, PullRequest, Question, Trust
 
 _NOTES_SHOWN = 10
@@ -57,6 +58,8 @@ def cannot_approve(approval: Approval, pr: PullRequest, is_ai_login: Callable[[s
 
 class GitLabApprovalDetector:
     name = "gitlab_approvals"
+    speaks_to = EVERY_CHANGE  # merge-request data, not files
+    reads = NO_CONTENT
     config_schema: Mapping[str, Any] | None = None
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:

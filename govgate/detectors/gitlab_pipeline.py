@@ -21,6 +21,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from govgate.detectors.forge_checks import checks_schema, whole_head
+from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import Change, Evidence, JobDefinition, Location, PipelineJob, Question, Trust
 
 _PENDING = frozenset({"created", "pending", "running", "preparing", "waiting_for_resource", "scheduled",
@@ -31,6 +32,8 @@ _COUNTED_DEFINITIONS = frozenset({JobDefinition.SAME, JobDefinition.OUTSIDE})
 
 class GitLabPipelineDetector:
     name = "gitlab_pipeline"
+    speaks_to = EVERY_CHANGE  # merge-request data, not files
+    reads = NO_CONTENT
     config_schema: Mapping[str, Any] | None = checks_schema()
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from govgate.detectors import deploy_evidence as ev
+from govgate.detectors.scope import FileScope
 from govgate.detectors.yaml_docs import added_line_numbers, is_yaml_path, load_documents, touched_documents
 from govgate.errors import PolicyError
 from govgate.model import Change, Confidence, Evidence, FileChange, Question
@@ -44,6 +45,8 @@ _PROD_FILE = re.compile(
 
 class HelmDetector:
     name = SOURCE
+    speaks_to = (FileScope(accept=lambda path: _file_kind(path) is not None),)
+    reads = speaks_to
     config_schema: Mapping[str, Any] | None = {
         "type": "object",
         "additionalProperties": False,

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from govgate.detectors.migration_common import Finder, live_files, read_text
+from govgate.detectors.scope import FileScope
 from govgate.model import Change, Confidence, Evidence, FileChange
 
 _ALEMBIC = Finder("migrations_python", "alembic")
@@ -69,6 +70,8 @@ _DROPS = frozenset({"drop_column", "drop_table"})
 class PythonMigrationDetector:
     name = "migrations_python"
     config_schema: Mapping[str, Any] | None = None
+    speaks_to = (FileScope((".py",), accept=lambda path: _is_candidate(path)),)
+    reads = speaks_to
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
         for file in live_files(change, _is_candidate):

@@ -32,6 +32,7 @@ from typing import Any
 
 from govgate.detectors.js_functions import blank_js, find_functions
 from govgate.detectors.migration_common import Finder, basename, line_of, live_files, read_text
+from govgate.detectors.scope import FileScope
 from govgate.model import Change, Confidence, Evidence, FileChange
 
 _RAILS = Finder("migrations_rails_knex", "rails")
@@ -42,6 +43,8 @@ _JS_EXTENSIONS = (".js", ".ts", ".mjs", ".cjs", ".mts", ".cts")
 class RailsKnexMigrationDetector:
     name = "migrations_rails_knex"
     config_schema: Mapping[str, Any] | None = None
+    speaks_to = (FileScope((".rb", *_JS_EXTENSIONS), accept=lambda path: _is_candidate(path)),)
+    reads = speaks_to
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
         for file in live_files(change, _is_candidate):

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from govgate.detectors.migration_common import Finder, basename, dirname, line_of, live_files, read_text
+from govgate.detectors.scope import FileScope
 from govgate.model import Change, Confidence, Evidence, FileChange, FileStatus
 
 _SOURCE = "migrations_sql"
@@ -58,6 +59,8 @@ _DESTRUCTIVE = re.compile(
 
 class SqlMigrationDetector:
     name = "migrations_sql"
+    speaks_to = (FileScope((".sql",)),)
+    reads = speaks_to
     config_schema: Mapping[str, Any] | None = {
         "type": "object",
         "additionalProperties": False,

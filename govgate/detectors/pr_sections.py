@@ -12,8 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from govgate.detectors.per_settings import once_per_settings
+from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import Change, Confidence, Evidence, Location, Question, Trust
 
 
@@ -51,7 +54,7 @@ DEFAULT_HEADINGS: dict[str, tuple[_Kind, ...]] = {
 }
 
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
-_FENCE = re.compile(r"^(?:```|~~~)")
+_FENCES = ("```", "~~~")
 _ATX = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<title>.*?)\s*#*\s*$")
 _BOLD = re.compile(r"^(?:\*\*|__)(?P<title>[^*_].*?)(?:\*\*|__)\s*:?\s*(?P<rest>.*)$")
 # "Test Plan: ran it" (Phabricator, sourcegraph's old "Testing plan:"): known keys only, capitalised,
@@ -99,6 +102,8 @@ class _Section:
 
 class PrSectionsDetector:
     name = "pr_sections"
+    speaks_to = EVERY_CHANGE
+    reads = NO_CONTENT
     config_schema: Mapping[str, Any] | None = {
         "type": "object",
         "additionalProperties": False,
@@ -111,11 +116,7 @@ class PrSectionsDetector:
     }
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
-        headings = dict(DEFAULT_HEADINGS)
-        for key, kind in (("test_plan", TEST_PLAN), ("rollout_plan", ROLLOUT_PLAN), ("rollback_plan", ROLLBACK_PLAN)):
-            for title in settings.get(key, []):
-                normal = _normalise(title)
-                headings[normal] = (*headings.get(normal, ()), kind)
+        headings = _headings_for(settings)
         body = change.pr_body
         if body and body.strip():
             yield from _evidence_for(_lines(body), headings, "PR body", first_line=0)
@@ -126,12 +127,26 @@ class PrSectionsDetector:
             yield from _chromium_test_footer(commit.lines, commit.sha[:12])
 
 
+@once_per_settings
+def _headings_for(settings: Mapping[str, Any]) -> dict[str, tuple[_Kind, ...]]:
+    """The known headings with the policy's own."""
+    headings = dict(DEFAULT_HEADINGS)
+    for key, kind in (("test_plan", TEST_PLAN), ("rollout_plan", ROLLOUT_PLAN), ("rollback_plan", ROLLBACK_PLAN)):
+        for title in settings.get(key, []):
+            normal = _normalise(title)
+            headings[normal] = (*headings.get(normal, ()), kind)
+    return headings
+
+
 def _lines(text: str) -> list[str]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "<!--" not in text:
+        return text.split("\n")
     # Blank out comments but keep their line breaks, so line numbers stay those of the original.
     return _HTML_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text).split("\n")
 
 
+@lru_cache(maxsize=4096)  # titles repeat: trailer keys, template headings
 def _normalise(title: str) -> str:
     text = re.sub(r"\([^)]*\)", " ", title.strip().strip("*_").lower())
     text = text.replace("&", " and ").replace("/", " ")
@@ -144,19 +159,24 @@ def parse_sections(lines: Sequence[str], headings: Mapping[str, tuple[_Kind, ...
     in_fence = False
     for index in range(first_line, len(lines)):
         text = lines[index].strip()
-        if _FENCE.match(text):
+        if text.startswith(_FENCES):
             in_fence = not in_fence
             continue
         if in_fence or not text or text.startswith(">"):
             continue
-        atx, bold, key = _ATX.match(text), _BOLD.match(text), _KEY.match(text)
+        # Each pattern is tried only where its first character allows a match (most lines allow none).
+        first = text[0]
+        atx = _ATX.match(text) if first == "#" else None
+        bold = _BOLD.match(text) if first in "*_" else None
+        key_like = "A" <= first <= "Z" and ":" in text
+        key = _KEY.match(text) if key_like else None
         if atx:
             marks.append((index, "atx", len(atx.group("hashes")), atx.group("title"), ""))
         elif bold and (not bold.group("rest") or _normalise(bold.group("title")) in headings):
             marks.append((index, "bold", 7, bold.group("title"), bold.group("rest")))
         elif key and _normalise(key.group("title")) in headings:
             marks.append((index, "key", 8, key.group("title"), key.group("rest")))
-        elif _LABEL.match(text) and index > 0 and not lines[index - 1].strip():
+        elif key_like and _LABEL.match(text) and index > 0 and not lines[index - 1].strip():
             marks.append((index, "label", 9, "", ""))
     sections: list[_Section] = []
     for position, (index, style, level, title, rest) in enumerate(marks):
@@ -186,7 +206,7 @@ def _fill(section: _Section, numbered: list[tuple[int, str]]) -> None:
     in_fence = False
     for index, raw in numbered:
         text = raw.strip()
-        if _FENCE.match(text):
+        if text.startswith(_FENCES):
             in_fence = not in_fence
             section.content.append(text)
             continue
@@ -255,9 +275,10 @@ def _checkbox_claims(lines: list[str], where: str, found: set[_Kind], inside: se
     """Ticked boxes outside a matching section, e.g. a "Rollback plan documented" box under "Rollout Plan"."""
     in_fence = False
     for index, raw in enumerate(lines):
-        if _FENCE.match(raw.strip()):
-            in_fence = not in_fence
-        box = None if in_fence else _CHECKBOX.match(raw)
+        if "```" in raw or "~~~" in raw:
+            if raw.strip().startswith(_FENCES):
+                in_fence = not in_fence
+        box = None if in_fence or "[" not in raw else _CHECKBOX.match(raw)
         if not box or box.group("mark") == " ":
             continue
         text = box.group("text").strip()

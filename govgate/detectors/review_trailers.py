@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from govgate.detectors.ai import agent_wrote_it, is_ai_identity
+from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import Change, Commit, Confidence, Evidence, Location, Question, Trust
 
 _REVIEW_KEYS = {"reviewed-by": "Reviewed-by", "acked-by": "Acked-by", "approved-by": "Approved-by"}
@@ -21,6 +22,8 @@ _PHABRICATOR = re.compile(r"^Differential Revision:\s*(\S+)", re.IGNORECASE)
 
 class ReviewTrailerDetector:
     name = "review_trailers"
+    speaks_to = EVERY_CHANGE
+    reads = NO_CONTENT
     config_schema: Mapping[str, Any] | None = {
         "type": "object",
         "additionalProperties": False,

@@ -49,10 +49,13 @@ Settings (``settings.risk`` in the policy), all optional:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from govgate.detectors.per_settings import once_per_settings
+from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import Change, Evidence, FileChange, FileStatus, Location, Question, Trust, glob_set
 from govgate.policy.schema import path_globs
 
@@ -173,9 +176,62 @@ class _Settings:
     def score(self, table: str, value: float) -> int:
         return max((score for above, score in self.thresholds[table] if value > above), default=0)
 
+    def facts(self, path: str) -> _PathFacts:
+        """What these settings say of one path, worked out once per path (a history repeats its paths)."""
+        found = self._memo.get(path)
+        if found is None:
+            matchers = self._matchers
+            found = _PathFacts(
+                ignored=matchers.ignored(path), generated=matchers.generated(path), config=matchers.config(path),
+                labels=tuple(label for label, _, matches in matchers.labels if matches(path))
+                if matchers.sensitive(path) else (),
+                area=_area(path, self.containers),
+            )
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[path] = found
+        return found
+
+    @cached_property
+    def _memo(self) -> dict[str, _PathFacts]:
+        return {}
+
+    @cached_property
+    def _matchers(self) -> _Matchers:
+        return _Matchers(
+            ignored=glob_set(self.ignore), generated=glob_set(self.generated), config=glob_set(self.config),
+            sensitive=glob_set(tuple(g for _, globs in self.sensitive.values() for g in globs)),
+            labels=tuple((label, score, glob_set(globs)) for label, (score, globs) in self.sensitive.items()),
+        )
+
+
+_MEMO_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class _Matchers:
+    """The settings' glob lists, compiled once per policy."""
+
+    ignored: Callable[[str], bool]
+    generated: Callable[[str], bool]
+    config: Callable[[str], bool]
+    sensitive: Callable[[str], bool]  # any label's globs
+    labels: tuple[tuple[str, int, Callable[[str], bool]], ...]
+
+
+@dataclass(frozen=True)
+class _PathFacts:
+    ignored: bool
+    generated: bool
+    config: bool
+    labels: tuple[str, ...]  # sensitive-path labels whose globs match
+    area: str
+
 
 class RiskDetector:
     name = "risk"
+    speaks_to = EVERY_CHANGE
+    reads = NO_CONTENT
     config_schema: Mapping[str, Any] | None = {
         "type": "object",
         "additionalProperties": False,
@@ -208,10 +264,13 @@ class RiskDetector:
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
         config = _settings_for(settings)
-        relevant = [f for f in change.files if not _matches_all(f, config.ignore)]
+        facts = config.facts
+        relevant = [f for f in change.files
+                    if not (facts(f.path).ignored and (f.old_path is None or facts(f.old_path).ignored))]
         if not relevant:
             return []
-        counted = [f for f in relevant if not _matches_all(f, config.generated)]
+        counted = [f for f in relevant
+                   if not (facts(f.path).generated and (f.old_path is None or facts(f.old_path).generated))]
         factors: list[Evidence] = []
         factors += _size(counted, config)
         factors += _files(counted, config)
@@ -224,26 +283,11 @@ class RiskDetector:
         return [f for f in factors if f.attrs["score"] > 0]
 
 
-_LAST_SETTINGS: list[tuple[Mapping[str, Any], _Settings]] = []
-
-
-def _settings_for(raw: Mapping[str, Any]) -> _Settings:
-    """The parsed settings, reused while the same policy block comes back (every change of an audit)."""
-    if _LAST_SETTINGS and _LAST_SETTINGS[0][0] is raw:
-        return _LAST_SETTINGS[0][1]
-    parsed = _Settings.read(raw)
-    _LAST_SETTINGS[:] = [(raw, parsed)]
-    return parsed
+_settings_for = once_per_settings(_Settings.read)
 
 
 def _paths(file: FileChange) -> list[str]:
     return [file.path] + ([file.old_path] if file.old_path else [])
-
-
-def _matches_all(file: FileChange, globs: Sequence[str]) -> bool:
-    """Every path of the file (new and, for renames, old) matches one of the globs."""
-    matches = glob_set(globs)
-    return all(matches(p) for p in _paths(file))
 
 
 def _factor(kind: str, score: int, detail: str, path: str | None = None, **attrs: Any) -> Evidence:
@@ -270,13 +314,16 @@ def _size(files: list[FileChange], config: _Settings) -> list[Evidence]:
         else:
             estimated += lines
     total = exact + estimated
+    score = config.score("size", total)
+    if score <= 0:
+        return []  # reported only above 0 (and a factor is the costly part of a small change)
     if estimated:
         detail = f"about {total} lines changed (estimated from blob sizes)"
     else:
         detail = f"{total} lines changed"
     if unknown:
         detail += f"; size unknown for {unknown} file{'s' if unknown != 1 else ''}"
-    return [_factor("size", config.score("size", total), detail, lines=total, estimated=bool(estimated))]
+    return [_factor("size", score, detail, lines=total, estimated=bool(estimated))]
 
 
 def _estimate_lines(file: FileChange, bytes_per_line: float) -> int | None:
@@ -293,20 +340,21 @@ def _estimate_lines(file: FileChange, bytes_per_line: float) -> int | None:
 
 def _files(files: list[FileChange], config: _Settings) -> list[Evidence]:
     count = len(files)
-    return [_factor("files", config.score("files", count), f"{count} files changed (docs, tests and generated "
-                    "files not counted)", count=count)]
+    score = config.score("files", count)
+    if score <= 0:
+        return []
+    return [_factor("files", score, f"{count} files changed (docs, tests and generated files not counted)", count=count)]
 
 
 def _sensitive(files: list[FileChange], config: _Settings) -> tuple[list[Evidence], set[str]]:
     factors: list[Evidence] = []
     touched: set[str] = set()
-    # One combined test first: most paths are not sensitive at all, and only those that are
-    # need the per-label tests.
-    anything = glob_set(tuple(g for _, globs in config.sensitive.values() for g in globs))
-    candidates = [p for f in files for p in _paths(f) if anything(p)]
-    for label, (score, globs) in config.sensitive.items():
-        matches = glob_set(globs)
-        hits = [p for p in candidates if matches(p)]
+    facts = config.facts
+    candidates = [p for f in files for p in _paths(f) if facts(p).labels]
+    if not candidates:
+        return factors, touched
+    for label, (score, _) in config.sensitive.items():
+        hits = [p for p in candidates if label in facts(p).labels]
         if not hits or score <= 0:
             continue
         hits = list(dict.fromkeys(hits))
@@ -327,16 +375,22 @@ def _area(path: str, containers: frozenset[str]) -> str:
 
 
 def _areas(files: list[FileChange], config: _Settings) -> list[Evidence]:
-    areas = sorted({_area(f.path, config.containers) for f in files})
+    distinct = {config.facts(f.path).area for f in files}
+    score = config.score("areas", len(distinct))
+    if score <= 0:
+        return []
+    areas = sorted(distinct)
     shown = ", ".join(areas[:6]) + (", ..." if len(areas) > 6 else "")
-    return [_factor("areas", config.score("areas", len(areas)), f"{len(areas)} areas touched: {shown}",
-                    count=len(areas), areas=areas)]
+    return [_factor("areas", score, f"{len(areas)} areas touched: {shown}", count=len(areas), areas=areas)]
 
 
 def _deleted(files: list[FileChange], config: _Settings) -> list[Evidence]:
     deleted = [f.path for f in files if f.status is FileStatus.DELETED]
-    return [_factor("deleted-files", config.score("deleted", len(deleted)), f"{len(deleted)} files deleted",
-                    deleted[0] if deleted else None, count=len(deleted))]
+    score = config.score("deleted", len(deleted))
+    if score <= 0:
+        return []
+    return [_factor("deleted-files", score, f"{len(deleted)} files deleted", deleted[0] if deleted else None,
+                    count=len(deleted))]
 
 
 def _binary(files: list[FileChange], config: _Settings) -> list[Evidence]:
@@ -350,8 +404,7 @@ def _binary(files: list[FileChange], config: _Settings) -> list[Evidence]:
 
 def _config_only(files: list[FileChange], sensitive_paths: set[str], config: _Settings) -> list[Evidence]:
     live = [f for f in files if f.status is not FileStatus.DELETED]
-    is_config = glob_set(config.config)
-    if not live or not all(is_config(f.path) for f in live):
+    if not live or not all(config.facts(f.path).config for f in live):
         return []
     if any(p in sensitive_paths for f in live for p in _paths(f)):
         return []

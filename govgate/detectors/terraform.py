@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from govgate.detectors import deploy_evidence as ev
+from govgate.detectors.scope import FileScope
 from govgate.detectors.yaml_docs import added_line_numbers, touches
 from govgate.model import Change, Confidence, Evidence, FileChange, Question
 
@@ -59,6 +60,8 @@ class _Block:
 class TerraformDetector:
     name = SOURCE
     config_schema: Mapping[str, Any] | None = None
+    speaks_to = (FileScope((".tf",)), FileScope((".json",), accept=lambda path: _is_plan_path(path)))
+    reads = speaks_to
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
         tf_files = [f for f in change.files if f.path.endswith(".tf") or (f.old_path or "").endswith(".tf")]

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from govgate.detectors.ai import agent_wrote_it, is_ai_identity
+from govgate.detectors.per_settings import once_per_settings
+from govgate.detectors.scope import EVERY_CHANGE, FileScope
 from govgate.model import (
     Change,
     Confidence,
@@ -63,6 +65,8 @@ class _TestChange:
 
 class TestsChangedDetector:
     name = "tests_changed"
+    speaks_to = EVERY_CHANGE  # every path decides whether sources came with tests
+    reads = (FileScope((".rs",)),)  # inline #[test]s in Rust sources
     config_schema: Mapping[str, Any] | None = {
         "type": "object",
         "additionalProperties": False,
@@ -74,23 +78,21 @@ class TestsChangedDetector:
     }
 
     def detect(self, change: Change, settings: Mapping[str, Any]) -> Iterable[Evidence]:
-        tests = (*DEFAULT_TEST_PATTERNS, *settings.get("test_patterns", []))
-        sources = (*DEFAULT_SOURCE_PATTERNS, *settings.get("source_patterns", []))
-        ignore = (*DEFAULT_IGNORE, *settings.get("ignore", []))
+        ignore, tests, sources = _matchers_for(settings)
         changed_tests: list[_TestChange] = []
         deleted_tests: list[str] = []
         changed_sources: list[str] = []
         deleted_sources: list[str] = []
         for file in change.files:
-            if _any(file.path, ignore):
+            if ignore(file.path):
                 continue
-            if _any(file.path, tests):
+            if tests(file.path):
                 if file.status is FileStatus.DELETED:
                     deleted_tests.append(file.path)
                 elif file.status in _CHANGED_TEST_STATUSES and not _pure_rename(file):
                     changed_tests.append(_TestChange(file.path))
                 continue
-            if not _any(file.path, sources):
+            if not sources(file.path):
                 continue
             if file.status is FileStatus.DELETED:
                 deleted_sources.append(file.path)
@@ -111,8 +113,15 @@ class TestsChangedDetector:
         yield from _tested_by(change)
 
 
-def _any(path: str, patterns: Sequence[str]) -> bool:
-    return glob_set(patterns)(path)
+_Matcher = Callable[[str], bool]
+
+
+@once_per_settings
+def _matchers_for(settings: Mapping[str, Any]) -> tuple[_Matcher, _Matcher, _Matcher]:
+    """(ignored, test, source) path matchers."""
+    return (glob_set((*DEFAULT_IGNORE, *settings.get("ignore", []))),
+            glob_set((*DEFAULT_TEST_PATTERNS, *settings.get("test_patterns", []))),
+            glob_set((*DEFAULT_SOURCE_PATTERNS, *settings.get("source_patterns", []))))
 
 
 def _pure_rename(file: FileChange) -> bool:
@@ -194,12 +203,14 @@ def _unreadable(file: FileChange) -> Evidence:
 
 
 def _tested_by(change: Change) -> Iterator[Evidence]:
-    authors = change.author_identities
+    authors: set[str] | None = None
     for commit in change.commits:
         agent_written: str | None = None
         for trailer in commit.trailers:
             if trailer.key.lower() != "tested-by" or trailer.line == 1:
                 continue
+            if authors is None:
+                authors = change.author_identities
             agent_written = agent_written or agent_wrote_it(commit, authors)
             match = _IDENTITY.match(trailer.value)
             name = (match.group("name") if match else trailer.value).strip()

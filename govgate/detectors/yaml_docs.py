@@ -28,12 +28,13 @@ from typing import Any
 
 import yaml
 
+from govgate.detectors.scope import FileScope
 from govgate.limits import YAML_EXPANSION_ALLOWANCE
 from govgate.model import FileChange
 
 TEMPLATED = "<templated>"  # stands in for a template expression's value
 
-_YAML_SUFFIXES = (".yaml", ".yml", ".yaml.tpl", ".yml.tpl", ".yaml.j2", ".yml.j2", ".yaml.tmpl", ".yml.tmpl")
+YAML_SUFFIXES = (".yaml", ".yml", ".yaml.tpl", ".yml.tpl", ".yaml.j2", ".yml.j2", ".yaml.tmpl", ".yml.tmpl")
 _DOC_SEPARATOR = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$")
 _TEMPLATE_EXPR = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
 _SCAN_LINE = re.compile(r"""^(?P<dash>-(?:\s+|$))?(?:(?P<key>"[^"]*"|'[^']*'|[^\s'"#{\[][^:#]*?)\s*:(?:\s+|$))?(?P<value>.*)$""")
@@ -88,7 +89,7 @@ class YamlDoc:
 
 
 def is_yaml_path(path: str) -> bool:
-    return path.lower().endswith(_YAML_SUFFIXES)
+    return path.lower().endswith(YAML_SUFFIXES)
 
 
 def load_documents(text: str) -> tuple[YamlDoc, ...]:
@@ -375,6 +376,8 @@ class YamlResourceDetector:
     name: str
     config_schema: Mapping[str, Any] | None = None
     needles: tuple[str, ...] = ()
+    speaks_to: tuple[FileScope, ...] = (FileScope(YAML_SUFFIXES),)
+    reads = speaks_to
 
     def is_resource(self, doc: YamlDoc) -> bool:
         raise NotImplementedError

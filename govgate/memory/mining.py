@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from govgate.audit.failures import ChangeFacts, FailureTracker
+from govgate.audit.failures import ChangeFacts, FailureTracker, references_of
 from govgate.memory.model import Knower
 from govgate.memory.people import IdentityTable, Mailmap, PersonFacts
 from govgate.model import Change, FileChange, FileStatus, Fragility, KnowledgeStatus
@@ -131,6 +131,32 @@ class TrackedPaths:
     matchers: list[Callable[[str], bool]]
 
 
+@dataclass(frozen=True)
+class MiningInput:
+    """What the miner reads of one change: small enough to travel from a worker and to be cached."""
+
+    date: str | None
+    commits: tuple[tuple[str, str, str, str, str, str], ...]  # author name, email, time; committer name, email, time
+    files: tuple[tuple[str, str | None, bool, bool], ...]  # path, old path, renamed, moved without a content change
+
+    @classmethod
+    def of(cls, change: Change) -> MiningInput:
+        return cls(
+            change.date,
+            tuple((c.author.name, c.author.email, c.authored_at, c.committer.name, c.committer.email, c.committed_at)
+                  for c in change.commits),
+            tuple((f.path, f.old_path, f.status is FileStatus.RENAMED, _moved_only(f)) for f in change.files),
+        )
+
+    def values(self) -> list[Any]:
+        return [self.date, self.commits, self.files]
+
+    @classmethod
+    def from_values(cls, values: list[Any]) -> MiningInput:
+        date, commits, files = values
+        return cls(date, tuple(tuple(c) for c in commits), tuple(tuple(f) for f in files))  # type: ignore[arg-type]
+
+
 class HistoryMiner:
     def __init__(self, options: MiningOptions, tracked: TrackedPaths | None = None) -> None:
         self.options = options
@@ -154,7 +180,11 @@ class HistoryMiner:
         ``mark`` remembers the areas it touched (an audit maps the areas of its range only).
         """
         if facts is None:
-            facts = self.failures.observe(change)
+            facts = self.failures.observe(references_of(change))
+        self.observe_input(MiningInput.of(change), facts, mark=mark)
+
+    def observe_input(self, change: MiningInput, facts: ChangeFacts, *, mark: bool = False) -> None:
+        """``observe`` for a change known by its MiningInput (an audit's record)."""
         when = _moment(change.date)
         self.changes += 1
         self.newest = self.newest or when
@@ -179,30 +209,30 @@ class HistoryMiner:
             if any(matches(p) for p in paths):
                 self._tracked_tallies[index].add(credit, weight, failed, when)
 
-    def _current_paths(self, change: Change) -> list[str]:
+    def _current_paths(self, change: MiningInput) -> list[str]:
         """Each touched path under the name it has today: renames seen (newer) carry older history along."""
         renamed = self._renamed
-        paths = [renamed.get(f.path, f.path) for f in change.files if not _moved_only(f)]
-        for f in change.files:
-            if f.old_path and f.status is FileStatus.RENAMED and f.old_path != f.path:
-                renamed[f.old_path] = renamed.get(f.path, f.path)
+        paths = [renamed.get(path, path) for path, _, _, moved_only in change.files if not moved_only]
+        for path, old_path, is_rename, _ in change.files:
+            if old_path and is_rename and old_path != path:
+                renamed[old_path] = renamed.get(path, path)
         return paths
 
-    def _note_activity(self, change: Change) -> None:
+    def _note_activity(self, change: MiningInput) -> None:
         table = self.identities
-        for commit in change.commits:
-            table.seen(table.id_of(commit.author.name, commit.author.email), _moment(commit.authored_at))
-            table.seen(table.id_of(commit.committer.name, commit.committer.email), _moment(commit.committed_at))
+        for author, author_email, authored_at, committer, committer_email, committed_at in change.commits:
+            table.seen(table.id_of(author, author_email), _moment(authored_at))
+            table.seen(table.id_of(committer, committer_email), _moment(committed_at))
 
     def _recency(self, when: dt.datetime | None) -> float:
         age = (self.options.now - when).total_seconds() / 86400 if when else 0.0
         return 0.5 ** (max(age, 0.0) / self.options.half_life_days)
 
-    def _credit(self, change: Change, weight: float) -> dict[int, float]:
+    def _credit(self, change: MiningInput, weight: float) -> dict[int, float]:
         """Credit per human author; a merge credits the authors of the commits it brought in."""
         commits = change.commits[1:] if len(change.commits) > 1 else change.commits
         table = self.identities
-        authors = {table.id_of(c.author.name, c.author.email) for c in commits}
+        authors = {table.id_of(c[0], c[1]) for c in commits}
         humans = [a for a in authors if not table.machine[a]]
         return {author: weight / len(humans) for author in humans}
 

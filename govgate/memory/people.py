@@ -150,7 +150,9 @@ def git_mailmap(repo: GitRepo) -> Mailmap:
             out = repo.run_bytes("check-mailmap", "--stdin", input_=lines.encode("utf-8")).decode("utf-8", "replace")
         except (GitError, OSError):  # an old git without --stdin: keep identities as they are
             return list(identities)
-        answers = out.splitlines()
+        answers = out.split("\n")  # git answers one line per "\n"; a name may hold other line breaks
+        if answers and not answers[-1]:
+            answers.pop()
         if len(answers) != len(identities):
             return list(identities)
         return [_split(answer, original) for answer, original in zip(answers, identities, strict=True)]

@@ -29,6 +29,19 @@ from govgate.verdict import (
 )
 
 _CONFIDENCE_RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
+_QUESTION = {q.value: q for q in Question}  # a requirement names its question as text
+_TRUST = {t.value: t for t in Trust}
+_QUESTIONS = tuple(Question)
+_PATH_TESTS: dict[int, tuple[Condition, tuple[Callable[[str], bool], Callable[[str], bool]]]] = {}
+
+
+def _path_tests(when: Condition) -> tuple[Callable[[str], bool], Callable[[str], bool]]:
+    """(ignored, wanted) path matchers of a condition, compiled once per condition object."""
+    found = _PATH_TESTS.get(id(when))
+    if found is None or found[0] is not when:
+        found = (when, (glob_set(when.paths_ignore), glob_set(when.paths or ("**",))))
+        _PATH_TESTS[id(when)] = found
+    return found[1]
 Grouped = Mapping[Question, Sequence[Evidence]]
 CHECK_PASSED = "check_passed"  # one named check succeeded (what ``checks:`` globs match); not a policy key
 
@@ -46,7 +59,7 @@ def judge(
     at = now or _moment(change.merged_at) or dt.datetime.now(dt.UTC)
     today = today or (now.date() if now else dt.date.today())
     # Grouped once: every requirement and question status reads only its own question's evidence.
-    by_question: dict[Question, list[Evidence]] = {q: [] for q in Question}
+    by_question: dict[Question, list[Evidence]] = {q: [] for q in _QUESTIONS}
     for item in evidence:
         by_question[item.question].append(item)
     ai_evidence = by_question[Question.AI_ASSISTED]
@@ -69,7 +82,7 @@ def judge(
             continue
         requirements = [
             check_freeze_requirement(req, freeze) if req.question == FREEZE_REQUIREMENT
-            else check_requirement(req, by_question[Question(req.question)], by_question, memory)
+            else check_requirement(req, by_question[_QUESTION[req.question]], by_question, memory)
             for req in rule.require
         ]
         result = RuleResult(rule, "pass" if all(r.met for r in requirements) else "fail", requirements)
@@ -178,7 +191,7 @@ class _Context:
         if when.ai_assisted is not None and when.ai_assisted != self.ai_assisted:
             return False
         if when.paths or when.paths_ignore:
-            ignored, wanted = glob_set(when.paths_ignore), glob_set(when.paths or ("**",))
+            ignored, wanted = _path_tests(when)
             if not any(wanted(p) for p in change.paths() if not ignored(p)):
                 return False
         if when.labels:
@@ -215,8 +228,8 @@ def check_requirement(
     """Whether ``evidence`` (the requirement's question's) meets it; ``context`` holds every question's
     evidence, for alternatives that count only together with a requirement on another question;
     ``memory`` names the knowers of the touched paths."""
-    question = Question(req.question)
-    minimum = Trust(req.trust)
+    question = _QUESTION[req.question]
+    minimum = _TRUST[req.trust]
     shown = [e for e in evidence if e.question is question]
     relevant = [e for e in shown if e.discounted is None]
     usable = [e for e in relevant if e.supports and not e.unavailable]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from govgate.memory.model import DEFAULT_MEMORY_FILE
@@ -69,7 +71,7 @@ class Requirement:
             by_knowers=data.get("by_knowers"),
         )
 
-    @property
+    @cached_property  # asked for every requirement of every judged change
     def demands_evidence(self) -> bool:
         """False for a requirement that only forbids red flags."""
         return bool(self.facets or self.any_of or self.approvals or self.on_head or self.codeowners
@@ -77,6 +79,9 @@ class Requirement:
 
     def describe(self) -> str:
         """What would satisfy this requirement, in words."""
+        return _remembered(self, self._describe)
+
+    def _describe(self) -> str:
         parts: list[str] = []
         if self.approvals:
             who = ("humans with write access who neither wrote nor pushed the commits" if self.trust == "verified"
@@ -158,6 +163,9 @@ class Condition:
         )
 
     def describe(self) -> str:
+        return _remembered(self, self._describe)
+
+    def _describe(self) -> str:
         parts: list[str] = []
         if self.ai_assisted is not None:
             parts.append("AI-assisted" if self.ai_assisted else "not AI-assisted")
@@ -271,3 +279,11 @@ class Policy:
     freezes: Freezes | None = None
     origin: PolicyOrigin | None = None  # set by the lookup (govgate.sources.trusted); None when parsed directly
     warnings: tuple[str, ...] = ()  # "file:line: key: ..." that do not stop the policy (an expired waiver)
+
+
+def _remembered(owner: object, describe: Callable[[], str]) -> str:
+    """A frozen rule part's description, worded once (every judged change's JSON repeats it)."""
+    text = owner.__dict__.get("_description")
+    if text is None:
+        text = owner.__dict__["_description"] = describe()
+    return text  # type: ignore[no-any-return]

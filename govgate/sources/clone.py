@@ -10,7 +10,8 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Sequence
 
-from govgate.sources.git import GitRepo, _git_env
+from govgate.errors import GitError
+from govgate.sources.git import GitRepo, _git_env, commit_from_object
 from govgate.sources.git_credentials import FetchCredentials
 
 # Commits added per deepening round; six rounds reach ~4000 commits behind the shallow edge.
@@ -24,9 +25,10 @@ def has_commit(repo: GitRepo, sha: str) -> bool:
 
 def commit_parents(repo: GitRepo, sha: str) -> tuple[str, ...]:
     """Parents as recorded in the commit object: known even when a shallow clone cut them off."""
-    raw = repo.try_run("cat-file", "commit", sha) or ""
-    header = raw.split("\n\n", 1)[0]
-    return tuple(line.split()[1] for line in header.splitlines() if line.startswith("parent "))
+    try:  # header lines split on newlines only: a name may hold other line breaks (never a forged parent)
+        return commit_from_object(sha, repo.run_bytes("cat-file", "commit", sha)).parents
+    except GitError:
+        return ()
 
 
 def fetch_credentials(repo: GitRepo, token: str | None, server_url: str | None) -> FetchCredentials | None:

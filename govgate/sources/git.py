@@ -7,11 +7,14 @@ small factor of git itself, and GitPython's import alone costs more than our sta
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from govgate.errors import GitError
 from govgate.limits import MAX_INSPECT_BYTES
@@ -20,9 +23,27 @@ from govgate.sources.git_credentials import FetchCredentials
 
 ZERO_SHA = "0" * 40
 
-# One record per commit: a record separator, NUL-separated fields, then the diff part.
+# Framing of every ``git log`` stream govgate parses. A commit's message, names and paths may hold
+# any byte (a fixed separator such as \x1e or NUL can be written into a commit with
+# ``git hash-object --literally``), so records and fields are delimited by markers drawn at random
+# for each run: no commit written before the run can contain them, so none can split a record or
+# forge one. Every field is found by position between two markers, never by its content.
+_NONCE = os.urandom(16).hex()
+RECORD_MARK = f"{_NONCE}R"
+FIELD_MARK = f"{_NONCE}F"
+_RECORD = RECORD_MARK.encode()
+_FIELD = FIELD_MARK.encode()
 _FIELDS = ("%H", "%P", "%an", "%ae", "%cn", "%ce", "%aI", "%cI", "%B")
-LOG_FORMAT = "%x1e" + "%x00".join(_FIELDS) + "%x00"
+
+
+def log_format(*placeholders: str) -> str:
+    """A ``--format`` whose records and fields ``log_records`` and ``record_fields`` split back."""
+    return RECORD_MARK + FIELD_MARK.join(placeholders) + FIELD_MARK
+
+
+LOG_FORMAT = log_format(*_FIELDS)
+GITLINK_MODE = b"160000"
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # a submodule entry: its "blob" is a commit of another repository
 
 _STATUS = {
     "A": FileStatus.ADDED,
@@ -157,55 +178,77 @@ class GitRepo:
 
 
 class BlobStore:
-    """Object contents through one ``git cat-file --batch`` process, started on first use."""
+    """Object contents through one ``git cat-file --batch`` process.
 
-    def __init__(self, repo: GitRepo) -> None:
-        self._proc = subprocess.Popen(
-            ["git", "-C", str(repo.path), "cat-file", "--batch"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_git_env(),
-        )
+    Answers are length-prefixed (``<sha> <type> <size>``, then exactly that many bytes), and each
+    header must name the object asked for: a reply out of step (git died mid-object) ends the
+    process, the objects it owed read as unavailable, and the next read starts a fresh one.
+    """
+
+    def __init__(self, repo: GitRepo, extra_env: dict[str, str] | None = None) -> None:
+        self._args = ["git", "-C", str(repo.path), "cat-file", "--batch"]
+        self._env = {**_git_env(), **(extra_env or {})}
+        self._proc: subprocess.Popen[bytes] | None = None
 
     def read(self, sha: str, limit: int | None = None) -> bytes:
         """An object's content by name; ObjectTooLarge (content skipped) when it exceeds ``limit`` bytes."""
-        assert self._proc.stdin is not None and self._proc.stdout is not None
         if "\n" in sha:  # one request per line: a newline would desynchronise every later answer
             raise ContentUnavailable(sha)
+        proc = self._process()
+        assert proc.stdin is not None and proc.stdout is not None
         try:
-            self._proc.stdin.write(sha.encode() + b"\n")
-            self._proc.stdin.flush()
-        except OSError:  # cat-file died (a partial clone's failed lazy fetch): no content, not a crash
+            proc.stdin.write(sha.encode() + b"\n")
+            proc.stdin.flush()
+            data = self._answer(proc.stdout, sha, limit)
+        except (OSError, _OutOfStep):  # cat-file died (a partial clone's failed lazy fetch): no content, not a crash
+            self.close()
             raise ContentUnavailable(sha) from None
-        header = self._proc.stdout.readline().split()
-        if len(header) != 3:  # "<sha> missing" (partial clone, damaged mirror)
+        if data is None:
             raise ContentUnavailable(sha)
-        size = int(header[2])
-        if limit is not None and size > limit:
-            remaining = size + 1  # skip it and its newline, so that the next answer lines up
-            while remaining > 0 and (chunk := self._proc.stdout.read(min(1 << 16, remaining))):
-                remaining -= len(chunk)
-            raise ObjectTooLarge(sha, size)
-        data = self._proc.stdout.read(size)
-        self._proc.stdout.read(1)  # the newline after each object
         return data
 
     def read_many(self, shas: list[str]) -> dict[str, bytes | None]:
-        """Several objects in one round trip (None for a missing one). Keep the list short (< 1000):
-        all requests are written before any answer is read, so they must fit in the pipe."""
-        assert self._proc.stdin is not None and self._proc.stdout is not None
-        found: dict[str, bytes | None] = {}
+        """Several objects in one round trip (None for a missing one).
+        Keep the list short (< 1000): all requests are written before any answer is read, so
+        they must fit in the pipe."""
+        found: dict[str, bytes | None] = dict.fromkeys(shas)
+        shas = [sha for sha in shas if "\n" not in sha]  # one request per line
+        proc = self._process()
+        assert proc.stdin is not None and proc.stdout is not None
         try:
-            self._proc.stdin.write("".join(f"{sha}\n" for sha in shas).encode())
-            self._proc.stdin.flush()
-        except OSError:
-            return dict.fromkeys(shas)
-        for sha in shas:
-            header = self._proc.stdout.readline().split()
-            if len(header) != 3:
-                found[sha] = None
-                continue
-            found[sha] = self._proc.stdout.read(int(header[2]))
-            self._proc.stdout.read(1)
+            proc.stdin.write("".join(f"{sha}\n" for sha in shas).encode())
+            proc.stdin.flush()
+            for sha in shas:
+                found[sha] = self._answer(proc.stdout, sha)
+        except (OSError, _OutOfStep):  # cat-file died (a partial clone's failed lazy fetch): no content, not a crash
+            self.close()
         return found
+
+    @staticmethod
+    def _answer(stdout: IO[bytes], name: str, limit: int | None = None) -> bytes | None:
+        header = stdout.readline()
+        if not header.endswith(b"\n"):
+            raise _OutOfStep  # end of output: git died
+        line = header[:-1]
+        if line.endswith((b" missing", b" ambiguous")):
+            return None  # partial clone, damaged mirror
+        parts = line.split(b" ")
+        if len(parts) != 3 or not parts[2].isdigit():
+            raise _OutOfStep
+        if _OBJECT_ID.fullmatch(name) and parts[0].decode("ascii", "replace") != name:
+            raise _OutOfStep  # an answer about another object than the one asked for
+        size = int(parts[2])
+        if limit is not None and size > limit:
+            remaining = size + 1  # skip it and its newline, so that the next answer lines up
+            while remaining > 0 and (chunk := stdout.read(min(1 << 16, remaining))):
+                remaining -= len(chunk)
+            if remaining:
+                raise _OutOfStep
+            raise ObjectTooLarge(name, size)
+        data = stdout.read(size)
+        if len(data) != size or stdout.read(1) != b"\n":
+            raise _OutOfStep
+        return data
 
     def loader(self, sha: str | None):  # type: ignore[no-untyped-def]
         if not sha or sha == ZERO_SHA:
@@ -219,8 +262,20 @@ class BlobStore:
         except ObjectTooLarge as exc:
             raise ContentTooLarge(exc.size) from None
 
+    def _process(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            self._proc = subprocess.Popen(self._args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.DEVNULL, env=self._env)
+        return self._proc
+
     def close(self) -> None:
-        close_pipe_process(self._proc)
+        if self._proc is not None:
+            close_pipe_process(self._proc)
+            self._proc = None
+
+
+class _OutOfStep(Exception):
+    """cat-file's answer does not match the request: the rest of its output cannot be trusted."""
 
 
 class ObjectTooLarge(Exception):
@@ -231,41 +286,59 @@ class ObjectTooLarge(Exception):
 
 def close_pipe_process(proc: subprocess.Popen[bytes]) -> None:
     """End a long-lived ``git cat-file --batch*`` process: closing its input lets it exit."""
-    if proc.stdin:
-        proc.stdin.close()
-    if proc.stdout:
-        proc.stdout.close()
+    for pipe in (proc.stdin, proc.stdout):
+        if pipe:
+            try:
+                pipe.close()
+            except OSError:  # it already died: nothing left to flush to
+                pass
     proc.wait()
 
 
-def parse_log(chunks: Iterator[bytes]) -> Iterator[tuple[Commit, list[bytes]]]:
+def parse_log(chunks: Iterable[bytes]) -> Iterator[tuple[Commit, list[bytes]]]:
     """Parse a ``git log -z --format=LOG_FORMAT [--raw] [--numstat]`` stream.
 
     Yields each commit with the NUL-separated tokens of its diff part (empty without
     --raw/--numstat); ``parse_diff_tokens`` turns those into FileChanges.
     """
-    pending = b""
+    for record in log_records(chunks):
+        fields = record_fields(record)
+        yield commit_of(fields), diff_tokens(fields[-1])
+
+
+def log_records(chunks: Iterable[bytes], marker: bytes = _RECORD) -> Iterator[bytes]:
+    """The records of a stream, split on ``marker`` as the bytes arrive.
+
+    Only bytes not searched yet are searched, so a record larger than a read (a merge touching
+    100,000 files) costs linear time, not a rescan per read.
+    """
+    buffer = bytearray()
+    searched = 0  # buffer[:searched] holds no marker start
     for chunk in chunks:
-        pending += chunk
-        records = pending.split(b"\x1e")
-        pending = records.pop()
-        for record in records:
-            if record:
-                yield _parse_record(record)
-    if pending:
-        yield _parse_record(pending)
+        buffer += chunk
+        start = 0
+        while (found := buffer.find(marker, max(start, searched))) >= 0:
+            if found > start:
+                yield bytes(buffer[start:found])
+            start = found + len(marker)
+        if start:
+            del buffer[:start]
+        searched = max(0, len(buffer) - len(marker) + 1)
+    if buffer:
+        yield bytes(buffer)
 
 
-def parse_record(record: bytes) -> tuple[Commit, list[bytes]]:
-    """One record of a ``LOG_FORMAT`` stream (the bytes between two record separators)."""
-    return _parse_record(record)
+def record_fields(record: bytes, count: int = len(_FIELDS)) -> list[bytes]:
+    """The ``count`` fields of one record (``LOG_FORMAT``'s by default), then what follows them."""
+    fields = record.split(_FIELD)
+    if len(fields) != count + 1:
+        raise GitError(f"unexpected git log output ({len(fields)} fields in a record)", "report this with your git version")
+    return fields
 
 
-def _parse_record(record: bytes) -> tuple[Commit, list[bytes]]:
-    parts = record.split(b"\0", len(_FIELDS))
-    fields = [p.decode("utf-8", "replace") for p in parts[: len(_FIELDS)]]
-    sha, parents, an, ae, cn, ce, ad, cd, message = fields
-    commit = Commit(
+def commit_of(fields: list[bytes]) -> Commit:
+    sha, parents, an, ae, cn, ce, ad, cd, message = (f.decode("utf-8", "replace") for f in fields[: len(_FIELDS)])
+    return Commit(
         sha=sha,
         parents=tuple(parents.split()),
         author=Person(an, ae),
@@ -274,61 +347,106 @@ def _parse_record(record: bytes) -> tuple[Commit, list[bytes]]:
         committed_at=cd,
         message=message.rstrip("\n"),
     )
-    rest = parts[len(_FIELDS)] if len(parts) > len(_FIELDS) else b""
-    tokens = [t for t in rest.lstrip(b"\n").split(b"\0")]
-    while tokens and not tokens[-1].strip(b"\n"):
-        tokens.pop()
-    return commit, tokens
+
+
+def commit_from_object(sha: str, raw: bytes) -> Commit:
+    """A commit from its raw object (``git cat-file commit``): header lines up to the first empty
+    line, split on newlines only (a name may hold any other line-breaking character), then the message."""
+    header, _, message = raw.partition(b"\n\n")
+    fields: dict[bytes, list[bytes]] = {}
+    for line in header.split(b"\n"):
+        key, _, value = line.partition(b" ")
+        fields.setdefault(key, []).append(value)
+    author, authored_at = identity_of(fields.get(b"author", [b""])[0].decode("utf-8", "replace"))
+    committer, committed_at = identity_of(fields.get(b"committer", [b""])[0].decode("utf-8", "replace"))
+    return Commit(sha=sha, parents=tuple(p.decode("ascii", "replace") for p in fields.get(b"parent", [])),
+                  author=author, committer=committer, authored_at=authored_at, committed_at=committed_at,
+                  message=message.decode("utf-8", "replace").rstrip("\n"))
+
+
+def identity_of(line: str) -> tuple[Person, str]:
+    """``Name <email> 1700000000 +0100`` -> (Person, ISO 8601 time)."""
+    name, _, rest = line.partition(" <")
+    email, _, when = rest.partition("> ")
+    try:
+        seconds, offset = when.split()
+        sign = -1 if offset.startswith("-") else 1
+        zone = dt.timezone(sign * dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
+        stamp = dt.datetime.fromtimestamp(int(seconds), zone).isoformat()
+    except (ValueError, IndexError, OverflowError, OSError):
+        stamp = ""
+    return Person(name.strip(), email.strip()), stamp
+
+
+def diff_tokens(rest: bytes) -> list[bytes]:
+    """The NUL-separated diff tokens after a record's last field.
+
+    git writes a NUL after the format and, when a diff follows, one newline before it; exactly
+    those are dropped (a file name may itself begin with a newline).
+    """
+    if rest.startswith(b"\0"):
+        rest = rest[1:]
+    if rest.startswith(b"\n"):
+        rest = rest[1:]
+    return rest.split(b"\0") if rest else []
 
 
 def parse_diff_tokens(tokens: list[bytes], blobs: BlobStore | None) -> list[FileChange]:
-    """Turn the -z tokens of ``--raw`` (and optionally ``--numstat``) into FileChanges."""
-    files: dict[str, FileChange] = {}
-    order: list[str] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i].lstrip(b"\n")
+    """Turn the -z tokens of ``--raw`` (and optionally ``--numstat``) into FileChanges.
+
+    Tokens are read by position: a path is always the token after its entry, whatever it holds,
+    so no file name can pass for an entry. A path is identified by its bytes (two names that are
+    not UTF-8 stay two files even when they print alike).
+    """
+    files: dict[bytes, FileChange] = {}
+    i, count = 0, len(tokens)
+    while i < count:
+        token = tokens[i]
         if token.startswith(b":"):
             meta = token[1:].split()
-            status_code = meta[4].decode()[0] if len(meta) > 4 else "M"
+            if len(meta) < 5 or i + 1 >= count:
+                raise GitError("unexpected git diff output (a truncated --raw entry)", "report this with your git version")
+            status_code = meta[4][:1].decode()
             old_sha, new_sha = meta[2].decode(), meta[3].decode()
-            if status_code in "RC":
-                old_path, path = _dec(tokens[i + 1]), _dec(tokens[i + 2])
+            if status_code in ("R", "C"):
+                if i + 2 >= count:
+                    raise GitError("unexpected git diff output (a truncated rename)", "report this with your git version")
+                old_raw, raw = tokens[i + 1], tokens[i + 2]
                 i += 3
             else:
-                old_path, path = None, _dec(tokens[i + 1])
+                old_raw, raw = None, tokens[i + 1]
                 i += 2
-            change = FileChange(
-                path=path,
+            old_blob = None if old_sha.strip("0") == "" or meta[0] == GITLINK_MODE else old_sha
+            new_blob = None if new_sha.strip("0") == "" or meta[1] == GITLINK_MODE else new_sha
+            files[raw] = FileChange(
+                path=decode_path(raw),
                 status=_STATUS.get(status_code, FileStatus.MODIFIED),
-                old_path=old_path,
-                old_blob=None if old_sha.strip("0") == "" else old_sha,
-                new_blob=None if new_sha.strip("0") == "" else new_sha,
-                _load_old=blobs.loader(old_sha) if blobs else None,
-                _load_new=blobs.loader(new_sha) if blobs else None,
+                old_path=decode_path(old_raw) if old_raw is not None else None,
+                old_blob=old_blob,
+                new_blob=new_blob,
+                _load_old=blobs.loader(old_blob) if blobs else None,
+                _load_new=blobs.loader(new_blob) if blobs else None,
             )
-            if path not in files:
-                order.append(path)
-            files[path] = change
             continue
-        numbers = token.split(b"\t")
+        numbers = token.split(b"\t", 2)
         if len(numbers) == 3:
             if numbers[2]:
-                path = _dec(numbers[2])
+                raw = numbers[2]
                 i += 1
             else:  # a rename: the old and new paths follow as their own tokens
-                path = _dec(tokens[i + 2])
+                raw = tokens[i + 2] if i + 2 < count else b""
                 i += 3
-            target = files.get(path)
+            target = files.get(raw)
             if target is not None:
                 if numbers[0] == b"-":
                     target.binary = True
-                else:
+                elif numbers[0].isdigit() and numbers[1].isdigit():
                     target.added, target.removed = int(numbers[0]), int(numbers[1])
             continue
         i += 1
-    return [files[p] for p in order]
+    return list(files.values())
 
 
-def _dec(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace").lstrip("\n")
+def decode_path(raw: bytes) -> str:
+    """A path as text; bytes that are not UTF-8 are kept visible as ``\\xNN`` escapes."""
+    return raw.decode("utf-8", "backslashreplace")

@@ -24,20 +24,20 @@ git is restarted after it, and the walk goes on.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
 from govgate.errors import GitError
 from govgate.model import Change, Commit, FileChange, Gap, GapKind, path_matches
 from govgate.sources import SourceRequest, TrustRoot
-from govgate.sources.git import LOG_FORMAT, GitRepo, parse_diff_tokens, parse_log
-from govgate.sources.history_objects import ChangeContents, SizeLookup, identity_of
+from govgate.sources.git import LOG_FORMAT, GitRepo, commit_from_object, parse_diff_tokens, parse_log
+from govgate.sources.history_objects import ChangeContents, SizeSettings
 from govgate.sources.history_walk import GitStream, SideCommits, git_dir
 from govgate.sources.merge_messages import pull_request_for, read_landing, web_url
 from govgate.sources.pull_refs import PullRefs
 
-CHANGE_BATCH = 64  # changes whose blob sizes are looked up together
+CHANGE_BATCH = 64  # changes whose absent blobs (partial clones) are counted together
 _NO_LAZY_FETCH = {"GIT_ALLOW_PROTOCOL": "none"}  # a partial clone's lazy fetch fails at once instead of going online
 
 
@@ -74,9 +74,14 @@ def resolve_range(repo: GitRepo, rev: str) -> HistoryRange:
 class HistorySource:
     """A ChangeSource over history; ``problems`` holds notes about the run as a whole."""
 
-    def __init__(self, repo: GitRepo, options: HistoryOptions) -> None:
+    def __init__(self, repo: GitRepo, options: HistoryOptions, prefetch: Callable[[FileChange], bool] | None = None) -> None:
+        """``prefetch``: which files' new contents to fetch together on a change's first read."""
         self.repo = repo
         self.options = options
+        self.prefetch = prefetch
+        self.on_skip: Callable[[Commit, str], None] | None = None
+        self.last_scanned: Commit | None = None  # the last first-parent commit looked at
+        self.reached_since = False  # the walk ended at a commit older than --since
         self.range = resolve_range(repo, options.rev)
         self.problems: list[str] = []
         self.scanned = 0  # first-parent commits looked at (in the date window or not)
@@ -85,7 +90,6 @@ class HistorySource:
         self._partial = self._is_partial_clone()
         self._present: set[str] | None = self._present_blobs() if self._partial else None
         self._env = _NO_LAZY_FETCH if self._partial else {}
-        self._sizes: SizeLookup | None = None
         self._side = SideCommits(repo, self.range.exclude, self._shallow)
         self._pull_refs = PullRefs(repo)
         self._streams: list[GitStream] = []
@@ -104,23 +108,54 @@ class HistorySource:
     def trust_root(self) -> TrustRoot:
         return TrustRoot(self.range.tip, "the audited revision")
 
-    def changes(self, trusted: object = None) -> Iterator[Change]:
-        """Every change of the range, newest first (one policy judges them all: ``trusted`` is not needed here)."""
-        batch: list[Change] = []
-        for change in self._changes():
-            batch.append(change)
-            if len(batch) >= CHANGE_BATCH:
-                yield from self._with_sizes(batch)
-                batch = []
-        yield from self._with_sizes(batch)
-        if self._missing_blobs and self._partial:
+    def changes(self, trusted: object = None, *, start: str | None = None, limit: int | None = None) -> Iterator[Change]:
+        """The changes, newest first (one policy judges them all: ``trusted`` is not needed here).
+        Blob sizes are not filled in here: ``BlobSizes`` (made from ``size_settings``) does it where
+        the changes are judged, in this process or a worker.
+
+        ``start`` and ``limit`` read a segment of the range: at most ``limit`` first-parent commits
+        from ``start`` (a first-parent commit of the range) down (an incremental audit reads only
+        what its cache does not hold). First-parent commits the filters pass over are reported to
+        ``on_skip`` (commit, "until" | "paths") when it is set.
+        """
+        if start is not None:
+            self._side.close()
+            self._side = SideCommits(self.repo, self.range.exclude, self._shallow)  # a walk from the segment's top
+        absent: set[str] = set()  # counted per batch of changes, as the sizes were once looked up
+        in_batch = 0
+        present = self._present
+        for change in self._changes(start or self.range.tip, limit):
+            if present is not None:
+                absent.update(sha for f in change.files for sha in (f.old_blob, f.new_blob) if sha and sha not in present)
+                in_batch += 1
+                if in_batch >= CHANGE_BATCH:
+                    self._missing_blobs += len(absent)
+                    absent, in_batch = set(), 0
+            yield change
+        self._missing_blobs += len(absent)
+        if self._missing_blobs and self._partial and start is None:
             self.problems.append(f"partial clone: {self._missing_blobs} file versions were not present locally")
         self.problems.extend(self._side.problems)
+        self._side.problems.clear()
+
+    @property
+    def troubled(self) -> bool:
+        """Whether reading has run into damage so far (a run-level problem, or one on its way)."""
+        return bool(self.problems or self._side.problems)
+
+    @property
+    def is_shallow(self) -> bool:
+        return bool(self._shallow)
 
     @property
     def present_blobs(self) -> set[str] | None:
         """In a partial clone, the blobs present locally (None: any blob may be read)."""
         return self._present
+
+    @property
+    def size_settings(self) -> SizeSettings:
+        """How the changes of this source get their blob sizes (picklable: workers look them up themselves)."""
+        return SizeSettings(enabled=self._partial or not self.options.exact_lines, present=self._present, env=self._env)
 
     def estimate(self) -> int | None:
         """How many first-parent commits the walk will look at (within --since/--until; for a progress bar), or None."""
@@ -136,39 +171,50 @@ class HistorySource:
         self._side.close()
         for stream in self._streams:
             stream.close()
-        if self._sizes is not None:
-            self._sizes.close()
         self.repo.close()
 
     # -- the first-parent walk -------------------------------------------------------------
 
-    def _changes(self) -> Iterator[Change]:
+    def _changes(self, start: str, limit: int | None) -> Iterator[Change]:
         since, until = self.options.since, self.options.until
-        for commit, tokens, gaps in self._mainline():
+        for commit, tokens, gaps in self._mainline(start, limit):
             self.scanned += 1
+            self.last_scanned = commit
             when = _parse_date(commit.committed_at)
             if since is not None and when is not None and when < since:
+                self.reached_since = True
                 return  # like git log --since: the walk ends at the first older first-parent commit
             if until is not None and when is not None and when > until:
+                if self.on_skip is not None:
+                    self.on_skip(commit, "until")
                 continue
             files = self._files(commit, tokens, gaps)
             if self.options.paths and not any(
                 any(path_matches(path, glob) for glob in self.options.paths) for f in files for path in _paths_of(f)
             ):
+                if self.on_skip is not None:
+                    self.on_skip(commit, "paths")
                 continue
             side, side_problems = self._side.brought_in(commit)
             yield self._change(commit, side, files, gaps + [Gap(GapKind.HISTORY_MISSING, p) for p in side_problems])
 
-    def _mainline(self) -> Iterator[tuple[Commit, list[bytes], list[Gap]]]:
-        """(commit, diff tokens, gaps) for each first-parent commit; git is restarted past damage."""
-        start: str | None = self.range.tip
-        while start is not None:
+    def _mainline(self, first: str, limit: int | None) -> Iterator[tuple[Commit, list[bytes], list[Gap]]]:
+        """(commit, diff tokens, gaps) for each first-parent commit from ``first`` (at most ``limit``
+        of them); git is restarted past damage."""
+        start: str | None = first
+        left = limit
+        while start is not None and (left is None or left > 0):
             last: Commit | None = None
-            stream = GitStream(self.repo, self._log_args(start), self._env)
+            args = self._log_args(start)
+            if left is not None:
+                args.insert(1, f"--max-count={left}")
+            stream = GitStream(self.repo, args, self._env)
             self._streams.append(stream)
             try:
                 for commit, tokens in parse_log(stream.chunks()):
                     last = commit
+                    if left is not None:
+                        left -= 1
                     yield commit, tokens, []
                 return
             except GitError as exc:
@@ -177,12 +223,16 @@ class HistorySource:
                     continue
                 alone = self._alone(start)  # git may have died on a later commit before this one was complete
                 if alone is not None:
+                    if left is not None:
+                        left -= 1
                     yield alone[0], alone[1], []
                     start = alone[0].parents[0] if alone[0].parents else None
                     continue
                 fallback = self._fallback(start, stream.error or exc.message)
                 if fallback is None:
                     return
+                if left is not None:
+                    left -= 1
                 yield fallback
                 start = fallback[0].parents[0] if fallback[0].parents else None
             finally:
@@ -232,18 +282,9 @@ class HistorySource:
     def _commit_object(self, sha: str) -> Commit | None:
         """A commit read straight from its object: works when its parents are missing, unlike git log."""
         try:
-            raw = self.repo.run_bytes("cat-file", "commit", sha).decode("utf-8", "replace")
+            return commit_from_object(sha, self.repo.run_bytes("cat-file", "commit", sha))
         except GitError:
             return None
-        header, _, message = raw.partition("\n\n")
-        fields: dict[str, list[str]] = {}
-        for line in header.splitlines():
-            key, _, value = line.partition(" ")
-            fields.setdefault(key, []).append(value)
-        author, authored_at = identity_of(fields.get("author", [""])[0])
-        committer, committed_at = identity_of(fields.get("committer", [""])[0])
-        return Commit(sha=sha, parents=tuple(fields.get("parent", [])), author=author, committer=committer,
-                      authored_at=authored_at, committed_at=committed_at, message=message.rstrip("\n"))
 
     def _files(self, commit: Commit, tokens: list[bytes], gaps: list[Gap]) -> list[FileChange]:
         if commit.sha in self._shallow:
@@ -254,7 +295,7 @@ class HistorySource:
                 self.problems.append(note)
             return []
         files = parse_diff_tokens(tokens, None)
-        contents = ChangeContents(self.repo.blobs, self._present, files)
+        contents = ChangeContents(self.repo.blobs, self._present, files, self.prefetch)
         for f in files:
             f._load_old = contents.loader(f.old_blob, prefetch=False)
             f._load_new = contents.loader(f.new_blob, prefetch=True)
@@ -285,29 +326,6 @@ class HistorySource:
         )
 
     # -- objects -------------------------------------------------------------------------------
-
-    def _with_sizes(self, batch: list[Change]) -> Iterator[Change]:
-        if self.options.exact_lines and not self._partial:
-            yield from batch  # line counts are exact: sizes would add nothing
-            return
-        wanted = {sha for change in batch for f in change.files for sha in (f.old_blob, f.new_blob) if sha}
-        if self._present is not None:
-            absent = {sha for sha in wanted if sha not in self._present}
-            self._missing_blobs += len(absent)
-            wanted -= absent
-        if self._sizes is None and wanted:
-            self._sizes = SizeLookup(self.repo, self._env)
-        sizes = self._sizes.sizes(sorted(wanted)) if self._sizes is not None and wanted else {}
-        for change in batch:
-            for f in change.files:
-                f.old_size = sizes.get(f.old_blob) if f.old_blob else None
-                f.new_size = sizes.get(f.new_blob) if f.new_blob else None
-                if self._present is None:
-                    gone = [sha for sha in (f.old_blob, f.new_blob) if sha and sha in sizes and sizes[sha] is None]
-                    if gone:
-                        change.incomplete.append(Gap(GapKind.CONTENT_MISSING,
-                                                     f"{f.path}: object {gone[0][:12]} is missing from the repository"))
-            yield change
 
     def _read_shallow(self) -> frozenset[str]:
         try:

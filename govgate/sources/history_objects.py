@@ -6,12 +6,12 @@ commit, and neither ever asks git for a blob a partial clone lacks (that would g
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from itertools import islice
 
-from govgate.model import ContentUnavailable, FileChange, Person
+from govgate.model import Change, ContentUnavailable, FileChange, Gap, GapKind
 from govgate.sources.git import ZERO_SHA, BlobStore, GitRepo, _git_env, close_pipe_process
 
 PREFETCH_MAX_BLOB = 256 * 1024  # new versions larger than this are read only if a detector asks
@@ -23,16 +23,19 @@ SIZE_BATCH = 1000  # object names per cat-file round trip: requests and answers 
 class ChangeContents:
     """Content loaders for one change's files that never ask git for a blob a partial clone lacks.
 
-    The first read of a new version fetches the change's other small new versions in the same
-    round trip: a detector that reads one code file of a change usually reads them all, and one
-    pipelined ``cat-file --batch`` exchange costs about what a single one does. Old versions (read
-    only to diff a file a detector found interesting) are read one at a time.
+    The first read of a new version fetches, in the same round trip, the new versions of the
+    change's other files that ``wanted`` says a detector will read (the detectors' declared
+    scopes), and no others: one pipelined ``cat-file --batch`` exchange costs about what a single
+    one does. Old versions (read only to diff a file a detector found interesting) are read one at
+    a time.
     """
 
-    def __init__(self, store: Callable[[], BlobStore], present: set[str] | None, files: list[FileChange]) -> None:
+    def __init__(self, store: Callable[[], BlobStore], present: set[str] | None, files: list[FileChange],
+                 wanted: Callable[[FileChange], bool] | None = None) -> None:
         self._store = store
         self._present = present
         self._files = files
+        self._wanted = wanted
         self._fetched: dict[str, bytes | None] | None = None
 
     def loader(self, sha: str | None, *, prefetch: bool) -> Callable[[], bytes | None] | None:
@@ -62,6 +65,8 @@ class ChangeContents:
             sha = f.new_blob
             if not sha or (self._present is not None and sha not in self._present) or f.binary:
                 continue
+            if self._wanted is None or not self._wanted(f):
+                continue
             size = f.new_size if f.new_size is not None else (None if f.added is None else f.added * 80)
             if size is None or size > PREFETCH_MAX_BLOB or total + size > PREFETCH_MAX_BYTES:
                 continue
@@ -74,6 +79,48 @@ class ChangeContents:
 
 def _unavailable(sha: str) -> bytes:
     raise ContentUnavailable(sha)
+
+
+@dataclass(frozen=True)
+class SizeSettings:
+    enabled: bool  # False with --exact-lines (line counts are exact: sizes would add nothing)
+    present: set[str] | None  # a partial clone's local blobs: no other is asked for
+    env: dict[str, str]
+
+
+class BlobSizes:
+    """Fills in the blob sizes of changes' files (the risk detector estimates churn from them), for
+    many changes per round trip, and notes objects missing from a repository that should have them."""
+
+    def __init__(self, repo: GitRepo, settings: SizeSettings) -> None:
+        self._repo = repo
+        self._settings = settings
+        self._lookup: SizeLookup | None = None
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        if not self._settings.enabled:
+            return
+        present = self._settings.present
+        wanted = {sha for change in changes for f in change.files for sha in (f.old_blob, f.new_blob) if sha}
+        if present is not None:
+            wanted = {sha for sha in wanted if sha in present}
+        if self._lookup is None and wanted:
+            self._lookup = SizeLookup(self._repo, self._settings.env)
+        sizes = self._lookup.sizes(sorted(wanted)) if self._lookup is not None and wanted else {}
+        for change in changes:
+            for f in change.files:
+                f.old_size = sizes.get(f.old_blob) if f.old_blob else None
+                f.new_size = sizes.get(f.new_blob) if f.new_blob else None
+                if present is None:
+                    gone = [sha for sha in (f.old_blob, f.new_blob) if sha and sha in sizes and sizes[sha] is None]
+                    if gone:
+                        change.incomplete.append(Gap(GapKind.CONTENT_MISSING,
+                                                     f"{f.path}: object {gone[0][:12]} is missing from the repository"))
+
+    def close(self) -> None:
+        if self._lookup is not None:
+            self._lookup.close()
+            self._lookup = None
 
 
 class SizeLookup:
@@ -102,17 +149,3 @@ class SizeLookup:
 
     def close(self) -> None:
         close_pipe_process(self._proc)
-
-
-def identity_of(line: str) -> tuple[Person, str]:
-    """``Name <email> 1700000000 +0100`` -> (Person, ISO 8601 time)."""
-    name, _, rest = line.partition(" <")
-    email, _, when = rest.partition("> ")
-    try:
-        seconds, offset = when.split()
-        sign = -1 if offset.startswith("-") else 1
-        zone = dt.timezone(sign * dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
-        stamp = dt.datetime.fromtimestamp(int(seconds), zone).isoformat()
-    except (ValueError, IndexError):
-        stamp = ""
-    return Person(name.strip(), email.strip()), stamp

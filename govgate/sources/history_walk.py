@@ -29,6 +29,7 @@ passed, then a fresh walk starts at the next merge.
 
 from __future__ import annotations
 
+import heapq
 import subprocess
 import tempfile
 from collections import Counter, deque
@@ -37,7 +38,7 @@ from pathlib import Path
 
 from govgate.errors import GitError
 from govgate.model import Commit
-from govgate.sources.git import LOG_FORMAT, GitRepo, _git_env, parse_log, parse_record
+from govgate.sources.git import LOG_FORMAT, GitRepo, _git_env, commit_of, log_records, parse_log, record_fields
 
 READ_AHEAD = 4096  # first-parent commits known beyond the walk's position
 HOLD_LIMIT = 512  # first-parent commits allowed to wait behind an open group before holders are resolved
@@ -78,20 +79,6 @@ class GitStream:
             self._proc.stdout.close()
         self._proc.wait()
         self._stderr.close()
-
-
-def records(stream: GitStream) -> Iterator[bytes]:
-    """The raw records of a ``LOG_FORMAT`` stream (split on the record separator)."""
-    pending = b""
-    for chunk in stream.chunks():
-        pending += chunk
-        parts = pending.split(b"\x1e")
-        pending = parts.pop()
-        for part in parts:
-            if part:
-                yield part
-    if pending:
-        yield pending
 
 
 class SideCommits:
@@ -154,7 +141,7 @@ class _TopoWalk:
         self.repo = owner.repo
         self._topo = GitStream(self.repo, ["log", "-z", "--topo-order", f"--format={LOG_FORMAT}", start,
                                            "--not", *owner.exclude, "--"])
-        self._records = records(self._topo)
+        self._records = log_records(self._topo.chunks())
         self._chain_stream = GitStream(self.repo, ["rev-list", "--first-parent", start, "--not", *owner.exclude, "--"])
         self._chain_lines = _lines(self._chain_stream)
         self._chain: dict[str, int] = {}  # first-parent sha -> index (0 = start), a window
@@ -163,7 +150,11 @@ class _TopoWalk:
         self._chain_done = False
         self._frontier: dict[str, int] = {}  # unseen commit -> oldest merge index among its seen children
         self._holding: Counter[int] = Counter()  # merge index -> frontier commits at that index
+        # Min-heaps of the keys of _holding and _groups (stale entries dropped as they surface), so a
+        # request looks at the oldest open group instead of scanning them all.
+        self._holding_keys: list[int] = []
         self._groups: dict[int, list[Commit]] = {}
+        self._group_keys: list[int] = []
         self._shown_upto = -1  # highest first-parent index the walk has shown
         self._asked = 0  # the last index asked for: requests only go forward
         self._next_check = 0  # when open groups may next be resolved (one git process per HOLD_LIMIT)
@@ -184,8 +175,9 @@ class _TopoWalk:
                 self._next_check = self._shown_upto + HOLD_LIMIT
                 self._resolve_holders(index)
         group = self._groups.pop(index, [])
-        for older in [k for k in self._groups if k < index]:
-            del self._groups[older]  # groups of first-parent commits nobody asked for (filtered out)
+        keys = self._group_keys
+        while keys and keys[0] <= index:
+            self._groups.pop(heapq.heappop(keys), None)  # groups of first-parent commits nobody asked for (filtered out)
         return group
 
     def _complete(self, index: int) -> bool:
@@ -193,12 +185,15 @@ class _TopoWalk:
             return True
         if self._shown_upto < index:
             return False
-        return not any(k <= index for k in self._holding)
+        keys = self._holding_keys
+        while keys and keys[0] not in self._holding:
+            heapq.heappop(keys)
+        return not (keys and keys[0] <= index)
 
     def _take(self, record: bytes) -> None:
-        sha_b, parents_b, _ = record.split(b"\0", 2)
-        sha = sha_b.decode()
-        parents = parents_b.decode().split()
+        fields = record_fields(record)
+        sha = fields[0].decode()
+        parents = fields[1].decode().split()
         self._read_chain(self._shown_upto + READ_AHEAD)
         index = self._chain.get(sha)
         held = self._frontier.pop(sha, None)
@@ -211,7 +206,11 @@ class _TopoWalk:
             self._forget_chain_before(self._asked)
             return
         group = held if held is not None else max(self._shown_upto, 0)
-        self._groups.setdefault(group, []).append(parse_record(record)[0])
+        members = self._groups.get(group)
+        if members is None:
+            members = self._groups[group] = []
+            heapq.heappush(self._group_keys, group)
+        members.append(commit_of(fields))
         for parent in parents:
             self._hold(parent, group)
 
@@ -221,11 +220,17 @@ class _TopoWalk:
         before = self._frontier.get(parent)
         if before is None:
             self._frontier[parent] = group
-            self._holding[group] += 1
+            self._add_holder(group)
         elif group > before:
             self._frontier[parent] = group
             self._release(before)
-            self._holding[group] += 1
+            self._add_holder(group)
+
+    def _add_holder(self, group: int) -> None:
+        count = self._holding[group]
+        if not count:
+            heapq.heappush(self._holding_keys, group)
+        self._holding[group] = count + 1
 
     def _release(self, group: int) -> None:
         left = self._holding[group] - 1
@@ -254,7 +259,7 @@ class _TopoWalk:
             if sha not in not_ancestors:
                 self._release(self._frontier[sha])
                 self._frontier[sha] = far_index
-                self._holding[far_index] += 1
+                self._add_holder(far_index)
 
     def _index_of(self, sha: str) -> int | None:
         while sha not in self._chain and not self._chain_done:

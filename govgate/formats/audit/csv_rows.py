@@ -12,11 +12,10 @@ import csv
 from typing import TextIO
 
 from govgate.audit.failures import ChangeFacts
+from govgate.audit.record import ChangeRecord
 from govgate.audit.summary import AuditSummary
 from govgate.formats.escaping import spreadsheet_cell
 from govgate.model import GOVERNANCE_QUESTIONS
-from govgate.sources.merge_messages import commit_url
-from govgate.verdict import Verdict
 
 COLUMNS = (
     "id", "sha", "kind", "date", "author", "title", "pull_request", "verdict", "ai_assisted", "ai_tools", "risk",
@@ -30,20 +29,19 @@ class CsvWriter:
         self._csv = csv.writer(out, lineterminator="\r\n")
         self._csv.writerow(COLUMNS)
 
-    def change(self, verdict: Verdict, facts: ChangeFacts) -> None:
-        change = verdict.change
-        pr = change.pull_request
+    def change(self, record: ChangeRecord, facts: ChangeFacts) -> None:
         self._csv.writerow([spreadsheet_cell(cell) for cell in (
-            change.id, change.head, change.kind, change.date or "", change.author.render() if change.author else "",
-            change.title, pr.number if pr and pr.number is not None else "", verdict.verdict,
-            "true" if verdict.ai_assisted else "false", ";".join(verdict.ai_tools), verdict.risk.level,
-            f"{verdict.risk.score:g}", *(verdict.questions[q].status for q in GOVERNANCE_QUESTIONS),
-            ";".join(r.rule.id for r in verdict.failing_rules),
-            ";".join(r.rule.id for r in verdict.rules if r.status == "waived"),
-            ";".join(facts.reverted_by), ";".join(facts.fixed_by), len(change.files), len(change.commits),
-            " | ".join(verdict.problems), commit_url(change.repo_url, change.head) or "",
-            "true" if verdict.complete else "false", verdict.policy_description,
-            facts.repository or "", ";".join(verdict.ai_vendors), "true" if facts.large_merge else "false",
+            record.id, record.sha, record.kind, record.date or "", record.author or "",
+            record.title, record.pull_request if record.pull_request is not None else "", record.verdict,
+            "true" if record.ai_assisted else "false", ";".join(record.ai_tools), record.risk_level,
+            f"{record.risk_score:g}", *record.statuses,
+            ";".join(rule for rule, _, _ in record.failing),
+            ";".join(rule for rule, status in record.rules if status == "waived"),
+            ";".join(facts.reverted_by), ";".join(facts.fixed_by), record.files, record.commits,
+            " | ".join(record.problems), record.url or "",
+            "true" if record.complete else "false", record.policy,
+            facts.repository or "", ";".join(sorted(set(record.ai_tool_vendors.values()))),
+            "true" if facts.large_merge else "false",
         )])
 
     def finish(self, summary: AuditSummary) -> None:

@@ -16,6 +16,7 @@ from html import escape
 from typing import Any, TextIO
 
 from govgate.audit.failures import ChangeFacts
+from govgate.audit.record import ChangeRecord
 from govgate.audit.summary import AuditSummary
 from govgate.audit.thresholds import LARGE_MERGE_COMMITS
 from govgate.formats.audit import percent
@@ -35,7 +36,6 @@ from govgate.formats.audit.wording import (
     vendor_lines,
 )
 from govgate.model import GOVERNANCE_QUESTIONS
-from govgate.verdict import Verdict
 
 MET_COLOUR, FOUND_COLOUR = "#2563eb", "#d97706"
 PANEL = Frame(width=520, height=210, left=44, bottom=30)
@@ -83,7 +83,7 @@ class HtmlWriter:
     def __init__(self, out: TextIO) -> None:
         self.out = out
 
-    def change(self, verdict: Verdict, facts: ChangeFacts) -> None:
+    def change(self, record: ChangeRecord, facts: ChangeFacts) -> None:
         return None  # the summary keeps the bounded list of worst failing changes
 
     def finish(self, summary: AuditSummary) -> None:

@@ -1,30 +1,33 @@
 """JSON lines: one ``govgate/check/v1`` object per change, then one ``govgate/audit/v1`` summary.
 
 Each change object is exactly what ``check --format json`` prints for that change, on one line,
-plus an ``audit`` member with what only the history knows (``reverted_by``, ``fixed_by``).
+plus an ``audit`` member with what only the history knows (``reverted_by``, ``fixed_by``). The
+object arrives already written (``ChangeRecord.check_json``, by whichever process judged the
+change, or from the cache); the ``audit`` member, which newer changes decide, is joined here.
 """
 
 from __future__ import annotations
 
-import json
 from typing import TextIO
 
 from govgate.audit.failures import ChangeFacts
+from govgate.audit.record import ChangeRecord
 from govgate.audit.summary import AuditSummary
-from govgate.verdict import Verdict
+from govgate.formats.compact_json import compact
+
+NEEDS_CHECK_JSON = True
 
 
 class JsonLinesWriter:
     def __init__(self, out: TextIO) -> None:
         self.out = out
 
-    def change(self, verdict: Verdict, facts: ChangeFacts) -> None:
-        data = verdict.to_dict()
-        data["audit"] = facts.to_dict()
-        self.out.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+    def change(self, record: ChangeRecord, facts: ChangeFacts) -> None:
+        # the object's closing brace, then "audit" as its last member: what dumping the whole object would write
+        self.out.write(record.check_json[:-1] + ',"audit":' + compact(facts.to_dict()) + "}\n")
 
     def finish(self, summary: AuditSummary) -> None:
-        self.out.write(json.dumps(summary.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
+        self.out.write(compact(summary.to_dict()) + "\n")
 
 
 def writer(out: TextIO) -> JsonLinesWriter:

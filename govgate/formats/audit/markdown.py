@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from govgate.audit.failures import ChangeFacts
+from govgate.audit.record import ChangeRecord
 from govgate.audit.summary import AuditSummary
 from govgate.audit.thresholds import LARGE_MERGE_COMMITS
 from govgate.formats.audit import percent, wording
 from govgate.formats.escaping import markdown_inline
 from govgate.model import GOVERNANCE_QUESTIONS
-from govgate.verdict import Verdict
 
 WORST_SHOWN = 50
 
@@ -19,7 +19,7 @@ class MarkdownWriter:
     def __init__(self, out: TextIO) -> None:
         self.out = out
 
-    def change(self, verdict: Verdict, facts: ChangeFacts) -> None:
+    def change(self, record: ChangeRecord, facts: ChangeFacts) -> None:
         return None  # a summary format
 
     def finish(self, summary: AuditSummary) -> None:
