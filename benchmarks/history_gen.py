@@ -3,7 +3,7 @@
 The history looks like a busy GitHub repository: most changes are squash merges (``Title (#N)``),
 some are ``Merge pull request #N from owner/branch`` merges of 1-4 commits forked from a recent or
 an older first-parent commit, a few are direct pushes. Messages carry real-world trailers (the AI
-markers of shared/reference/ai-markers.md, ``Reviewed-by``, ``Signed-off-by``, ``Tested-by``), and
+markers real agents write, ``Reviewed-by``, ``Signed-off-by``, ``Tested-by``), and
 the tree holds source packages, tests, Alembic migrations (most with a ``downgrade()``), Kubernetes
 deployments (a few with ``strategy: Recreate``), renames, reverts (``This reverts commit <sha>``)
 and fixes (``Fixes: <sha>`` trailers and "fix" commits naming a sha).
@@ -30,7 +30,7 @@ HUMANS = [(f"{first} {last}", f"{first.lower()}.{last.lower()}@example.com") for
 )]
 MERGER = ("Release Bot", "maintainers@example.com")  # who clicks "merge": never a reviewer, never an author
 AI_MARKERS = {
-    # tool -> trailer lines (real forms from shared/reference/ai-markers.md)
+    # tool -> trailer lines (the literal forms agents write)
     "Claude Code": "🤖 Generated with [Claude Code](https://claude.com/claude-code)\n\nCo-Authored-By: Claude <noreply@anthropic.com>",
     "OpenAI Codex": "Co-authored-by: Codex <noreply@openai.com>",
     "GitHub Copilot": "Co-authored-by: Copilot <175728472+Copilot@users.noreply.github.com>",
