@@ -54,6 +54,24 @@ class Trust(str, enum.Enum):
 _TRUST_RANK = {Trust.INFERRED: 0, Trust.DECLARED: 1, Trust.VERIFIED: 2}
 
 
+class Severity(enum.StrEnum):
+    """How much a failing rule or a red flag weighs, weakest first (``--fail-on`` compares ranks)."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_ORDER.index(self)
+
+    def at_least(self, other: Severity) -> bool:
+        return self.rank >= other.rank
+
+
+_SEVERITY_ORDER = (Severity.INFO, Severity.WARNING, Severity.ERROR)
+
+
 class Fragility(str, enum.Enum):
     """How fragile a path is, as the organisational memory records it (ordered: low < critical)."""
 
@@ -131,7 +149,7 @@ class Evidence:
     subject: str | None = None
     confidence: Confidence = Confidence.HIGH
     # For contradicting evidence: "error" red flags fail requirements, "warning" ones are shown.
-    severity: str = "error"
+    severity: Severity = Severity.ERROR
     unavailable: bool = False  # the evidence could not be read (missing object, API down)
     # Why this finding is shown but never counted (a self-review, an AI reviewer, a pending check).
     discounted: str | None = None

@@ -9,7 +9,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from govgate.model import GOVERNANCE_QUESTIONS, Change, Evidence, Gap, Question
+from govgate.model import GOVERNANCE_QUESTIONS, Change, Evidence, Gap, Question, Severity
 from govgate.policy.model import PolicyOrigin, Requirement, Rule, Waiver
 
 if TYPE_CHECKING:
@@ -17,7 +17,34 @@ if TYPE_CHECKING:
     from govgate.policy.memory_state import MemoryReport
 
 CHECK_SCHEMA = "govgate/check/v1"
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+class RuleStatus(enum.StrEnum):
+    """What a rule came to on a change."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    SKIPPED = "skipped"  # its condition did not hold: not applied, never "passed"
+    WAIVED = "waived"  # failed, and a waiver in force covers it
+
+
+class WaiverStatus(enum.StrEnum):
+    """What became of a waiver on a change."""
+
+    APPLIED = "applied"
+    EXPIRED = "expired"
+    UNUSED = "unused"  # its rule did not fail
+    UNKNOWN_RULE = "unknown_rule"  # it names no rule of the policy (only policies built in code: files are refused)
+    UNPROVEN = "unproven"  # a '#N' that only a commit message claims
+
+
+class QuestionStatus(enum.StrEnum):
+    """What the evidence says about one governance question, whatever the rules ask."""
+
+    SATISFIED = "satisfied"
+    MISSING = "missing"
+    CONTRADICTED = "contradicted"
+    NOT_REQUIRED = "not_required"
 
 
 class Outcome(enum.StrEnum):
@@ -38,6 +65,7 @@ class RequirementResult:
     met: bool
     reasons: list[str]  # why it is not met (empty when met)
     evidence: list[Evidence]  # the evidence that counted
+    red_flags: list[Evidence] = field(default_factory=list)  # the contradicting evidence that failed it
 
     @property
     def question(self) -> str:
@@ -47,19 +75,19 @@ class RequirementResult:
 @dataclass
 class RuleResult:
     rule: Rule
-    status: str  # pass | fail | skipped | waived
+    status: RuleStatus
     requirements: list[RequirementResult] = field(default_factory=list)
     waiver: Waiver | None = None
 
     @property
     def message(self) -> str:
-        if self.status == "skipped":
+        if self.status is RuleStatus.SKIPPED:
             return f"does not apply (applies when: {self.rule.when.describe()})"
-        if self.status == "pass":
+        if self.status is RuleStatus.PASS:
             return "all requirements met"
         unmet = [r for r in self.requirements if not r.met]
         text = "; ".join(f"{r.question}: {', '.join(r.reasons)}" for r in unmet)
-        if self.status == "waived" and self.waiver:
+        if self.status is RuleStatus.WAIVED and self.waiver:
             return f"waived by {self.waiver.approved_by} until {self.waiver.expires}: {self.waiver.reason} ({text})"
         return text
 
@@ -72,7 +100,7 @@ class RuleResult:
         }
         if self.rule.description:
             data["description"] = self.rule.description
-        if self.status in ("fail", "waived"):
+        if self.status in (RuleStatus.FAIL, RuleStatus.WAIVED):
             data["unmet"] = [
                 {"question": r.question, "reasons": r.reasons, "expected": r.requirement.describe()}
                 for r in self.requirements if not r.met
@@ -87,7 +115,7 @@ class RuleResult:
 @dataclass
 class QuestionResult:
     question: Question
-    status: str  # satisfied | missing | contradicted | not_required
+    status: QuestionStatus
     evidence: list[Evidence]
     required_by: list[str] = field(default_factory=list)  # rule ids
     declared_offline: bool = False  # a rule was met offline on evidence only the change's author declared
@@ -125,7 +153,7 @@ def _factor_dict(factor: Evidence) -> dict[str, Any]:
 @dataclass
 class WaiverNote:
     waiver: Waiver
-    status: str  # applied | expired | unused | unknown_rule | unproven (a '#N' only a commit message claims)
+    status: WaiverStatus
 
     def to_dict(self) -> dict[str, Any]:
         return {**_waiver_dict(self.waiver), "status": self.status}
@@ -143,7 +171,7 @@ class Verdict:
     waivers: list[WaiverNote]
     evidence: list[Evidence]
     policy_source: str
-    fail_on: str = "error"
+    fail_on: Severity = Severity.ERROR
     notes: list[str] = field(default_factory=list)  # what the reader must know about how it was judged
     memory: MemoryReport | None = None  # what the organisational memory says about the touched paths
     freeze: FreezeReport | None = None  # whether a freeze window held the change (None: the policy has none)
@@ -179,12 +207,11 @@ class Verdict:
 
     @property
     def failing_rules(self) -> list[RuleResult]:
-        return [r for r in self.rules if r.status == "fail"]
+        return [r for r in self.rules if r.status is RuleStatus.FAIL]
 
     @property
     def gating_failures(self) -> list[RuleResult]:
-        threshold = SEVERITY_RANK[self.fail_on]
-        return [r for r in self.failing_rules if SEVERITY_RANK[r.rule.severity] >= threshold]
+        return [r for r in self.failing_rules if r.rule.severity.at_least(self.fail_on)]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -208,7 +235,7 @@ class Verdict:
         }
 
 
-def run_members(policy_source: str, policy_origin: PolicyOrigin | None, fail_on: str) -> dict[str, Any]:
+def run_members(policy_source: str, policy_origin: PolicyOrigin | None, fail_on: Severity) -> dict[str, Any]:
     """The members of the check object that are the same for every change one run judges."""
     return {
         "policy": policy_source,

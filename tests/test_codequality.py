@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from govgate.formats import codequality
-from govgate.model import Gap, GapKind
+from govgate.model import Gap, GapKind, Severity
 from tests.conftest import DATA, RepoBuilder, run_cli
 from tests.test_github_formats import make_verdict, red_flag
 
@@ -55,7 +55,7 @@ def test_severity_follows_the_rule_and_fail_on(schema: dict) -> None:
     policy = "version: 1\nrules:\n  - id: flags\n    severity: warning\n    require:\n      rollout: {no_red_flags: true}\n"
     verdict = make_verdict([red_flag()], policy)
     assert [i["severity"] for i in render(verdict)] == ["minor"]  # fails, but below --fail-on error
-    verdict.fail_on = "warning"
+    verdict.fail_on = Severity.WARNING
     assert [i["severity"] for i in render(verdict)] == ["major"]
 
 

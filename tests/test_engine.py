@@ -8,7 +8,20 @@ import datetime as dt
 import pytest
 
 from govgate.errors import PolicyError
-from govgate.model import Change, Commit, Confidence, Evidence, FileChange, FileStatus, Location, Person, PullRequest, Question, Trust
+from govgate.model import (
+    Change,
+    Commit,
+    Confidence,
+    Evidence,
+    FileChange,
+    FileStatus,
+    Location,
+    Person,
+    PullRequest,
+    Question,
+    Severity,
+    Trust,
+)
 from govgate.policy.engine import judge
 from govgate.policy.loader import parse_policy
 from govgate.policy.model import Waiver
@@ -29,7 +42,8 @@ def make_change(paths: tuple[str, ...] = ("src/app.py",), pr_number: int | None 
 
 
 def ev(question: Question, *facets: str, trust: Trust = Trust.DECLARED, supports: bool = True, subject: str | None = None,
-       severity: str = "error", confidence: Confidence = Confidence.HIGH, discounted: str | None = None, **attrs: object) -> Evidence:
+       severity: Severity = Severity.ERROR, confidence: Confidence = Confidence.HIGH, discounted: str | None = None,
+       **attrs: object) -> Evidence:
     return Evidence(
         question=question, kind="k", supports=supports, trust=trust, source="test", detail=f"{question.value} {facets}",
         location=Location(path="f.py", line=3), facets=frozenset(facets), subject=subject, severity=severity,
@@ -98,7 +112,7 @@ def test_low_confidence_ai_marker_is_below_the_default_floor() -> None:
 
 
 def test_red_flag_contradicts_even_when_no_rule_requires_the_question() -> None:
-    recreate = ev(Question.ROLLOUT, supports=False, severity="warning")
+    recreate = ev(Question.ROLLOUT, supports=False, severity=Severity.WARNING)
     verdict = judge(make_change(), [recreate], TWO_HUMANS, today=TODAY)
     assert verdict.questions[Question.ROLLOUT].status == "contradicted"
     assert verdict.verdict == "pass"
@@ -114,7 +128,7 @@ def test_error_red_flag_fails_requirement_even_with_support() -> None:
 
 
 def test_warning_red_flags_fail_only_when_warnings_are_not_allowed() -> None:
-    warning = ev(Question.ROLLOUT, supports=False, severity="warning")
+    warning = ev(Question.ROLLOUT, supports=False, severity=Severity.WARNING)
     lenient = policy("rules:\n  - id: r\n    require: {rollout: {no_red_flags: true}}\n")
     strict = policy("rules:\n  - id: r\n    require: {rollout: {no_red_flags: true, allow_warnings: false}}\n")
     assert judge(make_change(), [warning], lenient, today=TODAY).verdict == "pass"

@@ -33,6 +33,7 @@ from typing import Any
 import govgate
 from govgate.audit.failures import ChangeRefs
 from govgate.audit.record import ChangeRecord
+from govgate.model import Severity
 from govgate.policy.model import Policy
 
 SCHEMA = 1  # bump when rows change meaning: a new file name, so an older govgate never reads them
@@ -55,7 +56,7 @@ class Row:
     refs: ChangeRefs | None
 
 
-def judge_inputs(policy: Policy, *, fail_on: str, exact_lines: bool, github: bool, repo_url: str | None,
+def judge_inputs(policy: Policy, *, fail_on: Severity, exact_lines: bool, github: bool, repo_url: str | None,
                  today: dt.date, extra: Iterable[str] = ()) -> list[str]:
     """Everything besides a change's commits that decides its record, as text to digest.
 

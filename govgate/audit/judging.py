@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from govgate.audit.failures import ChangeRefs, references_of
 from govgate.audit.record import ChangeRecord, record_of
-from govgate.model import Change
+from govgate.model import Change, Severity
 from govgate.policy.model import Policy
 from govgate.sources.git import GitRepo
 from govgate.sources.history_objects import BlobSizes, ChangeContents, SizeSettings
@@ -30,7 +30,7 @@ class JudgeSettings:
     """Everything a Judge needs besides the repository (picklable: workers are started with it)."""
 
     policy: Policy
-    fail_on: str
+    fail_on: Severity
     today: dt.date
     sizes: SizeSettings
     with_json: bool  # write each change's check object (the JSON format and the cache need it)

@@ -18,7 +18,7 @@ from typing import Any
 from govgate.audit.knowledge import knowledge_paths
 from govgate.formats.compact_json import compact
 from govgate.memory.mining import MiningInput
-from govgate.model import GOVERNANCE_QUESTIONS, Change
+from govgate.model import GOVERNANCE_QUESTIONS, Change, Severity
 from govgate.policy.model import Policy
 from govgate.sources.merge_messages import commit_url
 from govgate.verdict import Verdict, run_members
@@ -157,7 +157,7 @@ class RunFacts:
     check_members: str  # the check object's members that RUN_PLACEHOLDER stands for
 
     @classmethod
-    def of(cls, policy: Policy, fail_on: str) -> RunFacts:
+    def of(cls, policy: Policy, fail_on: Severity) -> RunFacts:
         description = policy.origin.describe() if policy.origin else policy.source
         return cls(description, compact(run_members(policy.source, policy.origin, fail_on))[1:-1])
 

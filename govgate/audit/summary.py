@@ -42,7 +42,7 @@ from govgate.audit.knowledge import KnowledgeTracker
 from govgate.audit.memory_summary import MemorySummary
 from govgate.audit.record import ChangeRecord
 from govgate.audit.thresholds import LARGE_MERGE_COMMITS, MIN_MONTH_CHANGES
-from govgate.model import GOVERNANCE_QUESTIONS, Change, Question
+from govgate.model import GOVERNANCE_QUESTIONS, Change, Question, Severity
 from govgate.policy.model import Policy, Waiver
 
 SCHEMA = "govgate/audit/v1"
@@ -226,7 +226,7 @@ class Period:
 class AuditSummary:
     def __init__(
         self, policy: Policy, *, range_label: str, since: dt.datetime | None = None, until: dt.datetime | None = None,
-        paths: tuple[str, ...] = (), repo_url: str | None = None, fail_on: str = "error", worst_limit: int = WORST_LIMIT,
+        paths: tuple[str, ...] = (), repo_url: str | None = None, fail_on: Severity = Severity.ERROR, worst_limit: int = WORST_LIMIT,
         now: dt.datetime | None = None,
         context: AuditContext | None = None,
     ) -> None:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from govgate.audit.summary import AuditSummary
     from govgate.cli.progress import AuditProgress
     from govgate.formats.audit import AuditWriter
-    from govgate.model import Change
+    from govgate.model import Change, Severity
     from govgate.policy.model import Policy
     from govgate.sources.history import HistorySource
 
@@ -80,7 +80,7 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 def audit(
     revision: str, repo_dir: str, since: str | None, until: str | None, paths: tuple[str, ...], policy_path: str | None,
     policy_from_worktree: bool, output_format: str, output: str | None, exact_lines: bool, github: bool,
-    cache_dir: str | None, no_cache: bool, repo_name: str | None, jobs: int, fail_on: str, fail_on_violations: bool,
+    cache_dir: str | None, no_cache: bool, repo_name: str | None, jobs: int, fail_on: Severity, fail_on_violations: bool,
     now: str | None,
     knowledge_days: int,
 ) -> None:
@@ -246,7 +246,7 @@ def _merge(
         progress.done()
 
 
-def _open_cache(source: HistorySource, policy: Policy, fail_on: str, github: bool, cache_dir: str | None,
+def _open_cache(source: HistorySource, policy: Policy, fail_on: Severity, github: bool, cache_dir: str | None,
                 today: dt.date, now: dt.datetime | None) -> AuditCache | None:
     """The incremental cache for this audit, or None (a partial or shallow clone, or a cache that cannot be used)."""
     import sqlite3

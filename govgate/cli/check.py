@@ -10,6 +10,7 @@ import click
 
 from govgate.cli.common import fail_on_option, format_option, policy_from_worktree_option, policy_option, write_reports
 from govgate.formats import CHECK_FORMATS
+from govgate.model import Severity
 from govgate.sources import SOURCES, check_source_names
 
 _SOURCE_HELP = "; ".join(f"{name}: {SOURCES[name].summary}" + ("" if SOURCES[name].module else " (not available yet)")
@@ -48,7 +49,7 @@ _SOURCE_HELP = "; ".join(f"{name}: {SOURCES[name].summary}" + ("" if SOURCES[nam
                    "instead of the present.")
 def check(
     repo_dir: str, base: str | None, head: str, policy_path: str | None, policy_from_worktree: bool, output_format: str,
-    fail_on: str, output: str | None, reports: tuple[str, ...], pr_body_file: Path | None, labels: tuple[str, ...],
+    fail_on: Severity, output: str | None, reports: tuple[str, ...], pr_body_file: Path | None, labels: tuple[str, ...],
     pr_author: str | None, pr_title: str | None, branch: str | None, source_name: str, github: bool | None,
     now: str | None,
 ) -> None:

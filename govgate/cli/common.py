@@ -11,6 +11,7 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from govgate.errors import GovgateError
+from govgate.model import Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,9 +45,13 @@ def format_option(choices: tuple[str, ...]) -> Callable[[F], F]:
 
 def fail_on_option(func: F) -> F:
     return click.option(
-        "--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
-        help="Lowest severity of a failing rule that fails the gate.",
+        "--fail-on", type=click.Choice([s.value for s in reversed(Severity)]), default=Severity.ERROR.value, show_default=True,
+        callback=_severity, help="Lowest severity of a failing rule that fails the gate.",
     )(func)
+
+
+def _severity(ctx: click.Context, param: click.Parameter, value: str) -> Severity:
+    return Severity(value)
 
 
 def render(verdict: Any, output_format: str) -> str:

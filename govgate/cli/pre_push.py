@@ -11,6 +11,7 @@ import click
 from govgate.cli.common import fail_on_option, policy_from_worktree_option, policy_option
 
 if TYPE_CHECKING:
+    from govgate.model import Severity
     from govgate.policy.choice import PolicyChoice
     from govgate.sources.git import GitRepo
     from govgate.sources.pre_push import PushedRange
@@ -30,7 +31,7 @@ BYPASS_HINT = "push anyway with `git push --no-verify` (the pull request's gate 
 @click.option("--require-forge-evidence", is_flag=True,
               help="Also require reviews, CI checks and plans in the PR description now, as the pull request's gate does.")
 def pre_push(remote: str | None, url: str | None, repo_dir: str, policy_path: str | None, policy_from_worktree: bool,
-             fail_on: str, quiet: bool, require_forge_evidence: bool) -> None:
+             fail_on: Severity, quiet: bool, require_forge_evidence: bool) -> None:
     """Judge the commits about to be pushed, before they leave the machine.
 
     \b
@@ -73,7 +74,7 @@ def pre_push(remote: str | None, url: str | None, repo_dir: str, policy_path: st
     sys.exit(EXIT_ERROR if "incomplete" in outcomes else EXIT_FAIL if "fail" in outcomes else EXIT_PASS)
 
 
-def judge_push(repo: GitRepo, pushed: PushedRange, choice: PolicyChoice, policy_from_worktree: bool, fail_on: str,
+def judge_push(repo: GitRepo, pushed: PushedRange, choice: PolicyChoice, policy_from_worktree: bool, fail_on: Severity,
                require_forge_evidence: bool) -> tuple[str, str]:
     """(outcome, what to print) for one pushed branch."""
     from govgate.formats.text import render_check
@@ -83,6 +84,7 @@ def judge_push(repo: GitRepo, pushed: PushedRange, choice: PolicyChoice, policy_
     from govgate.sources import PullRequestFlags
     from govgate.sources.local import LocalRangeSource
     from govgate.sources.trusted import read_trusted
+    from govgate.verdict import RuleStatus
 
     if pushed.skip_reason or pushed.base is None:
         return "pass", f"govgate: {pushed.label}: nothing to judge ({pushed.skip_reason})"
@@ -92,7 +94,7 @@ def judge_push(repo: GitRepo, pushed: PushedRange, choice: PolicyChoice, policy_
     change.problems[:0] = trusted.problems
     policy, deferred = (trusted.policy, []) if require_forge_evidence else before_push(trusted.policy)
     verdict = evaluate(change, policy, fail_on=fail_on)
-    applied = {r.rule.id for r in verdict.rules if r.status != "skipped"}
+    applied = {r.rule.id for r in verdict.rules if r.status is not RuleStatus.SKIPPED}
     later = [q.value for q in GOVERNANCE_QUESTIONS if q.value in {d.question for d in deferred if d.rule in applied}]
     left = f"; reviews, CI and the PR description are left for the pull request ({', '.join(later)})" if later else ""
     if verdict.verdict == "pass":

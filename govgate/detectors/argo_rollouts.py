@@ -15,7 +15,7 @@ from typing import Any
 
 from govgate.detectors import deploy_evidence as ev
 from govgate.detectors.yaml_docs import TEMPLATED, YamlDoc, YamlResourceDetector
-from govgate.model import Confidence, Evidence, FileChange, Question
+from govgate.model import Confidence, Evidence, FileChange, Question, Severity
 
 SOURCE = "argo_rollouts"
 
@@ -68,7 +68,7 @@ def _canary(file: FileChange, doc: YamlDoc, label: str, canary: dict[str, Any], 
         yield ev.red_flag(
             SOURCE, Question.ROLLOUT, "canary-without-steps",
             f"{label} is a canary with no steps and no analysis: the update proceeds like a plain rolling update",
-            file.path, doc.line("spec", "strategy", "canary"), severity="warning", attrs=attrs,
+            file.path, doc.line("spec", "strategy", "canary"), severity=Severity.WARNING, attrs=attrs,
         )
         return
     if steps:
@@ -128,7 +128,7 @@ def _blue_green(file: FileChange, doc: YamlDoc, label: str, bg: dict[str, Any], 
             SOURCE, Question.ROLLOUT, "argo-bluegreen-auto-promotion",
             f"{label} is blue/green with {how}: it promotes as soon as the new ReplicaSet is ready, with no gate",
             file.path, doc.line(*base, "autoPromotionEnabled") if "autoPromotionEnabled" in bg else doc.line(*base),
-            severity="warning", attrs=attrs,
+            severity=Severity.WARNING, attrs=attrs,
         )
     for key, analysis in (("prePromotionAnalysis", pre), ("postPromotionAnalysis", post)):
         if analysis is not None:

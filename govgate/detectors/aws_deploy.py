@@ -17,7 +17,7 @@ from typing import Any
 from govgate.detectors import deploy_evidence as ev
 from govgate.detectors.scope import FileScope
 from govgate.detectors.yaml_docs import YAML_SUFFIXES, YamlDoc, added_line_numbers, is_yaml_path, load_documents, touches
-from govgate.model import Change, Confidence, Evidence, FileChange, Question
+from govgate.model import Change, Confidence, Evidence, FileChange, Question, Severity
 
 SOURCE = "aws_deploy"
 _OTHER_SUFFIXES = (".json", ".template", ".json.tpl", ".json.j2", ".cfn")
@@ -93,7 +93,7 @@ class _Template:
                 yield ev.red_flag(
                     SOURCE, Question.ROLLBACK, "cfn-deletion-policy-delete",
                     f"{name} ({kind}) has DeletionPolicy: Delete: removing or replacing it deletes its data",
-                    self.file.path, self.doc.line("Resources", name, "DeletionPolicy"), severity="warning",
+                    self.file.path, self.doc.line("Resources", name, "DeletionPolicy"), severity=Severity.WARNING,
                     attrs={"resource": name, "type": kind},
                 )
 
@@ -106,7 +106,7 @@ class _Template:
             yield ev.red_flag(
                 SOURCE, Question.ROLLOUT, "codedeploy-disabled",
                 f"{name} has DeploymentPreference Enabled: false: new versions take all traffic at once",
-                self.file.path, self.doc.line(*path, "Enabled"), severity="warning", attrs=attrs,
+                self.file.path, self.doc.line(*path, "Enabled"), severity=Severity.WARNING, attrs=attrs,
             )
             return
         deploy_type, parameter = self._resolve(pref.get("Type"))
@@ -126,7 +126,7 @@ class _Template:
             yield ev.red_flag(
                 SOURCE, Question.ROLLBACK, "codedeploy-no-alarms",
                 f"{name} shifts traffic by {deploy_type} but has no Alarms: nothing rolls it back automatically",
-                self.file.path, self.doc.line(*path), severity="warning", attrs=attrs,
+                self.file.path, self.doc.line(*path), severity=Severity.WARNING, attrs=attrs,
             )
 
     def _deployment_group(self, name: str, props: dict[str, Any]) -> Iterable[Evidence]:
@@ -162,7 +162,7 @@ class _Template:
             yield ev.red_flag(
                 SOURCE, Question.ROLLOUT, "codedeploy-all-at-once",
                 f"{name} deploys with {deploy_type}: all traffic moves to the new version at once",
-                self.file.path, line, severity="error", attrs=attrs,
+                self.file.path, line, severity=Severity.ERROR, attrs=attrs,
             )
             return
         words = {"canary": "a canary step, then the rest", "linear": "equal steps at fixed intervals",
@@ -186,7 +186,7 @@ class _Template:
                 yield ev.red_flag(
                     SOURCE, Question.ROLLOUT, "cfn-rolling-update-no-pause",
                     f"{name} rolling update has PauseTime {pause} and no resource signals: batches follow each other with no health gate",
-                    self.file.path, self.doc.line(*base, "AutoScalingRollingUpdate", "PauseTime"), severity="warning", attrs=attrs,
+                    self.file.path, self.doc.line(*base, "AutoScalingRollingUpdate", "PauseTime"), severity=Severity.WARNING, attrs=attrs,
                 )
             else:
                 batch = rolling.get("MaxBatchSize", 1)

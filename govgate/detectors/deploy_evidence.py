@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from govgate.model import Confidence, Evidence, FileChange, FileStatus, Location, Question, Trust
+from govgate.model import Confidence, Evidence, FileChange, FileStatus, Location, Question, Severity, Trust
 
 # Kinds of rollback path reported in attrs["path_kind"].
 ROLLOUT_UNDO = "rollout-undo"  # kubectl rollout undo to a kept ReplicaSet
@@ -49,7 +49,7 @@ def rollback(
 
 
 def red_flag(
-    source: str, question: Question, kind: str, detail: str, path: str, line: int | None, *, severity: str,
+    source: str, question: Question, kind: str, detail: str, path: str, line: int | None, *, severity: Severity,
     attrs: Mapping[str, Any] | None = None, confidence: Confidence = Confidence.HIGH,
 ) -> Evidence:
     return Evidence(

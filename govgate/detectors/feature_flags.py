@@ -26,7 +26,7 @@ from typing import Any
 from govgate.detectors import deploy_evidence as ev
 from govgate.detectors.flag_configs import flag_config_kind, judge_flag_config
 from govgate.detectors.scope import FileScope
-from govgate.model import Change, Confidence, Evidence, FileChange, Question
+from govgate.model import Change, Confidence, Evidence, FileChange, Question, Severity
 
 SOURCE = "feature_flags"
 
@@ -232,7 +232,7 @@ def _evidence(file: FileChange, item: _Found) -> Iterable[Evidence]:
             SOURCE, Question.ROLLOUT, "flag-default-on",
             f"new {item.sdk} check of flag {flag} defaults to true: the new path runs for everyone "
             "if the flag is undefined or the flag service is unreachable",
-            file.path, item.line, severity="warning", attrs=attrs,
+            file.path, item.line, severity=Severity.WARNING, attrs=attrs,
         )
     else:
         if item.guard_line is not None and item.literal_key:

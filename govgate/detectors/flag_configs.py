@@ -18,7 +18,7 @@ from typing import Any
 
 from govgate.detectors import deploy_evidence as ev
 from govgate.detectors.yaml_docs import YamlDoc, load_documents
-from govgate.model import Confidence, Evidence, FileChange, Question
+from govgate.model import Confidence, Evidence, FileChange, Question, Severity
 
 _GITLAB_PATH = re.compile(r"(^|/)config/feature_flags/(.+/)?[^/]+\.ya?ml$")
 _FLAGD_SUFFIXES = (".flagd.json", ".flagd.yaml", ".flagd.yml")
@@ -90,7 +90,7 @@ def _flagd(source: str, file: FileChange, text: str) -> Iterable[Evidence]:
                     yield ev.red_flag(
                         source, Question.ROLLOUT, "flagd-default-on",
                         f"flagd flag '{name}' has defaultVariant '{default_variant}' and no targeting: on for 100% at once",
-                        file.path, doc.line("flags", name, "defaultVariant"), severity="warning", attrs=attrs,
+                        file.path, doc.line("flags", name, "defaultVariant"), severity=Severity.WARNING, attrs=attrs,
                     )
                 continue
             if not (is_new and _is_off(default_variant, default_value)):
@@ -146,7 +146,7 @@ def _gitlab(source: str, file: FileChange, text: str) -> Iterable[Evidence]:
         yield ev.red_flag(
             source, Question.ROLLOUT, "gitlab-flag-default-enabled",
             f"feature flag {name} is introduced with default_enabled: true: it is on everywhere as soon as it deploys",
-            file.path, doc.line("default_enabled"), severity="warning", attrs=attrs,
+            file.path, doc.line("default_enabled"), severity=Severity.WARNING, attrs=attrs,
         )
     elif default_enabled is False:
         yield ev.rollout(source, "gitlab-flag-default-off",
@@ -158,5 +158,5 @@ def _gitlab(source: str, file: FileChange, text: str) -> Iterable[Evidence]:
         yield ev.red_flag(
             source, Question.ROLLOUT, "gitlab-flag-no-rollout-issue",
             f"feature flag {name} has no rollout_issue_url: nothing records how it will be rolled out",
-            file.path, doc.line("rollout_issue_url"), severity="warning", attrs=attrs,
+            file.path, doc.line("rollout_issue_url"), severity=Severity.WARNING, attrs=attrs,
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 from govgate.detectors import deploy_evidence as ev
 from govgate.detectors.yaml_docs import TEMPLATED, YamlDoc, YamlResourceDetector
-from govgate.model import Confidence, Evidence, FileChange, Question
+from govgate.model import Confidence, Evidence, FileChange, Question, Severity
 
 SOURCE = "flagger"
 
@@ -46,13 +46,13 @@ def _judge(file: FileChange, doc: YamlDoc) -> Iterable[Evidence]:
         yield ev.red_flag(
             SOURCE, Question.ROLLOUT, "flagger-skip-analysis",
             f"{label} sets skipAnalysis: true: Flagger promotes the new version without running the analysis",
-            file.path, doc.line("spec", "skipAnalysis"), severity="warning", attrs=shared,
+            file.path, doc.line("spec", "skipAnalysis"), severity=Severity.WARNING, attrs=shared,
         )
     if not analysis:
         yield ev.red_flag(
             SOURCE, Question.ROLLOUT, "flagger-no-analysis",
             f"{label} has no analysis (analysis/canaryAnalysis) block: nothing gates or measures the rollout",
-            file.path, doc.line("spec"), severity="warning", attrs=shared,
+            file.path, doc.line("spec"), severity=Severity.WARNING, attrs=shared,
         )
         return
 
@@ -89,7 +89,7 @@ def _judge(file: FileChange, doc: YamlDoc) -> Iterable[Evidence]:
         yield ev.red_flag(
             SOURCE, Question.ROLLOUT, "flagger-no-metrics",
             f"{label} analysis has no metrics: only pod readiness is checked before traffic shifts",
-            file.path, line, severity="warning", attrs=attrs,
+            file.path, line, severity=Severity.WARNING, attrs=attrs,
         )
     threshold = analysis.get("threshold", "?")
     yield ev.rollback(

@@ -28,7 +28,7 @@ from typing import Any
 
 from govgate.detectors.forge_checks import GLOBS, PASSING, checks_schema, whole_head
 from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
-from govgate.model import Change, CheckResult, Evidence, Location, Question, Trust, newest_per_name
+from govgate.model import Change, CheckResult, Evidence, Location, Question, Severity, Trust, newest_per_name
 
 _FAILED = frozenset({"failure", "timed_out", "action_required", "startup_failure", "error"})
 _INCONCLUSIVE = frozenset({"cancelled", "stale"})
@@ -59,7 +59,7 @@ class GitHubCheckDetector:
         checks = [c for c in pr.checks if c.name and not any(fnmatchcase(c.name, p) for p in ignore)]
         trust = _Trust(tuple(settings.get("apps", DEFAULT_APPS)), tuple(settings.get("contexts", ())),
                        frozenset(change.paths()))
-        severity = settings.get("failure_severity", "error")
+        severity = Severity(settings.get("failure_severity", Severity.ERROR))
         head = pr.head_sha or change.head
         newest = newest_per_name(checks)
         # Every run of the name govgate's own job has is govgate's: this run, earlier ones, concurrent ones.
@@ -120,7 +120,7 @@ def _noun(check: CheckResult) -> str:
 
 
 def _finding(check: CheckResult, kind: str, detail: str, *, supports: bool = True, facets: frozenset[str] = frozenset(),
-             discounted: str | None = None, severity: str = "error", pending: bool = False) -> Evidence:
+             discounted: str | None = None, severity: Severity = Severity.ERROR, pending: bool = False) -> Evidence:
     origin = check.origin
     attrs: dict[str, Any] = {"kind": check.kind, "status": check.status, "conclusion": check.conclusion,
                              "head_sha": check.head_sha, "app": check.app, "id": check.id}
@@ -134,7 +134,7 @@ def _finding(check: CheckResult, kind: str, detail: str, *, supports: bool = Tru
                     discounted=discounted, attrs=attrs)
 
 
-def _judge(check: CheckResult, severity: str) -> Evidence:
+def _judge(check: CheckResult, severity: Severity) -> Evidence:
     noun, name = _noun(check), check.name
     conclusion = (check.conclusion or "").lower()
     if check.status != "completed" or not conclusion:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
-from govgate.model import GHOST_LOGIN, Change, Evidence, Location, PullRequest, Question, Review, Trust
+from govgate.model import GHOST_LOGIN, Change, Evidence, Location, PullRequest, Question, Review, Severity, Trust
 from govgate.sources.codeowners import is_user_owner, owned_by, owners_of
 
 _STANDING = frozenset({"APPROVED", "CHANGES_REQUESTED", "DISMISSED"})
@@ -83,7 +83,7 @@ class GitHubReviewDetector:
         if review.state == "CHANGES_REQUESTED":
             # Like GitHub: only someone who could approve blocks; anyone else's request is shown.
             could_approve = not (bot or ai or login == GHOST_LOGIN or _no_write_access(review))
-            severity = "error" if could_approve else "warning"
+            severity = Severity.ERROR if could_approve else Severity.WARNING
             return Evidence(
                 question=Question.REVIEWED, kind="changes-requested", supports=False, trust=Trust.VERIFIED,
                 source=self.name, detail=f"@{review.reviewer} requested changes (on {commit}) and has not approved since",

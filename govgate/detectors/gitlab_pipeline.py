@@ -22,7 +22,7 @@ from typing import Any
 
 from govgate.detectors.forge_checks import checks_schema, whole_head
 from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
-from govgate.model import Change, Evidence, JobDefinition, Location, PipelineJob, Question, Trust
+from govgate.model import Change, Evidence, JobDefinition, Location, PipelineJob, Question, Severity, Trust
 
 _PENDING = frozenset({"created", "pending", "running", "preparing", "waiting_for_resource", "scheduled",
                       "waiting_for_callback"})
@@ -41,7 +41,7 @@ class GitLabPipelineDetector:
         if pr is None or pr.jobs is None:
             return []
         ignore = tuple(settings.get("ignore", ()))
-        severity = settings.get("failure_severity", "error")
+        severity = Severity(settings.get("failure_severity", Severity.ERROR))
         evidence: list[Evidence] = []
         counted: list[tuple[str, str]] = []
         for job in pr.jobs:
@@ -82,7 +82,7 @@ def conclusion(job: PipelineJob) -> str:
     return status
 
 
-def _judge(job: PipelineJob, severity: str) -> Evidence:
+def _judge(job: PipelineJob, severity: Severity) -> Evidence:
     name, state = job.name, conclusion(job)
     if state == "success":
         return _finding(job, "job-passed", f"job {name!r} succeeded on the head commit", facets=frozenset({"check_passed"}))
@@ -98,7 +98,7 @@ def _judge(job: PipelineJob, severity: str) -> Evidence:
 
 
 def _finding(job: PipelineJob, kind: str, detail: str, *, supports: bool = True, facets: frozenset[str] = frozenset(),
-             discounted: str | None = None, severity: str = "error", pending: bool = False) -> Evidence:
+             discounted: str | None = None, severity: Severity = Severity.ERROR, pending: bool = False) -> Evidence:
     attrs: dict[str, Any] = {"status": job.status, "id": job.id, "stage": job.stage, "pipeline_id": job.pipeline_id,
                              "sha": job.sha, "definition": job.definition.value, "allow_failure": job.allow_failure}
     if pending:

@@ -19,7 +19,7 @@ from govgate.detectors import deploy_evidence as ev
 from govgate.detectors.scope import FileScope
 from govgate.detectors.yaml_docs import added_line_numbers, is_yaml_path, load_documents, touched_documents
 from govgate.errors import PolicyError
-from govgate.model import Change, Confidence, Evidence, FileChange, Question
+from govgate.model import Change, Confidence, Evidence, FileChange, Question, Severity
 from govgate.patterns import PatternError, UserPattern, user_regex
 
 SOURCE = "helm"
@@ -156,7 +156,7 @@ def _commands(file: FileChange, text: str, production: re.Pattern[str] | UserPat
         yield ev.red_flag(
             SOURCE, Question.ROLLBACK, "helm-upgrade-not-atomic",
             f"production helm upgrade without --atomic or --rollback-on-failure: a failed upgrade stays half-applied{wait}",
-            file.path, command.first, severity="warning", attrs=attrs,
+            file.path, command.first, severity=Severity.WARNING, attrs=attrs,
             confidence=Confidence.HIGH if attrs["production_hint"] == "command" else Confidence.MEDIUM,
         )
     for command in filter(touched, rollbacks):
@@ -187,7 +187,7 @@ def _values(file: FileChange, text: str) -> Iterable[Evidence]:
             yield ev.red_flag(
                 SOURCE, Question.ROLLOUT, "helm-values-canary-disabled",
                 "chart values turn the canary off (canary.enabled: false): releases go straight to every pod",
-                file.path, doc.line("canary", "enabled"), severity="warning", attrs=attrs,
+                file.path, doc.line("canary", "enabled"), severity=Severity.WARNING, attrs=attrs,
             )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from govgate.detectors import deploy_evidence as ev
 from govgate.detectors.yaml_docs import TEMPLATED, YamlDoc, YamlResourceDetector
-from govgate.model import Confidence, Evidence, FileChange, Question
+from govgate.model import Confidence, Evidence, FileChange, Question, Severity
 
 SOURCE = "k8s_deployment"
 _DEFAULT_SURGE = "25%"  # both maxSurge and maxUnavailable default to 25%
@@ -51,7 +51,7 @@ def _judge(file: FileChange, doc: YamlDoc) -> Iterable[Evidence]:
         yield ev.red_flag(
             SOURCE, Question.ROLLOUT, "recreate-strategy",
             f"{label} uses strategy Recreate: all existing pods are killed before new ones are created",
-            file.path, doc.line("spec", "strategy", "type"), severity="warning", attrs={**shared, "strategy": "Recreate"},
+            file.path, doc.line("spec", "strategy", "type"), severity=Severity.WARNING, attrs={**shared, "strategy": "Recreate"},
         )
     elif strategy_type == "RollingUpdate" or strategy_type == TEMPLATED:
         yield from _rolling_update(file, doc, label, spec, strategy, shared)
@@ -82,7 +82,7 @@ def _rolling_update(
         yield ev.red_flag(
             SOURCE, Question.ROLLOUT, "rolling-update-all-unavailable",
             f"{label} allows maxUnavailable {max_unavailable}: every pod may go down at once, like Recreate",
-            file.path, doc.line("spec", "strategy", "rollingUpdate", "maxUnavailable"), severity="warning", attrs=attrs,
+            file.path, doc.line("spec", "strategy", "rollingUpdate", "maxUnavailable"), severity=Severity.WARNING, attrs=attrs,
         )
         return
     how = "rolling update" if explicit else "rolling update (the default strategy)"
@@ -106,7 +106,7 @@ def _history(file: FileChange, doc: YamlDoc, label: str, spec: dict[str, Any], s
         yield ev.red_flag(
             SOURCE, Question.ROLLBACK, "no-revision-history",
             f"{label} keeps no old ReplicaSets (revisionHistoryLimit {limit}): kubectl rollout undo has nothing to return to",
-            file.path, line, severity="warning", attrs=attrs,
+            file.path, line, severity=Severity.WARNING, attrs=attrs,
         )
         return
     source = f"revisionHistoryLimit {limit}" if explicit else f"the default revisionHistoryLimit ({limit})"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from govgate.model import Change, Confidence, Evidence, FileChange, FileStatus, Location, Question, Trust
+from govgate.model import Change, Confidence, Evidence, FileChange, FileStatus, Location, Question, Severity, Trust
 
 REVERSIBLE = frozenset({"reversible_migrations"})
 PATH_KIND = "schema-reverse"
@@ -45,7 +45,7 @@ class Finder:
 
     def flag(
         self, kind: str, detail: str, path: str, line: int | None = None, *,
-        end_line: int | None = None, severity: str = "error", confidence: Confidence = Confidence.HIGH,
+        end_line: int | None = None, severity: Severity = Severity.ERROR, confidence: Confidence = Confidence.HIGH,
     ) -> Evidence:
         return self._evidence(kind, False, detail, path, line, end_line, confidence, severity)
 
@@ -59,7 +59,7 @@ class Finder:
 
     def _evidence(
         self, kind: str, supports: bool, detail: str, path: str, line: int | None, end_line: int | None,
-        confidence: Confidence, severity: str,
+        confidence: Confidence, severity: Severity,
     ) -> Evidence:
         return Evidence(
             question=Question.ROLLBACK, kind=kind, supports=supports, trust=Trust.INFERRED, source=self.source,

@@ -33,7 +33,7 @@ from typing import Any
 
 from govgate.detectors.migration_common import Finder, live_files, read_text
 from govgate.detectors.scope import FileScope
-from govgate.model import Change, Confidence, Evidence, FileChange
+from govgate.model import Change, Confidence, Evidence, FileChange, Severity
 
 _ALEMBIC = Finder("migrations_python", "alembic")
 _DJANGO = Finder("migrations_python", "django")
@@ -167,7 +167,7 @@ def _alembic(file: FileChange) -> Iterator[Evidence]:
         yield _ALEMBIC.flag(
             "alembic-downgrade-unclear",
             "downgrade() makes no op.* calls: cannot tell whether it undoes upgrade()",
-            path, downgrade.lineno, end_line=downgrade.end_lineno, severity="warning", confidence=Confidence.LOW,
+            path, downgrade.lineno, end_line=downgrade.end_lineno, severity=Severity.WARNING, confidence=Confidence.LOW,
         )
         return
     unmatched = _unmatched(up_changes, down_changes)
@@ -177,7 +177,7 @@ def _alembic(file: FileChange) -> Iterator[Evidence]:
                                 "but not the inverse of every upgrade() operation", path, downgrade.lineno,
                                 end_line=downgrade.end_lineno, confidence=Confidence.LOW)
         yield _ALEMBIC.flag("alembic-partial-downgrade", f"downgrade() may not undo {names}", path, downgrade.lineno,
-                            severity="warning", confidence=Confidence.MEDIUM)
+                            severity=Severity.WARNING, confidence=Confidence.MEDIUM)
     else:
         yield _ALEMBIC.supports(
             "reversible-migration",
@@ -189,7 +189,7 @@ def _alembic(file: FileChange) -> Iterator[Evidence]:
         yield _ALEMBIC.flag(
             "rollback-loses-data",
             f"upgrade() drops {what} {drop.target}: downgrade() brings the schema back, not the data",
-            path, drop.line, severity="warning",
+            path, drop.line, severity=Severity.WARNING,
         )
 
 
@@ -335,7 +335,7 @@ def _django(file: FileChange) -> Iterator[Evidence]:
             warnings.append(_DJANGO.flag(
                 "rollback-loses-data",
                 f"{name} {_django_target(call)}: reversing it brings the {_DJANGO_DROPS[name]} back, not the data",
-                path, call.lineno, severity="warning",
+                path, call.lineno, severity=Severity.WARNING,
             ))
         elif name not in _DJANGO_SCHEMA_OPERATIONS:
             custom.append(name or "?")

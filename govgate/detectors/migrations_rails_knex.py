@@ -33,7 +33,7 @@ from typing import Any
 from govgate.detectors.js_functions import blank_js, find_functions
 from govgate.detectors.migration_common import Finder, basename, line_of, live_files, read_text
 from govgate.detectors.scope import FileScope
-from govgate.model import Change, Confidence, Evidence, FileChange
+from govgate.model import Change, Confidence, Evidence, FileChange, Severity
 
 _RAILS = Finder("migrations_rails_knex", "rails")
 _KNEX = Finder("migrations_rails_knex", "knex")
@@ -220,7 +220,7 @@ def _rails_change(path: str, lines: list[str], raw: list[str], change: _Method) 
         if re.search(r"\.up\b", block) and not re.search(r"\.down\b", block):
             warnings.append(_RAILS.flag("rails-reversible-without-down",
                                         "reversible block has dir.up but no dir.down: that step is not undone",
-                                        path, start + 1, end_line=end + 1, severity="warning"))
+                                        path, start + 1, end_line=end + 1, severity=Severity.WARNING))
     yield from flags
     if not flags:
         yield _RAILS.supports("reversible-migration", "def change uses only operations Rails can reverse"
@@ -305,7 +305,7 @@ def _data_warning(path: str, index: int, name: str, raw: list[str]) -> Evidence:
     target = ".".join(re.findall(r"[:\"']([A-Za-z_]\w*)", args)[:2]) or "?"
     what = "table" if name == "drop_table" else "column"
     return _RAILS.flag("rollback-loses-data", f"{name} {target}: rolling back brings the {what} back, not the data",
-                       path, index + 1, severity="warning")
+                       path, index + 1, severity=Severity.WARNING)
 
 
 # --- Knex ------------------------------------------------------------------------------------
@@ -345,7 +345,7 @@ def _knex(file: FileChange) -> Iterator[Evidence]:
     for drop in _JS_DROPS.finditer(up.body or ""):
         what = "table" if "Table" in drop.group("name") else "column"
         yield _KNEX.flag("rollback-loses-data", f"up() calls {drop.group('name')}: down() can bring the {what} back, "
-                         "not the data", path, line_of(code, up.body_start + drop.start()), severity="warning")
+                         "not the data", path, line_of(code, up.body_start + drop.start()), severity=Severity.WARNING)
 
 
 DETECTOR = RailsKnexMigrationDetector()

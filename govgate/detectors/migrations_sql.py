@@ -34,7 +34,7 @@ from typing import Any
 
 from govgate.detectors.migration_common import Finder, basename, dirname, line_of, live_files, read_text
 from govgate.detectors.scope import FileScope
-from govgate.model import Change, Confidence, Evidence, FileChange, FileStatus
+from govgate.model import Change, Confidence, Evidence, FileChange, FileStatus, Severity
 
 _SOURCE = "migrations_sql"
 _UPDOWN = Finder(_SOURCE, "golang-migrate")
@@ -219,7 +219,7 @@ def _loses_data(finder: Finder, path: str, sql: str, down: str) -> Iterator[Evid
         statement, line = destroyed
         yield finder.flag("rollback-loses-data",
                           f"{statement} destroys data: {down} can bring the schema back, not the data",
-                          path, line, severity="warning")
+                          path, line, severity=Severity.WARNING)
 
 
 # --- Flyway ----------------------------------------------------------------------------------
@@ -355,7 +355,7 @@ def _liquibase(file: FileChange) -> Iterator[Evidence]:
             yield _LIQUIBASE.flag(
                 "liquibase-no-rollback",
                 f"changeset {changeset.id} has no --rollback: liquibase rollback cannot get past it",
-                file.path, changeset.line, severity="warning",
+                file.path, changeset.line, severity=Severity.WARNING,
             )
     with_sql = [c for c in changesets if not _is_empty_sql("\n".join(s for _, s in c.sql))]
     if with_sql and not flagged:

@@ -27,7 +27,7 @@ from typing import Any
 from govgate.detectors import deploy_evidence as ev
 from govgate.detectors.scope import FileScope
 from govgate.detectors.yaml_docs import added_line_numbers, touches
-from govgate.model import Change, Confidence, Evidence, FileChange, Question
+from govgate.model import Change, Confidence, Evidence, FileChange, Question, Severity
 
 SOURCE = "terraform"
 _HEADER = re.compile(r"""(?m)^[ \t]*([A-Za-z_][\w-]*)((?:[ \t]+"[^"\n]*"|[ \t]+[\w.-]+)*)[ \t]*\{""")
@@ -175,7 +175,7 @@ def _destroyed(tf_files: list[FileChange], new_blocks: dict[str, list[_Block]]) 
             if guarded:
                 detail += ", although it had prevent_destroy = true: removing the configuration bypasses that guard"
             yield ev.red_flag(
-                SOURCE, Question.ROLLBACK, "terraform-destroy", detail, file.path, None, severity="error",
+                SOURCE, Question.ROLLBACK, "terraform-destroy", detail, file.path, None, severity=Severity.ERROR,
                 attrs={"address": address, "old_path": old_path, "old_line": block.first_line, "prevent_destroy": guarded},
             )
 
@@ -205,11 +205,11 @@ def _plan(file: FileChange, text: str) -> Iterable[Evidence]:
         found = re.compile(r'"address"\s*:\s*"' + re.escape(address) + '"').search(text, max(section, 0))
         line = bisect.bisect_right(starts, found.start()) if found else None
         if actions == ["create", "delete"]:
-            verb, severity = "replaces (creating the new one first)", "warning"
+            verb, severity = "replaces (creating the new one first)", Severity.WARNING
         elif "create" in actions:
-            verb, severity = "replaces (destroying it first)", "error"
+            verb, severity = "replaces (destroying it first)", Severity.ERROR
         else:
-            verb, severity = "destroys", "error"
+            verb, severity = "destroys", Severity.ERROR
         yield ev.red_flag(
             SOURCE, Question.ROLLBACK, "terraform-plan-delete", f"the plan {verb} {address}",
             file.path, line, severity=severity, attrs={"address": address, "actions": list(actions)},

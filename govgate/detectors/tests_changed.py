@@ -25,6 +25,7 @@ from govgate.model import (
     FileStatus,
     Location,
     Question,
+    Severity,
     Trust,
     glob_set,
 )
@@ -189,7 +190,7 @@ def _tests_deleted(deleted_tests: list[str], sources: list[str], deleted_sources
     return Evidence(
         question=Question.TESTED, kind="tests-deleted", supports=False, trust=Trust.INFERRED, source="tests_changed",
         detail=f"test files deleted while source files change and no test is added or changed: {shown}",
-        location=Location(path=orphaned[0]), severity="warning", confidence=Confidence.MEDIUM,
+        location=Location(path=orphaned[0]), severity=Severity.WARNING, confidence=Confidence.MEDIUM,
         attrs={"deleted_tests": orphaned[:_LISTED], "source_files": sources[:_LISTED]},
     )
 

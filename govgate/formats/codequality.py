@@ -19,7 +19,8 @@ import json
 from typing import Any
 
 from govgate.formats.findings import FALLBACK_FILE, Finding, fingerprint, loose_warnings, place, rule_findings
-from govgate.verdict import SEVERITY_RANK, Verdict
+from govgate.model import Severity
+from govgate.verdict import Verdict
 
 DESCRIPTION_LIMIT = 1000
 
@@ -50,9 +51,9 @@ def _first_file(verdict: Verdict) -> str:
 
 def _severity(finding: Finding, verdict: Verdict) -> str:
     rule_severity = finding.result.rule.severity
-    if SEVERITY_RANK[rule_severity] >= SEVERITY_RANK[verdict.fail_on]:
-        return "critical" if rule_severity == "error" else "major"
-    return "info" if rule_severity == "info" else "minor"
+    if rule_severity.at_least(verdict.fail_on):  # it fails the gate
+        return "critical" if rule_severity is Severity.ERROR else "major"
+    return "info" if rule_severity is Severity.INFO else "minor"
 
 
 def _issue(description: str, check_name: str, digest: str, severity: str, path: str, line: int) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from govgate.model import Evidence, FileStatus, Location
-from govgate.verdict import RuleResult, Verdict
+from govgate.model import Evidence, FileStatus, Location, Severity
+from govgate.verdict import RuleResult, RuleStatus, Verdict
 
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 FALLBACK_FILE = ".govgate.yml"  # where a finding goes when the change touches no file at all
@@ -41,7 +41,7 @@ def rule_findings(verdict: Verdict, statuses: tuple[str, ...] = ("fail",)) -> li
     for result in verdict.rules:
         if result.status not in statuses:
             continue
-        flags = blocking_flags(verdict, result)
+        flags = blocking_flags(result)
         located = [f for f in flags if f.location.path]
         fix = f" Fix: {result.rule.message}" if result.rule.message else ""
         if located:
@@ -72,25 +72,18 @@ def fingerprint(finding: Finding, path: str) -> str:
     return hashlib.sha256(f"{finding.rule_id}\0{path}\0{what}".encode()).hexdigest()[:32]
 
 
-def blocking_flags(verdict: Verdict, result: RuleResult) -> list[Evidence]:
-    """The red flags that made this rule's unmet requirements fail."""
-    flags: list[Evidence] = []
-    for requirement in result.requirements:
-        if requirement.met:
-            continue
-        for item in verdict.evidence:
-            if (item.question.value == requirement.question and item.contradicts and item.discounted is None
-                    and (item.severity == "error" or not requirement.requirement.allow_warnings)):
-                flags.append(item)
-    return list(dict.fromkeys(flags))
+def blocking_flags(result: RuleResult) -> list[Evidence]:
+    """The red flags that made this rule's unmet requirements fail, as the engine recorded them."""
+    return list(dict.fromkeys(flag for requirement in result.requirements if not requirement.met
+                              for flag in requirement.red_flags))
 
 
 def loose_warnings(verdict: Verdict) -> list[Evidence]:
     """Warning-level red flags with a file location that no failing rule already reports."""
-    reported = {id(e) for r in verdict.rules if r.status == "fail" for e in blocking_flags(verdict, r)}
+    reported = {id(e) for r in verdict.rules if r.status is RuleStatus.FAIL for e in blocking_flags(r)}
     return [
         e for e in verdict.evidence
-        if e.contradicts and e.discounted is None and e.severity == "warning" and e.location.path and id(e) not in reported
+        if e.contradicts and e.discounted is None and e.severity is Severity.WARNING and e.location.path and id(e) not in reported
     ]
 
 

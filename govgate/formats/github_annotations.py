@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from govgate.formats.findings import loose_warnings, rule_findings
 from govgate.formats.memory_view import annotation_notes
-from govgate.verdict import SEVERITY_RANK, Verdict
+from govgate.verdict import Verdict
 
 PER_TYPE_LIMIT = 10
 _COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
@@ -50,7 +50,7 @@ def render_check(verdict: Verdict) -> str:
     for finding in rule_findings(verdict):
         kind = _COMMAND[finding.level]
         # A failing rule below --fail-on does not fail the gate: never show it as an error.
-        if kind == "error" and SEVERITY_RANK[finding.result.rule.severity] < SEVERITY_RANK[verdict.fail_on]:
+        if kind == "error" and not finding.result.rule.severity.at_least(verdict.fail_on):
             kind = "warning"
         loc = finding.location
         annotations.append((kind, command(

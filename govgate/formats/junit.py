@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from govgate.verdict import RuleResult, Verdict
+from govgate.verdict import RuleResult, RuleStatus, Verdict
 
 # Characters XML 1.0 cannot carry at all, even escaped (a PR title may hold any of them).
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -22,7 +22,7 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def render_check(verdict: Verdict) -> str:
     gating = {id(r) for r in verdict.gating_failures}
     failures = len(gating)
-    skipped = sum(1 for r in verdict.rules if r.status == "skipped")
+    skipped = sum(1 for r in verdict.rules if r.status is RuleStatus.SKIPPED)
     errors = 0 if verdict.complete else 1
     tests = str(len(verdict.rules) + errors)
     suite_name = f"govgate {verdict.change.id}"
@@ -60,15 +60,15 @@ def render_check(verdict: Verdict) -> str:
 def _testcase(suite: ET.Element, result: RuleResult, verdict: Verdict, *, gates: bool) -> None:
     rule = result.rule
     case = ET.SubElement(suite, "testcase", classname="govgate.rules", name=rule.id, time="0")
-    if result.status == "fail" and gates:
+    if result.status is RuleStatus.FAIL and gates:
         failure = ET.SubElement(case, "failure", message=_clean(result.message), type=rule.severity)
         failure.text = _clean("\n".join(_details(result, verdict)))
-    elif result.status == "fail":
+    elif result.status is RuleStatus.FAIL:
         note = f"failed at severity {rule.severity}, below --fail-on {verdict.fail_on}, so it does not fail the gate"
         ET.SubElement(case, "system-out").text = _clean("\n".join([note, *_details(result, verdict)]))
-    elif result.status == "skipped":
+    elif result.status is RuleStatus.SKIPPED:
         ET.SubElement(case, "skipped", message=_clean(result.message))
-    elif result.status == "waived":
+    elif result.status is RuleStatus.WAIVED:
         ET.SubElement(case, "system-out").text = _clean(result.message)
 
 

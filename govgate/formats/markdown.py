@@ -13,20 +13,21 @@ import re
 from govgate.formats.escaping import markdown_code as code
 from govgate.formats.escaping import markdown_inline as md
 from govgate.formats.memory_view import markdown_lines
-from govgate.model import GOVERNANCE_QUESTIONS, Evidence
-from govgate.verdict import Outcome, RuleResult, Verdict
+from govgate.model import GOVERNANCE_QUESTIONS, Evidence, Severity
+from govgate.verdict import Outcome, QuestionStatus, RuleResult, RuleStatus, Verdict
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024
 _BUDGET = SUMMARY_LIMIT_BYTES - 64 * 1024  # room for what other steps append to the same summary
 
 _STATUS = {
-    "satisfied": "✅ satisfied",
-    "missing": "❌ missing",
-    "contradicted": "⛔ red flag",
-    "not_required": "➖ not required",
+    QuestionStatus.SATISFIED: "✅ satisfied",
+    QuestionStatus.MISSING: "❌ missing",
+    QuestionStatus.CONTRADICTED: "⛔ red flag",
+    QuestionStatus.NOT_REQUIRED: "➖ not required",
 }
 _ICON = {Outcome.PASS: "✅", Outcome.FAIL: "❌", Outcome.INCOMPLETE: "⚠️"}
-_RULE_MARK = {"pass": "✅ pass", "fail": "❌ fail", "skipped": "➖ skipped", "waived": "⚠️ waived"}
+_RULE_MARK = {RuleStatus.PASS: "✅ pass", RuleStatus.FAIL: "❌ fail", RuleStatus.SKIPPED: "➖ skipped",
+              RuleStatus.WAIVED: "⚠️ waived"}
 _MAX_REASONS = 10
 __all__ = ["code", "md", "render_check"]
 
@@ -67,7 +68,7 @@ def _render(verdict: Verdict, evidence_limit: int, with_all_rules: bool) -> str:
         lines.append(f"| {question.value.capitalize()} | {status} | {key or '—'} |")
     lines.append("")
     lines += markdown_lines(verdict, md, code)
-    failing = [r for r in verdict.rules if r.status == "fail"]
+    failing = [r for r in verdict.rules if r.status is RuleStatus.FAIL]
     if failing:
         lines.append(f"#### Failing rules ({len(failing)})")
         lines.append("")
@@ -81,7 +82,7 @@ def _render(verdict: Verdict, evidence_limit: int, with_all_rules: bool) -> str:
         lines += [f"<details><summary>All {len(verdict.rules)} rules of {md(verdict.policy_description)}</summary>", "",
                   "| Rule | Status | Severity | Detail |", "| --- | --- | --- | --- |"]
         for result in verdict.rules:
-            detail = result.message if result.status != "fail" else _first_reason(result)
+            detail = result.message if result.status is not RuleStatus.FAIL else _first_reason(result)
             lines.append(f"| {code(result.rule.id)} | {_RULE_MARK[result.status]} | {result.rule.severity} | "
                          f"{md(_short(detail, 200))} |")
         lines += ["", "</details>", ""]
@@ -120,7 +121,7 @@ def _key_evidence(evidence: list[Evidence], limit: int) -> str:
 
 def _evidence_line(item: Evidence) -> str:
     if item.contradicts:
-        mark = "⛔" if item.severity == "error" else "⚠️"
+        mark = "⛔" if item.severity is Severity.ERROR else "⚠️"
     else:
         mark = "➖" if item.discounted else "✔️"
     text = f"{mark} {md(_short(item.detail, 160))} _({item.trust.value})_"

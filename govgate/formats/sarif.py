@@ -17,7 +17,7 @@ from typing import Any
 
 from govgate import __version__
 from govgate.formats.findings import LEVELS, Finding, fingerprint, place, rule_findings
-from govgate.verdict import RuleResult, Verdict
+from govgate.verdict import RuleResult, RuleStatus, Verdict
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_RESULTS = 25_000  # GitHub's per-run limit
@@ -108,7 +108,7 @@ def _result(finding: Finding, rule_index: dict[str, int], verdict: Verdict) -> d
         "properties": {"change": verdict.change.id, "located": finding.location is not None},
     }
     waiver = finding.result.waiver
-    if finding.result.status == "waived" and waiver is not None:
+    if finding.result.status is RuleStatus.WAIVED and waiver is not None:
         data["suppressions"] = [{
             "kind": "external",
             "status": "accepted",

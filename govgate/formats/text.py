@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from govgate.formats.escaping import terminal
 from govgate.formats.memory_view import text_lines
-from govgate.model import GOVERNANCE_QUESTIONS, Evidence, Question
-from govgate.verdict import RuleResult, Verdict
+from govgate.model import GOVERNANCE_QUESTIONS, Evidence, Question, Severity
+from govgate.verdict import QuestionStatus, RuleResult, RuleStatus, Verdict, WaiverStatus
 
-_MARK = {"satisfied": "ok", "missing": "MISSING", "contradicted": "RED FLAG", "not_required": "-"}
+_MARK = {QuestionStatus.SATISFIED: "ok", QuestionStatus.MISSING: "MISSING", QuestionStatus.CONTRADICTED: "RED FLAG",
+         QuestionStatus.NOT_REQUIRED: "-"}
 
 
 def render_check(verdict: Verdict) -> str:
@@ -19,7 +20,7 @@ def render_check(verdict: Verdict) -> str:
     for problem in verdict.change.problems:
         lines.append(f"  ! {problem}")
     lines += text_lines(verdict)
-    failing = [r for r in verdict.rules if r.status == "fail"]
+    failing = [r for r in verdict.rules if r.status is RuleStatus.FAIL]
     if failing and verdict.risk.factors and verdict.risk.level != "low":
         scored = [f for f in verdict.risk.factors if f.attrs.get("score")]
         lines.append(f"  risk {verdict.risk.level} because: " + "; ".join(f"{f.detail} (+{f.attrs['score']:g})" for f in scored))
@@ -30,15 +31,15 @@ def render_check(verdict: Verdict) -> str:
     for result in failing:
         lines.extend(_rule_block(result, verdict))
     for result in verdict.rules:
-        if result.status == "waived":
+        if result.status is RuleStatus.WAIVED:
             lines.append(f"~ {result.rule.id} [{result.rule.severity}] {result.message}")
     for note in verdict.waivers:
-        if note.status != "applied":
+        if note.status is not WaiverStatus.APPLIED:
             w = note.waiver
             lines.append(f"! waiver for {w.rule} on {w.change} ({w.approved_by}, expires {w.expires}): {_WAIVER_WORDS[note.status]}")
     contradictions = [e for e in verdict.evidence if e.contradicts and e.question.value in _QUESTION_NAMES]
     shown = {id(e) for r in failing for req in r.requirements for e in req.evidence}
-    warnings = [e for e in contradictions if id(e) not in shown and e.severity == "warning"]
+    warnings = [e for e in contradictions if id(e) not in shown and e.severity is Severity.WARNING]
     for flag in warnings:
         lines.append(f"! warning: {flag.question.value}: {flag.detail}{_at(flag)}")
     if failing and verdict.verdict == "pass":

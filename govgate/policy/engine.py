@@ -12,20 +12,22 @@ from collections.abc import Callable, Mapping, Sequence
 from fnmatch import fnmatchcase
 
 from govgate.globs import glob_any, glob_set
-from govgate.model import GOVERNANCE_QUESTIONS, Change, Confidence, Evidence, Gap, GapKind, Question, Trust
+from govgate.model import GOVERNANCE_QUESTIONS, Change, Confidence, Evidence, Gap, GapKind, Question, Severity, Trust
 from govgate.policy.freeze_state import FreezeReport, assess_freeze
 from govgate.policy.memory_state import MemoryReport, approvals_by, assess_memory
 from govgate.policy.model import FACET_WORDS, Alternative, Condition, Policy, Requirement, Rule, Waiver
 from govgate.policy.schema import FREEZE_REQUIREMENT, MIN_WAIVER_SHA_PREFIX
 from govgate.verdict import (
-    SEVERITY_RANK,
     Outcome,
     QuestionResult,
+    QuestionStatus,
     RequirementResult,
     Risk,
     RuleResult,
+    RuleStatus,
     Verdict,
     WaiverNote,
+    WaiverStatus,
 )
 
 _CONFIDENCE_RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
@@ -51,7 +53,7 @@ def judge(
     evidence: Sequence[Evidence],
     policy: Policy,
     *,
-    fail_on: str = "error",
+    fail_on: Severity = Severity.ERROR,
     today: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> Verdict:
@@ -78,14 +80,14 @@ def judge(
     used: set[int] = set()
     for rule in policy.rules:
         if not context.applies(rule.when):
-            results.append(RuleResult(rule, "skipped"))
+            results.append(RuleResult(rule, RuleStatus.SKIPPED))
             continue
         requirements = [
             check_freeze_requirement(req, freeze) if req.question == FREEZE_REQUIREMENT
             else check_requirement(req, by_question[_QUESTION[req.question]], by_question, memory)
             for req in rule.require
         ]
-        result = RuleResult(rule, "pass" if all(r.met for r in requirements) else "fail", requirements)
+        result = RuleResult(rule, RuleStatus.PASS if all(r.met for r in requirements) else RuleStatus.FAIL, requirements)
         for index, waiver in enumerate(policy.waivers):
             if waiver.rule != rule.id:
                 continue
@@ -94,23 +96,23 @@ def judge(
                 continue
             used.add(index)
             if binding is WaiverBinding.UNPROVEN:
-                waiver_notes.append(WaiverNote(waiver, "unproven"))
+                waiver_notes.append(WaiverNote(waiver, WaiverStatus.UNPROVEN))
             elif _expired(waiver, today):
-                waiver_notes.append(WaiverNote(waiver, "expired"))
-            elif result.status == "fail":
-                result.status, result.waiver = "waived", waiver
-                waiver_notes.append(WaiverNote(waiver, "applied"))
+                waiver_notes.append(WaiverNote(waiver, WaiverStatus.EXPIRED))
+            elif result.status is RuleStatus.FAIL:
+                result.status, result.waiver = RuleStatus.WAIVED, waiver
+                waiver_notes.append(WaiverNote(waiver, WaiverStatus.APPLIED))
             else:
-                waiver_notes.append(WaiverNote(waiver, "unused"))
+                waiver_notes.append(WaiverNote(waiver, WaiverStatus.UNUSED))
         results.append(result)
     rule_ids = {r.id for r in policy.rules}
     for index, waiver in enumerate(policy.waivers):
         if index not in used and waiver.rule not in rule_ids:
-            waiver_notes.append(WaiverNote(waiver, "unknown_rule"))
+            waiver_notes.append(WaiverNote(waiver, WaiverStatus.UNKNOWN_RULE))
 
     questions = {q: _question_status(q, by_question[q], results) for q in GOVERNANCE_QUESTIONS}
-    threshold = SEVERITY_RANK[fail_on]
-    failed = any(r.status == "fail" and SEVERITY_RANK[r.rule.severity] >= threshold for r in results)
+    fail_on = Severity(fail_on)
+    failed = any(r.status is RuleStatus.FAIL and r.rule.severity.at_least(fail_on) for r in results)
     gaps = [*change.incomplete, *_unread_contents(change), *_uninspected_contents(change)]
     # What was read may already fail; what was not read can never pass.
     outcome = Outcome.FAIL if failed else Outcome.INCOMPLETE if gaps else Outcome.PASS
@@ -149,7 +151,7 @@ def _offline_notes(change: Change, results: Sequence[RuleResult], questions: Map
         return []
     on_declared: list[str] = []
     for result in results:
-        if result.status != "pass":
+        if result.status is not RuleStatus.PASS:
             continue
         for req in result.requirements:
             if any(e.trust is Trust.DECLARED for e in req.evidence):
@@ -237,9 +239,10 @@ def check_requirement(
     reasons: list[str] = []
     counted: list[Evidence] = []
 
-    for flag in relevant:
-        if flag.contradicts and (flag.severity == "error" or not req.allow_warnings):
-            reasons.append(f"red flag: {flag.detail}" + (f" ({flag.location.render()})" if flag.location.render() else ""))
+    # Error-level red flags always fail a requirement; warnings only where the requirement refuses them.
+    flags = [e for e in relevant if e.contradicts and (e.severity == Severity.ERROR or not req.allow_warnings)]
+    for flag in flags:
+        reasons.append(f"red flag: {flag.detail}" + (f" ({flag.location.render()})" if flag.location.render() else ""))
 
     def with_facet(facet: str) -> list[Evidence]:
         return [e for e in trusted if facet in e.facets]
@@ -285,7 +288,7 @@ def check_requirement(
         if not trusted:
             reasons.append(f"no {question.value} evidence" + _weaker_note(usable, trusted, None, minimum))
     unique = list(dict.fromkeys(counted))
-    return RequirementResult(req, not reasons, reasons, unique)
+    return RequirementResult(req, not reasons, reasons, unique, flags)
 
 
 def _one_of(
@@ -360,18 +363,18 @@ def _question_status(question: Question, evidence: Sequence[Evidence], results: 
     shown = [e for e in evidence if e.question is question]
     relevant = [e for e in shown if e.discounted is None]
     applicable = [
-        (rr.rule, req) for rr in results if rr.status != "skipped"
+        (rr.rule, req) for rr in results if rr.status is not RuleStatus.SKIPPED
         for req in rr.requirements if req.question == question.value and req.requirement.demands_evidence
     ]
     required_by = list(dict.fromkeys(rule.id for rule, _ in applicable))
     if any(e.contradicts for e in relevant):
-        status = "contradicted"
+        status = QuestionStatus.CONTRADICTED
     elif any(e.supports and not e.unavailable for e in relevant) and all(req.met for _, req in applicable):
-        status = "satisfied"
+        status = QuestionStatus.SATISFIED
     elif applicable:
-        status = "missing"
+        status = QuestionStatus.MISSING
     else:
-        status = "not_required"
+        status = QuestionStatus.NOT_REQUIRED
     return QuestionResult(question, status, shown, required_by)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from govgate.errors import PolicyError
 from govgate.limits import MAX_POLICY_BYTES, MAX_POLICY_DEPTH, MAX_POLICY_NODES
+from govgate.model import Severity
 from govgate.policy.checks import Positions, check_meaning, render_path
 from govgate.policy.model import Condition, Policy, Requirement, Rule, Waiver
 
@@ -325,7 +326,7 @@ def _build(data: dict[str, Any], positions: Positions, source: str, base: Policy
             id=raw["id"],
             when=Condition.from_dict(raw.get("when") or {}),
             require=require,
-            severity=raw.get("severity", "error"),
+            severity=Severity(raw.get("severity", Severity.ERROR)),
             description=raw.get("description", ""),
             message=raw.get("message", ""),
             line=positions.get(("rules", i)),

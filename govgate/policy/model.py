@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from govgate.memory.model import DEFAULT_MEMORY_FILE
+from govgate.model import Severity
 
 if TYPE_CHECKING:
     from govgate.policy.freeze import Freezes
@@ -202,7 +203,7 @@ class Rule:
     id: str
     when: Condition
     require: tuple[Requirement, ...]
-    severity: str = "error"
+    severity: Severity = Severity.ERROR
     description: str = ""
     message: str = ""
     line: int | None = None

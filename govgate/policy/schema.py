@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from govgate.memory.schema import FRAGILITY_LEVELS
+from govgate.model import Severity
 from govgate.project import POLICY_SCHEMA_URL
 
-SEVERITIES = ("error", "warning", "info")
+SEVERITIES = tuple(s.value for s in reversed(Severity))  # error, warning, info: strongest first
 TRUST_LEVELS = ("verified", "declared", "inferred")
 RISK_LEVELS = ("low", "medium", "high")
 CONFIDENCES = ("high", "medium", "low")
