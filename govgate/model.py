@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from govgate.globs import glob_any, glob_set, path_matches  # noqa: F401  (re-exported: detectors match paths)
+from govgate.limits import MAX_INSPECT_BYTES, MAX_INSPECT_LINES
 
 if TYPE_CHECKING:
     from govgate.memory.model import Memory
@@ -342,14 +343,14 @@ class FileChange:
             except ContentTooLarge as exc:
                 self._refuse(exc.size, None)
                 return None
-            if data is not None and not self._refuse(len(data), data.count(b"\n")):
+            # Fewer bytes than the line limit cannot hold more lines than it: no need to count them.
+            lines = data.count(b"\n") if data is not None and len(data) > MAX_INSPECT_LINES else None
+            if data is not None and not self._refuse(len(data), lines):
                 self._cache[which] = data
         return self._cache[which]
 
     def _refuse(self, size: int | None, lines: int | None) -> bool:
         """Past the inspection limits the content is not read at all, and the reason is kept."""
-        from govgate.limits import MAX_INSPECT_BYTES, MAX_INSPECT_LINES
-
         if size is not None and size > MAX_INSPECT_BYTES:
             self.too_large = f"{size:,} bytes, over the limit of {MAX_INSPECT_BYTES:,}"
         elif lines is not None and lines > MAX_INSPECT_LINES:

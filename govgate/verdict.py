@@ -214,16 +214,24 @@ class Verdict:
         return [r for r in self.failing_rules if r.rule.severity.at_least(self.fail_on)]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        before, after = self.members_around_rules()
+        return {**before, "rules": [r.to_dict() for r in self.rules], **after}
+
+    def members_around_rules(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The check object's members before ``rules`` and after it, in order (``to_dict`` is them
+        around the rules; an audit writes the rules' text from what it already wrote for the rule)."""
+        tool_vendors = self.ai_tool_vendors
+        before = {
             "schema": CHECK_SCHEMA,
             "verdict": self.verdict,
             "change": change_dict(self.change),
             "ai_assisted": self.ai_assisted,
-            "ai": {"tools": self.ai_tools, "vendors": self.ai_vendors, "tool_vendors": dict(sorted(self.ai_tool_vendors.items())),
-                   "evidence": [e.to_dict() for e in self.ai_evidence]},
+            "ai": {"tools": self.ai_tools, "vendors": sorted(set(tool_vendors.values())),
+                   "tool_vendors": dict(sorted(tool_vendors.items())), "evidence": [e.to_dict() for e in self.ai_evidence]},
             "risk": self.risk.to_dict(),
             "questions": {q._value_: self.questions[q].to_dict() for q in GOVERNANCE_QUESTIONS},
-            "rules": [r.to_dict() for r in self.rules],
+        }
+        after = {
             "waivers": [w.to_dict() for w in self.waivers],
             "problems": self.problems,
             "complete": self.complete,
@@ -233,6 +241,7 @@ class Verdict:
             "memory": self.memory.to_dict() if self.memory else None,
             "freeze": self.freeze.to_dict() if self.freeze else None,
         }
+        return before, after
 
 
 def run_members(policy_source: str, policy_origin: PolicyOrigin | None, fail_on: Severity) -> dict[str, Any]:

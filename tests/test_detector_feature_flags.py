@@ -156,3 +156,11 @@ def test_quick_tokens_cover_every_flag_call_name() -> None:
     from govgate.detectors.feature_flags import _CALLS, _QUICK_TOKENS
 
     assert all(any(token in name for token in _QUICK_TOKENS) for name in [*_CALLS, "<IfFeatureEnabled"])
+
+
+def test_quick_bytes_cover_every_quick_token() -> None:
+    # The byte pre-check may only skip a file that holds no quick token at all.
+    from govgate.detectors.feature_flags import _QUICK_BYTES, _QUICK_TOKENS
+
+    tokens = [token.encode() for token in (*_QUICK_TOKENS, "<IfFeatureEnabled")]
+    assert all(any(quick in token for quick in _QUICK_BYTES) for token in tokens)

@@ -19,9 +19,9 @@ from govgate.audit.knowledge import knowledge_paths
 from govgate.formats.compact_json import compact
 from govgate.memory.mining import MiningInput
 from govgate.model import GOVERNANCE_QUESTIONS, Change, Severity
-from govgate.policy.model import Policy
+from govgate.policy.model import Policy, Rule
 from govgate.sources.merge_messages import commit_url
-from govgate.verdict import Verdict, run_members
+from govgate.verdict import RuleResult, RuleStatus, Verdict, run_members
 
 
 @dataclass
@@ -143,10 +143,33 @@ RUN_PLACEHOLDER = compact(run_members(_SAME_FOR_THE_RUN, None, _SAME_FOR_THE_RUN
 
 
 def _check_json(verdict: Verdict) -> str:
-    data = verdict.to_dict()
+    """``compact(verdict.to_dict())`` with RUN_PLACEHOLDER's members, written around the rules' text:
+    a rule that passed or did not apply writes the same text on every change, so it is written once."""
+    before, after = verdict.members_around_rules()
     for key in run_members(verdict.policy_source, verdict.policy_origin, verdict.fail_on):
-        data[key] = None if key == "policy_origin" else _SAME_FOR_THE_RUN
-    return compact(data)
+        after[key] = None if key == "policy_origin" else _SAME_FOR_THE_RUN
+    rules = ",".join([_rule_text(result) for result in verdict.rules])
+    return f'{compact(before)[:-1]},"rules":[{rules}],{compact(after)[1:]}'
+
+
+_RULE_TEXTS: dict[int, tuple[Rule, list[str | None]]] = {}  # id(rule) -> (the rule, [its text passed, skipped])
+
+
+def _rule_text(result: RuleResult) -> str:
+    status = result.status
+    slot = 0 if status is RuleStatus.PASS else 1 if status is RuleStatus.SKIPPED else None
+    if slot is None or result.waiver is not None:
+        return compact(result.to_dict())
+    rule = result.rule
+    known = _RULE_TEXTS.get(id(rule))
+    if known is None or known[0] is not rule:  # the rule object itself, not another one at its address
+        if len(_RULE_TEXTS) >= 4096:
+            _RULE_TEXTS.clear()
+        known = _RULE_TEXTS[id(rule)] = (rule, [None, None])
+    text = known[1][slot]
+    if text is None:
+        text = known[1][slot] = compact(result.to_dict())
+    return text
 
 
 @dataclass(frozen=True)

@@ -31,19 +31,67 @@ from govgate.verdict import (
 )
 
 _CONFIDENCE_RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
+_FLOOR = {c._value_: rank for c, rank in _CONFIDENCE_RANK.items()}  # ai_min_confidence is text
 _QUESTION = {q.value: q for q in Question}  # a requirement names its question as text
 _TRUST = {t.value: t for t in Trust}
 _QUESTIONS = tuple(Question)
-_PATH_TESTS: dict[int, tuple[Condition, tuple[Callable[[str], bool], Callable[[str], bool]]]] = {}
+_CONDITIONS: dict[int, tuple[Condition, tuple[Callable[[_Context], bool], ...]]] = {}
+_PLANS: dict[int, tuple[tuple[Rule, ...], tuple[tuple[Rule, tuple[Callable[[_Context], bool], ...]], ...]]] = {}
 
 
-def _path_tests(when: Condition) -> tuple[Callable[[str], bool], Callable[[str], bool]]:
-    """(ignored, wanted) path matchers of a condition, compiled once per condition object."""
-    found = _PATH_TESTS.get(id(when))
-    if found is None or found[0] is not when:
-        found = (when, (glob_set(when.paths_ignore), glob_set(when.paths or ("**",))))
-        _PATH_TESTS[id(when)] = found
+def _rule_plan(rules: tuple[Rule, ...]) -> tuple[tuple[Rule, tuple[Callable[[_Context], bool], ...]], ...]:
+    """Each rule with its condition's tests, once per policy (every judged change walks every rule)."""
+    found = _PLANS.get(id(rules))
+    if found is None or found[0] is not rules:
+        if len(_PLANS) >= 1024:
+            _PLANS.clear()
+        found = _PLANS[id(rules)] = (rules, tuple((rule, _condition_tests(rule.when)) for rule in rules))
     return found[1]
+
+
+def _condition_tests(when: Condition) -> tuple[Callable[[_Context], bool], ...]:
+    """The tests a condition makes, compiled once per condition object (path globs included), cheapest first."""
+    found = _CONDITIONS.get(id(when))
+    if found is None or found[0] is not when:  # the condition itself, not another one at its address
+        if len(_CONDITIONS) >= 4096:
+            _CONDITIONS.clear()
+        found = _CONDITIONS[id(when)] = (when, _compile_condition(when))
+    return found[1]
+
+
+def _compile_condition(when: Condition) -> tuple[Callable[[_Context], bool], ...]:
+    tests: list[Callable[[_Context], bool]] = []
+    if when.ai_assisted is not None:
+        tests.append(lambda ctx: when.ai_assisted == ctx.ai_assisted)
+    if when.forge is not None:
+        tests.append(lambda ctx: (ctx.change.forge is not None) == when.forge)
+    if when.risk:
+        tests.append(lambda ctx: ctx.risk_level in when.risk)
+    if when.frozen is not None:
+        tests.append(lambda ctx: when.frozen == ctx.frozen)
+    if when.policy_changed is not None:
+        tests.append(lambda ctx: ctx.edits_policy() == when.policy_changed)
+    if when.fragile is not None:
+        tests.append(lambda ctx: bool(ctx.memory.is_fragile(when.fragile) if ctx.memory else when.fragile is False))
+    if when.labels:
+        labels = {label.lower() for label in when.labels}
+        tests.append(lambda ctx: bool(labels & {label.lower() for label in ctx.change.labels}))
+    if when.branch:
+        tests.append(lambda ctx: _on_branch(ctx.change, when.branch))
+    if when.authors:
+        authors = [a.lower() for a in when.authors]
+        tests.append(lambda ctx: any(glob_any(identity, authors) for identity in ctx.change.author_identities))
+    if when.paths or when.paths_ignore:
+        ignored, wanted = glob_set(when.paths_ignore), glob_set(when.paths or ("**",))
+        tests.append(lambda ctx: any(wanted(p) for p in ctx.paths() if not ignored(p)))
+    return tuple(tests)
+
+
+def _on_branch(change: Change, patterns: Sequence[str]) -> bool:
+    branch = change.branch or (change.pull_request.head_ref if change.pull_request else None)
+    return branch is not None and glob_any(branch, patterns)
+
+
 Grouped = Mapping[Question, Sequence[Evidence]]
 CHECK_PASSED = "check_passed"  # one named check succeeded (what ``checks:`` globs match); not a policy key
 
@@ -65,10 +113,14 @@ def judge(
     for item in evidence:
         by_question[item.question].append(item)
     ai_evidence = by_question[Question.AI_ASSISTED]
-    floor = _CONFIDENCE_RANK[Confidence(policy.ai_min_confidence)]
-    ai_assisted = any(
-        e.supports and e.discounted is None and _CONFIDENCE_RANK[e.confidence] >= floor for e in ai_evidence
-    )
+    floor = _FLOOR.get(policy.ai_min_confidence)
+    if floor is None:
+        floor = _CONFIDENCE_RANK[Confidence(policy.ai_min_confidence)]
+    ai_assisted = False
+    for e in ai_evidence:
+        if e.supports and e.discounted is None and _CONFIDENCE_RANK[e.confidence] >= floor:
+            ai_assisted = True
+            break
     risk = assess_risk(by_question[Question.RISK], policy)
     reviewed = by_question[Question.REVIEWED]
     memory = assess_memory(change, reviewed, today)
@@ -78,8 +130,14 @@ def judge(
     results: list[RuleResult] = []
     waiver_notes: list[WaiverNote] = []
     used: set[int] = set()
-    for rule in policy.rules:
-        if not context.applies(rule.when):
+    waivers = policy.waivers
+    for rule, tests in _rule_plan(policy.rules):
+        applies = True
+        for test in tests:
+            if not test(context):
+                applies = False
+                break
+        if not applies:
             results.append(RuleResult(rule, RuleStatus.SKIPPED))
             continue
         requirements = [
@@ -88,7 +146,10 @@ def judge(
             for req in rule.require
         ]
         result = RuleResult(rule, RuleStatus.PASS if all(r.met for r in requirements) else RuleStatus.FAIL, requirements)
-        for index, waiver in enumerate(policy.waivers):
+        results.append(result)
+        if not waivers:
+            continue
+        for index, waiver in enumerate(waivers):
             if waiver.rule != rule.id:
                 continue
             binding = waiver_binding(waiver, change)
@@ -104,15 +165,26 @@ def judge(
                 waiver_notes.append(WaiverNote(waiver, WaiverStatus.APPLIED))
             else:
                 waiver_notes.append(WaiverNote(waiver, WaiverStatus.UNUSED))
-        results.append(result)
-    rule_ids = {r.id for r in policy.rules}
-    for index, waiver in enumerate(policy.waivers):
-        if index not in used and waiver.rule not in rule_ids:
-            waiver_notes.append(WaiverNote(waiver, WaiverStatus.UNKNOWN_RULE))
+    if waivers:
+        rule_ids = {r.id for r in policy.rules}
+        for index, waiver in enumerate(waivers):
+            if index not in used and waiver.rule not in rule_ids:
+                waiver_notes.append(WaiverNote(waiver, WaiverStatus.UNKNOWN_RULE))
 
-    questions = {q: _question_status(q, by_question[q], results) for q in GOVERNANCE_QUESTIONS}
-    fail_on = Severity(fail_on)
-    failed = any(r.status is RuleStatus.FAIL and r.rule.severity.at_least(fail_on) for r in results)
+    # The requirements that ask for evidence, per question, of the rules that applied.
+    applicable: dict[str, list[tuple[Rule, RequirementResult]]] = {}
+    for rr in results:
+        if rr.status is not RuleStatus.SKIPPED:
+            for req in rr.requirements:
+                if req.requirement.demands_evidence:
+                    applicable.setdefault(req.requirement.question, []).append((rr.rule, req))
+    questions = {q: _question_status(q, by_question[q], applicable.get(q._value_, ())) for q in GOVERNANCE_QUESTIONS}
+    fail_on = fail_on if type(fail_on) is Severity else Severity(fail_on)
+    failed = False
+    for r in results:
+        if r.status is RuleStatus.FAIL and r.rule.severity.at_least(fail_on):
+            failed = True
+            break
     gaps = [*change.incomplete, *_unread_contents(change), *_uninspected_contents(change)]
     # What was read may already fail; what was not read can never pass.
     outcome = Outcome.FAIL if failed else Outcome.INCOMPLETE if gaps else Outcome.PASS
@@ -187,41 +259,17 @@ class _Context:
         self.policy = policy
         self.memory = memory
         self.frozen = freeze is not None and freeze.frozen
+        self._paths: list[str] | None = None
 
-    def applies(self, when: Condition) -> bool:
-        change = self.change
-        if when.ai_assisted is not None and when.ai_assisted != self.ai_assisted:
-            return False
-        if when.paths or when.paths_ignore:
-            ignored, wanted = _path_tests(when)
-            if not any(wanted(p) for p in change.paths() if not ignored(p)):
-                return False
-        if when.labels:
-            wanted = {label.lower() for label in when.labels}
-            if not wanted & {label.lower() for label in change.labels}:
-                return False
-        if when.authors:
-            patterns = [a.lower() for a in when.authors]
-            if not any(glob_any(identity, patterns) for identity in change.author_identities):
-                return False
-        if when.branch:
-            branch = change.branch or (change.pull_request.head_ref if change.pull_request else None)
-            if branch is None or not glob_any(branch, when.branch):
-                return False
-        if when.risk and self.risk_level not in when.risk:
-            return False
-        if when.policy_changed is not None:
-            governing = (*self.policy.policy_paths, self.policy.memory_file)
-            edits_policy = any(p in governing for p in change.paths())
-            if edits_policy != when.policy_changed:
-                return False
-        if when.forge is not None and (change.forge is not None) != when.forge:
-            return False
-        if when.fragile is not None:
-            fragile = self.memory.is_fragile(when.fragile) if self.memory else when.fragile is False
-            if not fragile:
-                return False
-        return when.frozen is None or when.frozen == self.frozen
+    def paths(self) -> list[str]:
+        if self._paths is None:
+            self._paths = self.change.paths()
+        return self._paths
+
+    def edits_policy(self) -> bool:
+        governing = (*self.policy.policy_paths, self.policy.memory_file)
+        return any(p in governing for p in self.paths())
+
 
 
 def check_requirement(
@@ -359,13 +407,15 @@ def _weaker_note(usable: list[Evidence], trusted: list[Evidence], facet: str | N
     return f" ({len(weaker)} only {'/'.join(levels)}; this rule needs {minimum.value})"
 
 
-def _question_status(question: Question, evidence: Sequence[Evidence], results: list[RuleResult]) -> QuestionResult:
+def _question_status(question: Question, evidence: Sequence[Evidence],
+                     applicable: Sequence[tuple[Rule, RequirementResult]]) -> QuestionResult:
+    """``applicable``: the requirements on ``question`` that ask for evidence, of the rules that applied."""
     shown = [e for e in evidence if e.question is question]
+    if not shown:
+        required_by = list(dict.fromkeys(rule.id for rule, _ in applicable)) if applicable else []
+        return QuestionResult(question, QuestionStatus.MISSING if applicable else QuestionStatus.NOT_REQUIRED, shown,
+                              required_by)
     relevant = [e for e in shown if e.discounted is None]
-    applicable = [
-        (rr.rule, req) for rr in results if rr.status is not RuleStatus.SKIPPED
-        for req in rr.requirements if req.question == question.value and req.requirement.demands_evidence
-    ]
     required_by = list(dict.fromkeys(rule.id for rule, _ in applicable))
     if any(e.contradicts for e in relevant):
         status = QuestionStatus.CONTRADICTED
