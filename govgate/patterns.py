@@ -55,6 +55,20 @@ def compile_re2(regex: str, *, original: str | None = None) -> UserPattern:
     return _Named(compiled, original if original is not None else regex)
 
 
+def compile_bytes(regex: bytes) -> Any:
+    """A fixed pattern of govgate's own, matched by RE2 over raw bytes (Latin-1 mode: one byte, one
+    character, so no byte sequence is skipped as invalid UTF-8). For pre-checks over file contents
+    that a backtracking engine would scan too slowly."""
+    import re2
+
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    options.never_capture = True
+    options.log_errors = False
+    options.max_mem = REGEX_MAX_MEMORY
+    return re2.compile(regex, options)
+
+
 class _Named:
     """An RE2 pattern that reports the text the user wrote, not the one with inline flags."""
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from govgate.detectors.feature_flags import DETECTOR
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from govgate.detectors.feature_flags import _CALLS, DETECTOR
 from govgate.model import Confidence, Question
 from tests.conftest import RepoBuilder
 from tests.deploy_support import assert_common_shape, commit_change, fixture, kinds, only, run
@@ -158,9 +161,28 @@ def test_quick_tokens_cover_every_flag_call_name() -> None:
     assert all(any(token in name for token in _QUICK_TOKENS) for name in [*_CALLS, "<IfFeatureEnabled"])
 
 
-def test_quick_bytes_cover_every_quick_token() -> None:
-    # The byte pre-check may only skip a file that holds no quick token at all.
-    from govgate.detectors.feature_flags import _QUICK_BYTES, _QUICK_TOKENS
+_BEFORE = st.sampled_from(["", " ", "x", "$", "_", ".", "\u00e9", "\u00b2", "\u2192", "\n", "\udcff", "->", "<", "9"])
+_SPACES = st.lists(st.sampled_from([" ", "\t", "\x0b", "\x1e", "\x85", "\u00a0", "\u2003", "\u3000"]), max_size=2)
+_CLOSER = st.sampled_from(["(", "?(", "x(", "", "\udcff("])
 
-    tokens = [token.encode() for token in (*_QUICK_TOKENS, "<IfFeatureEnabled")]
-    assert all(any(quick in token for quick in _QUICK_BYTES) for token in tokens)
+
+@settings(max_examples=300, deadline=None)
+@given(before=_BEFORE, name=st.sampled_from([*sorted(_CALLS), "<IfFeatureEnabled"]), spaces=_SPACES,
+       closer=_CLOSER, noise=st.text(max_size=12))
+def test_the_byte_pre_check_never_skips_a_file_the_exact_check_accepts(
+        before: str, name: str, spaces: list[str], closer: str, noise: str) -> None:
+    from govgate.detectors.feature_flags import _CALL_BYTES, _mentions_flag_call
+
+    text = noise + before + name + "".join(spaces) + closer + noise
+    raw = text.encode("utf-8", "surrogatepass")  # a lone surrogate: bytes that are not UTF-8
+    if _mentions_flag_call(raw.decode("utf-8", "replace")):
+        assert _CALL_BYTES.search(raw) is not None, text
+
+
+def test_the_byte_pre_check_skips_names_inside_other_identifiers() -> None:
+    # Control for the property above: the pre-check is not a pass-everything filter.
+    from govgate.detectors.feature_flags import _CALL_BYTES
+
+    assert _CALL_BYTES.search(b"if client.isEnabled(ctx) {") is not None
+    assert _CALL_BYTES.search(b"if cfg.FeatureIsEnabledFor(ctx) && x.variations(1) {") is None
+    assert _CALL_BYTES.search(b"$isEnabled(1); isEnabledX(2)") is None

@@ -27,6 +27,7 @@ from govgate.detectors import deploy_evidence as ev
 from govgate.detectors.flag_configs import flag_config_kind, judge_flag_config
 from govgate.detectors.scope import FileScope
 from govgate.model import Change, Confidence, Evidence, FileChange, Question, Severity
+from govgate.patterns import compile_bytes
 
 SOURCE = "feature_flags"
 
@@ -79,9 +80,16 @@ _COMPONENT_RE = re.compile(r"<IfFeatureEnabled\b[^>]*?\bfeature=[\"'{]+(?P<key>[
 # str.find (memchr speed) and looks at the identifier around each hit, instead of running a regex
 # over every changed source file (at about 50 ns a byte, most of a history audit's time).
 _QUICK_TOKENS = ("oolean", "ariation", "nabled", "IsOn", "isOn", "is_on")
-# The fewest byte strings one of which bytes holding any quick token (or <IfFeatureEnabled) must hold:
-# "nabled" is in "<IfFeatureEnabled", "sOn" in "IsOn" and "isOn". ASCII: the same in UTF-8.
-_QUICK_BYTES = (b"oolean", b"ariation", b"nabled", b"sOn", b"is_on")
+# A pre-check on the raw bytes that accepts at least every file ``_mentions_flag_call`` accepts, in
+# one linear-time pass and without decoding: a call name after a byte that cannot end an ASCII
+# identifier, followed by a byte that can start white space (str.isspace: ASCII or, as UTF-8, any
+# byte from 0x80) or by "(". Latin-1 mode makes each byte one character, so invalid UTF-8 cannot
+# hide a name. Three times faster than the token scans above, which stay as the exact check.
+_CALL_BYTES = compile_bytes(
+    rb"(?:^|[^A-Za-z0-9_$])(?:"
+    + b"|".join(re.escape(name).encode() for name in sorted(_CALLS, key=len, reverse=True))
+    + rb")(?:[\t\n\x0b\x0c\r\x1c-\x1f (]|[\x80-\xff])|<IfFeatureEnabled"
+)
 _NAMES_BY_START: dict[str, tuple[str, ...]] = {}
 for _name in sorted(_CALLS, key=len, reverse=True):
     _NAMES_BY_START[_name[0]] = (*_NAMES_BY_START.get(_name[0], ()), _name)
@@ -121,8 +129,8 @@ class FeatureFlagDetector:
                 continue
             if raw is None:
                 continue
-            if not config_kind and not any(token in raw for token in _QUICK_BYTES):
-                continue  # no call name in the bytes, so none in the text: spare decoding it
+            if not config_kind and _CALL_BYTES.search(raw) is None:
+                continue  # no call in the bytes, so none in the text: spare decoding it
             text = file.new_text()
             if text is None:
                 continue
