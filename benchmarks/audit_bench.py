@@ -180,7 +180,11 @@ def _tree(root: int) -> list[int]:
     while queue:
         pid = queue.pop()
         found.append(pid)
-        for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:  # a process may end between finding it and reading its tasks
+            tasks = list(Path(f"/proc/{pid}/task").glob("*/children"))
+        except OSError:
+            continue
+        for task in tasks:
             try:
                 queue.extend(int(child) for child in task.read_text().split())
             except OSError:
