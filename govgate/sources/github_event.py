@@ -37,7 +37,7 @@ from govgate.sources.github_pr import (
     pull_request_from,
 )
 from govgate.sources.github_verified import add_verified_evidence
-from govgate.sources.json_shapes import obj, text
+from govgate.sources.json_shapes import integer, obj, text
 from govgate.sources.local import LocalRangeSource, single_commit_change
 from govgate.sources.trusted import TrustedConfig
 
@@ -114,11 +114,11 @@ def resolve_target(event_name: str, event: Mapping[str, Any]) -> Target:
             raise SourceError(f"the {event_name} payload has no pull_request object")
         pull = pull_request_from(pr)
         if pull.number is None:
-            pull.number = _int(event.get("number"))
+            pull.number = integer(event.get("number"))
         if not pull.head_sha or not pull.base_sha:
             raise SourceError(f"the {event_name} payload lacks pull_request.head.sha or base.sha")
         return Target("pull_request", pull.head_sha, pull.base_sha, pull.number, pull,
-                      _int(pr.get("changed_files")), _int(pr.get("commits")), pull.head_ref)
+                      integer(pr.get("changed_files")), integer(pr.get("commits")), pull.head_ref)
     if event_name == "merge_group":
         group = obj(event.get("merge_group"))
         head, base = text(group.get("head_sha")), text(group.get("base_sha"))
@@ -272,7 +272,7 @@ class GitHubEventSource:
             data = api.call(f"pull request #{target.pr_number}", lambda c, r: fetch_pull(c, r, target.pr_number or 0))
             if data is None:
                 return PullRequest(number=target.pr_number)
-            target.changed_files, target.commit_count = _int(data.get("changed_files")), _int(data.get("commits"))
+            target.changed_files, target.commit_count = integer(data.get("changed_files")), integer(data.get("commits"))
             return pull_request_from(data)
         if target.kind == "push":
             data = api.call("the pull request of the pushed commit", lambda c, r: find_merged_pull(c, r, target.head))
@@ -337,9 +337,3 @@ class _Api(ForgeReads[GitHubClient]):
     def call(self, what: str, read: Callable[[GitHubClient, str], T]) -> T | None:  # type: ignore[override]
         return super().call(what, lambda client: read(client, self.repository))
 
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError, OverflowError):  # JSON allows Infinity
-        return None

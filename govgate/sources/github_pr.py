@@ -13,7 +13,7 @@ from typing import Any
 
 from govgate.model import GHOST_LOGIN, CheckResult, Commit, Person, PullRequest, Review
 from govgate.sources.github_api import GitHubApiError, GitHubClient
-from govgate.sources.json_shapes import obj, objects, text
+from govgate.sources.json_shapes import integer, obj, objects, text
 
 # A merge-queue branch: refs/heads/gh-readonly-queue/<base>/pr-<N>-<sha> (observed, not documented).
 _MERGE_QUEUE_REF = re.compile(r"gh-readonly-queue/.+/pr-(\d+)-[0-9a-f]{7,40}$")
@@ -29,7 +29,7 @@ def pull_request_from(data: Mapping[str, Any], html_url: str | None = None) -> P
     user, head, base = obj(data.get("user")), obj(data.get("head")), obj(data.get("base"))
     merged = data.get("merged")
     return PullRequest(
-        number=_int(data.get("number")),
+        number=integer(data.get("number")),
         title=text(data.get("title")) or "",
         body=text(data.get("body")) or "",  # null for an empty description
         labels=tuple(name for label in objects(data.get("labels")) if (name := text(label.get("name")))),
@@ -88,8 +88,8 @@ def fetch_checks(client: GitHubClient, repository: str, sha: str) -> tuple[Check
                 head_sha=run.get("head_sha") or sha,
                 kind="check_run",
                 app=app.get("slug"),
-                id=_int(run.get("id")),
-                suite_id=_int((run.get("check_suite") or {}).get("id")),
+                id=integer(run.get("id")),
+                suite_id=integer((run.get("check_suite") or {}).get("id")),
             )
         )
     seen_contexts: set[str] = set()
@@ -146,9 +146,3 @@ def find_merged_pull(client: GitHubClient, repository: str, sha: str) -> dict[st
         return exact[0]
     return merged[0] if len(merged) == 1 else None
 
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError, OverflowError):  # JSON allows Infinity
-        return None

@@ -40,6 +40,7 @@ from govgate.sources.gitlab_mr_api import (
     fetch_versions,
     in_group,
 )
+from govgate.sources.json_shapes import integer
 
 APPROVER_LEVEL = 30  # Developer
 ROLE_NAMES = {0: "No access", 5: "Minimal Access", 10: "Guest", 15: "Planner", 20: "Reporter", 30: "Developer",
@@ -152,7 +153,7 @@ class ApproverReader:
 
     def _approval(self, user: dict[str, Any], approved_at: str | None) -> Approval:
         login = str(user.get("username") or "ghost")
-        user_id = _int(user.get("id"))
+        user_id = integer(user.get("id"))
         detail = fetch_user(self.client, user_id) if user_id is not None else {}
         state_word = str(detail.get("state") or user.get("state") or "active").lower()
         state = AccountState.DELETED if _GHOST.match(login) else \
@@ -251,9 +252,3 @@ def _time(value: str | None) -> datetime | None:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None

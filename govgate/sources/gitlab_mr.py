@@ -36,6 +36,7 @@ from govgate.sources.gitlab_approvers import ApproverReader, add_pushers, contri
 from govgate.sources.gitlab_changes import change_from_api
 from govgate.sources.gitlab_mr_api import MergeRequest, fetch_approval_state, fetch_approvals, fetch_merge_request
 from govgate.sources.gitlab_pipeline import PipelineReader
+from govgate.sources.json_shapes import integer
 from govgate.sources.local import LocalRangeSource
 from govgate.sources.trusted import TrustedConfig
 
@@ -80,7 +81,7 @@ class GitLabEnvironment:
                 'run the govgate job with `rules: [{if: $CI_PIPELINE_SOURCE == "merge_request_event"}]`; '
                 "outside GitLab CI, run `govgate check --source local --base REV`",
             )
-        iid = _int(env.get("CI_MERGE_REQUEST_IID"))
+        iid = integer(env.get("CI_MERGE_REQUEST_IID"))
         if iid is None:
             raise SourceError(f"CI_MERGE_REQUEST_IID is not a number: {env.get('CI_MERGE_REQUEST_IID')!r}")
         return cls(
@@ -92,7 +93,7 @@ class GitLabEnvironment:
             source_branch=env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME") or None,
             title=env.get("CI_MERGE_REQUEST_TITLE") or "",
             labels=tuple(label for label in (env.get("CI_MERGE_REQUEST_LABELS") or "").split(",") if label),
-            pipeline_id=_int(env.get("CI_PIPELINE_ID")), job_id=_int(env.get("CI_JOB_ID")),
+            pipeline_id=integer(env.get("CI_PIPELINE_ID")), job_id=integer(env.get("CI_JOB_ID")),
             job_name=env.get("CI_JOB_NAME") or None, token=token_from(env),
         )
 
@@ -276,9 +277,3 @@ class GitLabMergeRequestSource:
 def open_source(request: SourceRequest) -> GitLabMergeRequestSource:
     return GitLabMergeRequestSource(request)
 
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None

@@ -14,6 +14,7 @@ from typing import Any
 
 from govgate.model import ApprovalRule, Commit, Person, PullRequest
 from govgate.sources.gitlab_api import GitLabApiError, GitLabClient, project_path
+from govgate.sources.json_shapes import integer
 
 NOT_AVAILABLE = frozenset({403, 404})  # a Premium endpoint on GitLab Free, or one the token's role cannot see
 NOT_MEMBER = frozenset({404})  # a membership endpoint's answer for someone who is not a member
@@ -57,7 +58,7 @@ def merge_request_from(data: Mapping[str, Any]) -> MergeRequest:
     refs = data.get("diff_refs") or {}
     pipeline = data.get("head_pipeline") or data.get("pipeline")
     pull = PullRequest(
-        number=_int(data.get("iid")),
+        number=integer(data.get("iid")),
         title=str(data.get("title") or ""),
         body=str(data.get("description") or ""),  # null for an empty description
         labels=tuple(_label(label) for label in data.get("labels") or ()),
@@ -71,8 +72,8 @@ def merge_request_from(data: Mapping[str, Any]) -> MergeRequest:
         url=data.get("web_url"),
     )
     return MergeRequest(
-        pull=pull, project_id=_int(data.get("project_id") or data.get("target_project_id")),
-        source_project_id=_int(data.get("source_project_id")), created_at=data.get("created_at"),
+        pull=pull, project_id=integer(data.get("project_id") or data.get("target_project_id")),
+        source_project_id=integer(data.get("source_project_id")), created_at=data.get("created_at"),
         changes_count=_text(data.get("changes_count")),
         head_pipeline=pipeline if isinstance(pipeline, dict) else None,
     )
@@ -135,7 +136,7 @@ def fetch_approval_state(client: GitLabClient, project: str | int, iid: int) -> 
     return ApprovalState(tuple(
         ApprovalRule(
             name=str(rule.get("name") or ""), kind=str(rule.get("rule_type") or "regular"),
-            required=_int(rule.get("approvals_required")) or 0, approved=bool(rule.get("approved")),
+            required=integer(rule.get("approvals_required")) or 0, approved=bool(rule.get("approved")),
             approved_by=tuple(str(u.get("username")) for u in rule.get("approved_by") or () if isinstance(u, dict)),
             section=rule.get("section"),
         )
@@ -151,7 +152,7 @@ def fetch_user(client: GitLabClient, user_id: int) -> dict[str, Any]:
 def fetch_access_level(client: GitLabClient, project: str | int, user_id: int) -> int | None:
     """The user's role in the project, inherited ones included (10 Guest ... 50 Owner); None: not a member."""
     data = get_or_none(client, f"{project_path(project)}/members/all/{user_id}", NOT_MEMBER)
-    return _int(data.get("access_level")) if isinstance(data, dict) else None
+    return integer(data.get("access_level")) if isinstance(data, dict) else None
 
 
 def in_group(client: GitLabClient, group: str, user_id: int) -> bool:
@@ -213,9 +214,3 @@ def _label(label: Any) -> str:
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None

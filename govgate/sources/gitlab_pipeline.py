@@ -26,6 +26,7 @@ from govgate.sources.git import GitRepo
 from govgate.sources.gitlab_api import GitLabClient
 from govgate.sources.gitlab_ci_config import DEFAULT_CI_CONFIG, compare_jobs, config_outside_repository, read_ci_config
 from govgate.sources.gitlab_mr_api import MergeRequest, fetch_commit_parents, fetch_jobs, fetch_pipeline, fetch_project
+from govgate.sources.json_shapes import integer
 from govgate.sources.trusted import TrustedConfig
 
 Definitions = dict[str, tuple[JobDefinition, str]]
@@ -43,7 +44,7 @@ class PipelineReader:
     problems: list[str] = field(default_factory=list)
 
     def read(self, client: GitLabClient, pipeline_id: int | None) -> tuple[PipelineJob, ...]:
-        pipeline_id = pipeline_id or _int((self.mr.head_pipeline or {}).get("id"))
+        pipeline_id = pipeline_id or integer((self.mr.head_pipeline or {}).get("id"))
         if pipeline_id is None:
             self.problems.append("the merge request has no pipeline: no job can vouch for it")
             return ()
@@ -51,7 +52,7 @@ class PipelineReader:
         sha = str(pipeline.get("sha") or "")
         bound = self._binding(client, pipeline, sha)
         jobs = fetch_jobs(client, self.project, pipeline_id)
-        own_names = {str(j.get("name")) for j in jobs if self.own_job_id is not None and _int(j.get("id")) == self.own_job_id}
+        own_names = {str(j.get("name")) for j in jobs if self.own_job_id is not None and integer(j.get("id")) == self.own_job_id}
         own_names |= {self.own_job_name} if self.own_job_name else set()
         definitions = self._definitions(client, sha, [str(j.get("name") or "") for j in jobs])
         return tuple(self._job(j, pipeline_id, sha, bound, own_names, definitions) for j in jobs if j.get("name"))
@@ -61,15 +62,15 @@ class PipelineReader:
         name = str(job.get("name"))
         definition, note = definitions.get(name, (JobDefinition.UNKNOWN, "its definition was not compared"))
         return PipelineJob(
-            name=name, status=str(job.get("status") or ""), id=_int(job.get("id")), stage=job.get("stage"),
+            name=name, status=str(job.get("status") or ""), id=integer(job.get("id")), stage=job.get("stage"),
             allow_failure=bool(job.get("allow_failure")), pipeline_id=pipeline_id, sha=sha or None,
-            own=_int(job.get("id")) == self.own_job_id or name in own_names, definition=definition,
+            own=integer(job.get("id")) == self.own_job_id or name in own_names, definition=definition,
             definition_note=note, bound=bound,
         )
 
     def _binding(self, client: GitLabClient, pipeline: Mapping[str, Any], sha: str) -> str | None:
         """Why the pipeline cannot vouch for the head, or None when it can."""
-        project = _int(pipeline.get("project_id"))
+        project = integer(pipeline.get("project_id"))
         if project is not None and self.mr.project_id is not None and project != self.mr.project_id:
             return (f"the pipeline ran in project {project}, not in the merge request's project {self.mr.project_id} "
                     "(a fork's pipeline runs on runners and settings its owner controls)")
@@ -94,9 +95,3 @@ class PipelineReader:
         head = read_ci_config(BaseFiles(self.repo, commit, "the pipeline's commit"), config_path)
         return compare_jobs(base, head, names)
 
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None

@@ -26,3 +26,11 @@ def objects(value: Any) -> list[Mapping[str, Any]]:
 def text(value: Any) -> str | None:
     """``value`` when it is a non-empty string, else None (a number is not a sha, a login or a ref)."""
     return value if isinstance(value, str) and value else None
+
+
+def integer(value: Any) -> int | None:
+    """``value`` as an int when it is one or a string of one, else None (JSON allows Infinity and NaN)."""
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError, OverflowError):
+        return None
