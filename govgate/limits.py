@@ -14,6 +14,8 @@ MAX_POLICY_BYTES = 1024 * 1024
 MAX_POLICY_NODES = 100_000
 # Nesting depth of mappings and lists (the deepest real policy key is about 6 levels down).
 MAX_POLICY_DEPTH = 64
+# A memory file holds prose for many areas (``memory suggest`` drafts thousands); past this it is refused.
+MAX_MEMORY_BYTES = 4 * 1024 * 1024
 
 # -- file contents ----------------------------------------------------------------------------------
 # Past either bound a changed file is not read by detectors: it is reported "too large to inspect".

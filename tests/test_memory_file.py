@@ -72,6 +72,21 @@ def test_validate_cli_reports_stale_and_incomplete_entries_and_exit_codes(tmp_pa
     assert f"{bad}:4: entries[0].owner: unknown key 'owner'" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_memory_file_past_the_size_limit_is_refused_unparsed(tmp_path: Path) -> None:
+    from govgate.limits import MAX_MEMORY_BYTES
+
+    padded = tmp_path / "memory.yml"
+    padding = "# " + "x" * 78 + "\n"
+    # Control: the same file padded to just under the limit validates.
+    padded.write_text(LEDGER_MEMORY + padding * ((MAX_MEMORY_BYTES - len(LEDGER_MEMORY)) // len(padding) - 1),
+                      encoding="utf-8")
+    assert run_cli("memory", "validate", str(padded), "--now", "2026-06-01").code == 0
+    padded.write_text(LEDGER_MEMORY + padding * (MAX_MEMORY_BYTES // len(padding) + 1), encoding="utf-8")
+    result = run_cli("memory", "validate", str(padded))
+    assert result.code == 2 and f"{padded}: the memory file is larger than 4096 KiB" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_init_writes_a_file_that_validates_and_never_overwrites(tmp_path: Path) -> None:
     target = tmp_path / ".govgate" / "memory.yml"
     assert run_cli("memory", "init", "-o", str(target)).code == 0

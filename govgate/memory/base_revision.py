@@ -9,6 +9,7 @@ from the objects of the change's trust root with the reader the policy uses
 from __future__ import annotations
 
 from govgate.errors import GovgateError
+from govgate.limits import MAX_MEMORY_BYTES
 from govgate.memory.loader import parse_memory
 from govgate.memory.model import Memory
 from govgate.model import Change
@@ -16,14 +17,12 @@ from govgate.sources.base_files import BaseFiles
 from govgate.sources.git import GitRepo
 from govgate.sources.trusted import TrustedConfig
 
-MEMORY_LIMIT = 4 * 1024 * 1024
-
 
 def memory_from(files: BaseFiles | None, path: str) -> Memory | None:
     """The memory file at the revision of ``files``, or None when that revision has none."""
     if files is None:
         return None
-    text = files.read_text(path, what="memory file", limit=MEMORY_LIMIT)
+    text = files.read_text(path, what="memory file", limit=MAX_MEMORY_BYTES)
     return parse_memory(text, f"{path}@{files.revision[:12]}") if text is not None else None
 
 

@@ -12,25 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from govgate.errors import MemoryFileError, PolicyError
+from govgate.limits import MAX_MEMORY_BYTES
 from govgate.memory.model import DEFAULT_STALE_AFTER_DAYS, Knower, Memory, MemoryEntry
 from govgate.memory.schema import memory_schema
 from govgate.model import Fragility
 from govgate.policy.loader import _describe, _load_yaml, _remember_valid, _remembered, _validation_key
+from govgate.text_files import read_config_text
 
 Positions = dict[tuple[Any, ...], int]
 
 
 def load_memory_file(path: Path) -> Memory:
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise MemoryFileError(f"{path}: memory file not found", "start one with `govgate memory init`") from None
-    except IsADirectoryError:
-        raise MemoryFileError(f"{path}: is a directory, expected a YAML memory file") from None
-    except OSError as exc:
-        raise MemoryFileError(f"{path}: cannot read the memory file: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise MemoryFileError(f"{path}: the memory file is not UTF-8 text") from None
+    text = read_config_text(path, what="memory file", error=MemoryFileError, limit=MAX_MEMORY_BYTES,
+                            missing_hint="start one with `govgate memory init`")
     return parse_memory(text, str(path))
 
 

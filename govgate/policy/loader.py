@@ -19,6 +19,7 @@ from govgate.limits import MAX_POLICY_BYTES, MAX_POLICY_DEPTH, MAX_POLICY_NODES
 from govgate.model import Severity
 from govgate.policy.checks import Positions, check_meaning, render_path
 from govgate.policy.model import Condition, Policy, Requirement, Rule, Waiver
+from govgate.text_files import read_config_text
 
 DEFAULT_POLICY_FILES = (".govgate.yml", ".govgate.yaml")
 EMBEDDED_DEFAULT = "default"
@@ -63,20 +64,8 @@ def find_policy(explicit: str | None, repo_root: Path | None) -> Path:
 
 
 def load_policy(path: Path) -> Policy:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_POLICY_BYTES + 1)
-        text = data.decode("utf-8")
-    except FileNotFoundError:
-        raise PolicyError(f"{path}: policy file not found") from None
-    except IsADirectoryError:
-        raise PolicyError(f"{path}: is a directory, expected a YAML policy file") from None
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read policy: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        if len(data) > MAX_POLICY_BYTES:
-            _too_large(str(path))
-        raise PolicyError(f"{path}: policy is not UTF-8 text") from None
+    text = read_config_text(path, what="policy file", error=PolicyError, limit=MAX_POLICY_BYTES,
+                            too_large_hint=_TOO_LARGE_HINT)
     return parse_policy(text, str(path))
 
 
@@ -101,9 +90,11 @@ def parse_policy(text: str, source: str, _depth: int = 0, *, today: dt.date | No
     return _build(data, positions, source, base, warnings)
 
 
+_TOO_LARGE_HINT = "a policy is a few kilobytes of YAML; check that this is the file you meant"
+
+
 def _too_large(source: str) -> None:
-    raise PolicyError(f"{source}: the policy is larger than {MAX_POLICY_BYTES // 1024} KiB",
-                      "a policy is a few kilobytes of YAML; check that this is the file you meant")
+    raise PolicyError(f"{source}: the policy is larger than {MAX_POLICY_BYTES // 1024} KiB", _TOO_LARGE_HINT)
 
 
 def _policy_loader() -> type:
