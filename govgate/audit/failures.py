@@ -93,9 +93,16 @@ class Reference:
     by: str  # the id of the change that made the reference
 
 
+_START = 7  # every sha a message can name has at least 7 hex digits (the patterns above)
+
+
 class FailureTracker:
     def __init__(self) -> None:
-        self._by_prefix: dict[int, dict[str, list[Reference]]] = {}  # prefix length -> prefix -> references
+        # Waiting references by their first 7 hex digits: one lookup per commit of a change, however
+        # many prefix lengths messages used (git/git's use 30). Each entry keeps its prefix and a serial.
+        self._by_start: dict[str, list[tuple[str, int, Reference]]] = {}
+        self._length_rank: dict[int, int] = {}  # prefix length -> order first seen: the order references settle in
+        self._serial = 0
         self._by_pull: dict[int, list[Reference]] = {}
         self.pending = 0
         self.dropped = 0
@@ -111,23 +118,47 @@ class FailureTracker:
         return facts
 
     def _references_to(self, refs: ChangeRefs) -> Iterable[Reference]:
-        for length, table in self._by_prefix.items():
-            for sha in refs.shas:
-                found = table.pop(sha[:length], None)
-                if found:
-                    self.pending -= len(found)
-                    yield from found
+        found: list[tuple[int, int, int, Reference]] = []
+        for index, sha in enumerate(refs.shas):
+            waiting = self._by_start.get(sha[:_START])
+            if not waiting:
+                continue
+            keep = []
+            for prefix, serial, reference in waiting:
+                if sha.startswith(prefix):
+                    found.append((self._length_rank[len(prefix)], index, serial, reference))
+                else:
+                    keep.append((prefix, serial, reference))
+            self.pending -= len(waiting) - len(keep)
+            if keep:
+                self._by_start[sha[:_START]] = keep
+            else:
+                del self._by_start[sha[:_START]]
+        found.sort(key=lambda item: item[:3])  # by prefix length as first seen, then commit, then arrival
+        yield from (reference for *_, reference in found)
         number = refs.pull_request
         if number is not None and number in self._by_pull:
-            found = self._by_pull.pop(number)
-            self.pending -= len(found)
-            yield from found
+            found_pulls = self._by_pull.pop(number)
+            self.pending -= len(found_pulls)
+            yield from found_pulls
 
     def _remember(self, refs: ChangeRefs) -> None:
         for kind, sha in refs.mentions:
-            self._add(self._by_prefix.setdefault(len(sha), {}).setdefault(sha, []), Reference(kind, refs.id))
+            self._wait_for(sha, Reference(kind, refs.id))
         for number in refs.reverted_pulls:
             self._add(self._by_pull.setdefault(number, []), Reference("revert", refs.id))
+
+    def _wait_for(self, prefix: str, reference: Reference) -> None:
+        self._length_rank.setdefault(len(prefix), len(self._length_rank))
+        if self.pending >= MAX_PENDING:
+            self.dropped += 1
+            return
+        waiting = self._by_start.setdefault(prefix[:_START], [])
+        if any(p == prefix and r == reference for p, _, r in waiting):
+            return
+        self._serial += 1
+        waiting.append((prefix, self._serial, reference))
+        self.pending += 1
 
     def _add(self, bucket: list[Reference], reference: Reference) -> None:
         if self.pending >= MAX_PENDING:
