@@ -55,6 +55,35 @@ def test_past_the_line_ceiling_a_file_is_reported_too_large_not_skipped(repo: Re
     assert "too large to inspect: src/big.rs" in text
 
 
+ACCEPT_GENERATED = (
+    "version: 1\nextends: default\ninspection:\n  accept_too_large: [\"src/generated/**\"]\n"
+    "rules:\n  - id: noop\n    severity: info\n    require: {tested: {any_of: [tests_changed]}}\n"
+)
+
+
+def test_the_policy_can_accept_too_large_files_on_named_paths_only(repo: RepoBuilder) -> None:
+    big = rust_file(MAX_INSPECT_LINES + 5)
+    repo.commit("Base", {".govgate.yml": ACCEPT_GENERATED, "src/generated/bundle.rs": rust_file(10),
+                         "src/big.rs": rust_file(10)})
+    repo.commit("Regenerate", {"src/generated/bundle.rs": big})
+    result = run_cli("check", "--repo", str(repo.path), "--base", "HEAD~1", "--format", "json")
+    data = result.json()
+    # The path the base policy accepts: a note, not a gap.
+    assert data["verdict"] != "incomplete" and data["incomplete"] == [], result.stderr
+    assert any(n.startswith("not inspected: src/generated/bundle.rs (") and "inspection.accept_too_large" in n
+               for n in data["notes"]), data["notes"]
+    # CONTROL: the same kind of file on a path the policy does not name is still a gap.
+    repo.commit("Grow", {"src/big.rs": big})
+    other = run_cli("check", "--repo", str(repo.path), "--base", "HEAD~1", "--format", "json")
+    assert other.code == 2 and other.json()["incomplete"][0]["kind"] == "content_too_large"
+    # ATTACK: a change that adds the path to the policy itself is judged by the base policy.
+    repo.commit("Widen", {".govgate.yml": ACCEPT_GENERATED.replace("src/generated/**", "src/**"),
+                          "src/big.rs": rust_file(MAX_INSPECT_LINES + 9)})
+    widened = run_cli("check", "--repo", str(repo.path), "--base", "HEAD~1", "--format", "json").json()
+    assert widened["verdict"] in ("fail", "incomplete")  # never a pass
+    assert [gap["kind"] for gap in widened["incomplete"]] == ["content_too_large"], widened["notes"]
+
+
 def test_audit_reports_a_too_large_file_in_both_judging_paths(repo: RepoBuilder) -> None:
     repo.commit("Base", {"src/big.rs": rust_file(10)})
     repo.commit("Grow", {"src/big.rs": rust_file(MAX_INSPECT_LINES + 5, test_at=3)})

@@ -61,13 +61,16 @@ def explain(policy_path: str | None, repo_dir: Path, output_format: str, now: st
             for r in loaded.rules
         ]
         click.echo(json.dumps({"policy": loaded.source, "rules": rules, "waivers": len(loaded.waivers),
-                               "memory_file": loaded.memory_file, "freezes": freezes_dict(loaded.freezes, at)}, indent=2))
+                               "memory_file": loaded.memory_file, "freezes": freezes_dict(loaded.freezes, at),
+                               "accept_too_large": list(loaded.accept_too_large)}, indent=2))
         return
     click.echo(f"Policy: {loaded.source}")
     if loaded.description:
         click.echo(loaded.description.strip())
     medium, high = loaded.risk_thresholds
     click.echo(f"Risk: medium from score {medium:g}, high from {high:g}. AI-assisted from {loaded.ai_min_confidence} confidence.")
+    if loaded.accept_too_large:
+        click.echo("Files past the inspection limits pass uninspected (with a note) on: " + ", ".join(loaded.accept_too_large))
     for rule in loaded.rules:
         click.echo(f"\n{rule.id} [{rule.severity}]" + (f": {rule.description}" if rule.description else ""))
         click.echo(f"  applies to: {rule.when.describe()}")

@@ -185,7 +185,8 @@ def judge(
         if r.status is RuleStatus.FAIL and r.rule.severity.at_least(fail_on):
             failed = True
             break
-    gaps = [*change.incomplete, *_unread_contents(change), *_uninspected_contents(change)]
+    uninspected, accepted = _uninspected_contents(change, policy)
+    gaps = [*change.incomplete, *_unread_contents(change), *uninspected]
     # What was read may already fail; what was not read can never pass.
     outcome = Outcome.FAIL if failed else Outcome.INCOMPLETE if gaps else Outcome.PASS
     return Verdict(
@@ -202,7 +203,7 @@ def judge(
         fail_on=fail_on,
         incomplete=gaps,
         policy_origin=policy.origin,
-        notes=_offline_notes(change, results, questions),
+        notes=[*_offline_notes(change, results, questions), *accepted],
         memory=memory,
         freeze=freeze,
     )
@@ -236,10 +237,20 @@ def _offline_notes(change: Change, results: Sequence[RuleResult], questions: Map
             "the GitLab CI template, audit --github) to read reviews and checks that are verified"]
 
 
-def _uninspected_contents(change: Change) -> list[Gap]:
-    """Files a detector needed but that were past the inspection limits: a red flag could hide there."""
-    return [Gap(GapKind.CONTENT_TOO_LARGE, f"too large to inspect: {f.path} ({f.too_large}); its contents were not checked")
-            for f in change.files if f.too_large]
+def _uninspected_contents(change: Change, policy: Policy) -> tuple[list[Gap], list[str]]:
+    """Files a detector needed but that were past the inspection limits: a red flag could hide there,
+    so each is a gap, unless the policy accepts such files on that path (then a note says so)."""
+    gaps: list[Gap] = []
+    notes: list[str] = []
+    for f in change.files:
+        if not f.too_large:
+            continue
+        if policy.accept_too_large and glob_any(f.path, policy.accept_too_large):
+            notes.append(f"not inspected: {f.path} ({f.too_large}); the policy accepts it (inspection.accept_too_large)")
+        else:
+            gaps.append(Gap(GapKind.CONTENT_TOO_LARGE, f"too large to inspect: {f.path} ({f.too_large}); "
+                                                       "its contents were not checked"))
+    return gaps, notes
 
 
 def assess_risk(evidence: Sequence[Evidence], policy: Policy) -> Risk:

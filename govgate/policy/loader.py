@@ -344,6 +344,8 @@ def _build(data: dict[str, Any], positions: Positions, source: str, base: Policy
         ai_min_confidence=(data.get("ai_assisted") or {}).get("min_confidence", base.ai_min_confidence if base else "medium"),
         github={**(base.github if base else {}), **(data.get("github") or {})},
         gitlab={**(base.gitlab if base else {}), **(data.get("gitlab") or {})},
+        accept_too_large=tuple((data.get("inspection") or {}).get("accept_too_large",
+                                                                   base.accept_too_large if base else ())),
         source=source,
         description=data.get("description", base.description if base else ""),
         warnings=warnings,

@@ -278,6 +278,9 @@ class Policy:
     description: str = ""
     memory_file: str = DEFAULT_MEMORY_FILE  # read from the base revision; editing it counts as editing the policy
     freezes: Freezes | None = None
+    # Paths whose contents may go uninspected past the inspection limits (generated bundles the
+    # policy's authors vouch for): a note instead of an incomplete verdict.
+    accept_too_large: tuple[str, ...] = ()
     origin: PolicyOrigin | None = None  # set by the lookup (govgate.sources.trusted); None when parsed directly
     warnings: tuple[str, ...] = ()  # "file:line: key: ..." that do not stop the policy (an expired waiver)
 

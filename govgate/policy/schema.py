@@ -140,6 +140,13 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                     "high": {"type": "number", "minimum": 0},
                 },
             },
+            "inspection": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"accept_too_large": path_globs(
+                    "files whose contents may go uninspected past the inspection limits (4 MiB, 100,000 lines): "
+                    "said in the verdict's notes instead of making it incomplete")},
+            },
             "github": _forge_api(),
             "gitlab": _forge_api(api_url={
                 "type": "string", "pattern": "^https?://[^/?#@]+(/[^?#]*)?$",
