@@ -108,83 +108,19 @@ def judge(
     """``now`` is the moment freezes are judged at: by default when the change landed, else the present."""
     at = now or _moment(change.merged_at) or dt.datetime.now(dt.UTC)
     today = today or (now.date() if now else dt.date.today())
-    # Grouped once: every requirement and question status reads only its own question's evidence.
-    by_question: dict[Question, list[Evidence]] = {q: [] for q in _QUESTIONS}
-    for item in evidence:
-        by_question[item.question].append(item)
+    by_question = _by_question(evidence)
     ai_evidence = by_question[Question.AI_ASSISTED]
-    floor = _FLOOR.get(policy.ai_min_confidence)
-    if floor is None:
-        floor = _CONFIDENCE_RANK[Confidence(policy.ai_min_confidence)]
-    ai_assisted = False
-    for e in ai_evidence:
-        if e.supports and e.discounted is None and _CONFIDENCE_RANK[e.confidence] >= floor:
-            ai_assisted = True
-            break
+    ai_assisted = _is_ai_assisted(ai_evidence, policy.ai_min_confidence)
     risk = assess_risk(by_question[Question.RISK], policy)
     reviewed = by_question[Question.REVIEWED]
     memory = assess_memory(change, reviewed, today)
     freeze = assess_freeze(change, policy.freezes, at, ai_assisted, reviewed)
     context = _Context(change, ai_assisted, risk.level, policy, memory, freeze)
-
-    results: list[RuleResult] = []
-    waiver_notes: list[WaiverNote] = []
-    used: set[int] = set()
-    waivers = policy.waivers
-    for rule, tests in _rule_plan(policy.rules):
-        applies = True
-        for test in tests:
-            if not test(context):
-                applies = False
-                break
-        if not applies:
-            results.append(RuleResult(rule, RuleStatus.SKIPPED))
-            continue
-        requirements = [
-            check_freeze_requirement(req, freeze) if req.question == FREEZE_REQUIREMENT
-            else check_requirement(req, by_question[_QUESTION[req.question]], by_question, memory)
-            for req in rule.require
-        ]
-        result = RuleResult(rule, RuleStatus.PASS if all(r.met for r in requirements) else RuleStatus.FAIL, requirements)
-        results.append(result)
-        if not waivers:
-            continue
-        for index, waiver in enumerate(waivers):
-            if waiver.rule != rule.id:
-                continue
-            binding = waiver_binding(waiver, change)
-            if binding is WaiverBinding.OTHER_CHANGE:
-                continue
-            used.add(index)
-            if binding is WaiverBinding.UNPROVEN:
-                waiver_notes.append(WaiverNote(waiver, WaiverStatus.UNPROVEN))
-            elif _expired(waiver, today):
-                waiver_notes.append(WaiverNote(waiver, WaiverStatus.EXPIRED))
-            elif result.status is RuleStatus.FAIL:
-                result.status, result.waiver = RuleStatus.WAIVED, waiver
-                waiver_notes.append(WaiverNote(waiver, WaiverStatus.APPLIED))
-            else:
-                waiver_notes.append(WaiverNote(waiver, WaiverStatus.UNUSED))
-    if waivers:
-        rule_ids = {r.id for r in policy.rules}
-        for index, waiver in enumerate(waivers):
-            if index not in used and waiver.rule not in rule_ids:
-                waiver_notes.append(WaiverNote(waiver, WaiverStatus.UNKNOWN_RULE))
-
-    # The requirements that ask for evidence, per question, of the rules that applied.
-    applicable: dict[str, list[tuple[Rule, RequirementResult]]] = {}
-    for rr in results:
-        if rr.status is not RuleStatus.SKIPPED:
-            for req in rr.requirements:
-                if req.requirement.demands_evidence:
-                    applicable.setdefault(req.requirement.question, []).append((rr.rule, req))
-    questions = {q: _question_status(q, by_question[q], applicable.get(q._value_, ())) for q in GOVERNANCE_QUESTIONS}
+    results = [_judge_rule(rule, tests, context, by_question) for rule, tests in _rule_plan(policy.rules)]
+    waiver_notes = _apply_waivers(policy, results, change, today) if policy.waivers else []
+    questions = _questions(results, by_question)
     fail_on = fail_on if type(fail_on) is Severity else Severity(fail_on)
-    failed = False
-    for r in results:
-        if r.status is RuleStatus.FAIL and r.rule.severity.at_least(fail_on):
-            failed = True
-            break
+    failed = any(r.status is RuleStatus.FAIL and r.rule.severity.at_least(fail_on) for r in results)
     uninspected, accepted = _uninspected_contents(change, policy)
     gaps = [*change.incomplete, *_unread_contents(change), *uninspected]
     # What was read may already fail; what was not read can never pass.
@@ -207,6 +143,77 @@ def judge(
         memory=memory,
         freeze=freeze,
     )
+
+
+def _by_question(evidence: Sequence[Evidence]) -> dict[Question, list[Evidence]]:
+    """Grouped once: every requirement and question status reads only its own question's evidence."""
+    grouped: dict[Question, list[Evidence]] = {q: [] for q in _QUESTIONS}
+    for item in evidence:
+        grouped[item.question].append(item)
+    return grouped
+
+
+def _is_ai_assisted(ai_evidence: Sequence[Evidence], min_confidence: str) -> bool:
+    floor = _FLOOR.get(min_confidence)
+    if floor is None:
+        floor = _CONFIDENCE_RANK[Confidence(min_confidence)]
+    return any(e.supports and e.discounted is None and _CONFIDENCE_RANK[e.confidence] >= floor for e in ai_evidence)
+
+
+def _judge_rule(rule: Rule, tests: tuple[Callable[[_Context], bool], ...], context: _Context,
+                by_question: Grouped) -> RuleResult:
+    if not all(test(context) for test in tests):
+        return RuleResult(rule, RuleStatus.SKIPPED)
+    requirements = [
+        check_freeze_requirement(req, context.freeze) if req.question == FREEZE_REQUIREMENT
+        else check_requirement(req, by_question[_QUESTION[req.question]], by_question, context.memory)
+        for req in rule.require
+    ]
+    return RuleResult(rule, RuleStatus.PASS if all(r.met for r in requirements) else RuleStatus.FAIL, requirements)
+
+
+def _apply_waivers(policy: Policy, results: Sequence[RuleResult], change: Change, today: dt.date) -> list[WaiverNote]:
+    """Waive the failed rules a waiver binds to this change, and say what became of every waiver that
+    names an applied rule (or no rule of the policy at all)."""
+    notes: list[WaiverNote] = []
+    used: set[int] = set()
+    for result in results:
+        if result.status is RuleStatus.SKIPPED:
+            continue
+        for index, waiver in enumerate(policy.waivers):
+            if waiver.rule != result.rule.id:
+                continue
+            binding = waiver_binding(waiver, change)
+            if binding is WaiverBinding.OTHER_CHANGE:
+                continue
+            used.add(index)
+            notes.append(_waiver_outcome(waiver, binding, result, today))
+    rule_ids = {r.id for r in policy.rules}
+    notes.extend(WaiverNote(waiver, WaiverStatus.UNKNOWN_RULE) for index, waiver in enumerate(policy.waivers)
+                 if index not in used and waiver.rule not in rule_ids)
+    return notes
+
+
+def _waiver_outcome(waiver: Waiver, binding: WaiverBinding, result: RuleResult, today: dt.date) -> WaiverNote:
+    if binding is WaiverBinding.UNPROVEN:
+        return WaiverNote(waiver, WaiverStatus.UNPROVEN)
+    if _expired(waiver, today):
+        return WaiverNote(waiver, WaiverStatus.EXPIRED)
+    if result.status is RuleStatus.FAIL:
+        result.status, result.waiver = RuleStatus.WAIVED, waiver
+        return WaiverNote(waiver, WaiverStatus.APPLIED)
+    return WaiverNote(waiver, WaiverStatus.UNUSED)
+
+
+def _questions(results: Sequence[RuleResult], by_question: Grouped) -> dict[Question, QuestionResult]:
+    """Each governance question's status, from its evidence and the applied rules' requirements on it."""
+    applicable: dict[str, list[tuple[Rule, RequirementResult]]] = {}
+    for rr in results:
+        if rr.status is not RuleStatus.SKIPPED:
+            for req in rr.requirements:
+                if req.requirement.demands_evidence:
+                    applicable.setdefault(req.requirement.question, []).append((rr.rule, req))
+    return {q: _question_status(q, by_question[q], applicable.get(q._value_, ())) for q in GOVERNANCE_QUESTIONS}
 
 
 def _unread_contents(change: Change) -> list[Gap]:
@@ -269,6 +276,7 @@ class _Context:
         self.risk_level = risk_level
         self.policy = policy
         self.memory = memory
+        self.freeze = freeze
         self.frozen = freeze is not None and freeze.frozen
         self._paths: list[str] | None = None
 
