@@ -7,7 +7,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -21,14 +21,18 @@ if TYPE_CHECKING:
     from govgate.audit.cache import AuditCache
     from govgate.audit.context import AuditContext
     from govgate.audit.failures import ChangeRefs
+    from govgate.audit.github_enrich import GitHubReviewEnricher
     from govgate.audit.judging import JudgeSettings
+    from govgate.audit.memory_context import MemoryTimeline
     from govgate.audit.record import ChangeRecord
     from govgate.audit.summary import AuditSummary
     from govgate.cli.progress import AuditProgress
     from govgate.formats.audit import AuditWriter
     from govgate.model import Change, Severity
     from govgate.policy.model import Policy
-    from govgate.sources.history import HistorySource
+    from govgate.sources.git import GitRepo
+    from govgate.sources.history import HistoryOptions, HistorySource
+    from govgate.sources.trusted import TrustedConfig
 
 MAX_AUTO_JOBS = 4
 PARALLEL_FROM = 500  # first-parent commits: below this, starting workers costs more than it saves
@@ -102,84 +106,140 @@ def audit(
     change fails: then 1), 2 usage, policy or input error (not a repository, unknown revision,
     bad date, bad policy). A range with no changes says so on stderr and exits 0.
     """
-    from govgate.audit.baseline import complete_history
-    from govgate.audit.judging import JudgeSettings
-    from govgate.audit.memory_context import MemoryTimeline, with_memory_and_clock
-    from govgate.audit.summary import AuditSummary
-    from govgate.detectors import reads_content
-    from govgate.formats.audit import audit_writer, needs_check_json
-    from govgate.policy.choice import PolicyChoice
-    from govgate.sources import SourceRequest, open_source
-    from govgate.sources.git import GitRepo
-    from govgate.sources.history import HistoryOptions
-    from govgate.sources.release_tags import with_release_tags
-    from govgate.sources.trusted import read_trusted
-
     since_at = parse_date(since, "--since", end_of_day=False)
     until_at = parse_date(until, "--until", end_of_day=True)
     now_at = parse_date(now, "--now", end_of_day=False)
     if since_at and until_at and since_at > until_at:
         raise GovgateError(f"--since {since} is after --until {until}")
+    from govgate.sources.git import GitRepo
+    from govgate.sources.history import HistoryOptions
+
     repo = GitRepo.open(repo_dir)
     options = HistoryOptions(rev=revision, since=since_at, until=until_at, paths=paths, exact_lines=exact_lines)
+    source, trusted, policy = _open_history(repo, options, policy_path, policy_from_worktree)
+    run = _AuditRun(source=source, trusted=trusted, policy=policy, output_format=output_format, output=output,
+                    repo_dir=repo_dir, since=since_at, until=until_at, now=now_at, paths=paths, github=github,
+                    cache_dir=cache_dir, no_cache=no_cache, repo_name=repo_name, jobs=jobs, fail_on=fail_on,
+                    knowledge_days=knowledge_days)
+    summary = run.judge_and_write()
+    if summary.changes == 0:
+        click.echo(f"govgate: no changes to audit in {source.range.label}{_filters(since, until, paths)}", err=True)
+    not_passing = summary.total.ai.failing + summary.total.other.failing + summary.total.incomplete
+    sys.exit(1 if fail_on_violations and not_passing else 0)
+
+
+def _open_history(repo: GitRepo, options: HistoryOptions, policy_path: str | None,
+                  from_worktree: bool) -> tuple[HistorySource, TrustedConfig, Policy]:
+    """The history source and the policy in force at its tip (the repository is closed on failure)."""
+    from govgate.detectors import reads_content
+    from govgate.policy.choice import PolicyChoice
+    from govgate.sources import SourceRequest, open_source
+    from govgate.sources.release_tags import with_release_tags
+    from govgate.sources.trusted import read_trusted
+
     try:
         choice = PolicyChoice.parse(policy_path)
         source: HistorySource = open_source("history", SourceRequest(repo, history=options))  # type: ignore[assignment]
         source.prefetch = reads_content
-        trusted = read_trusted(repo, source.trust_root(), choice, from_worktree=policy_from_worktree)
+        trusted = read_trusted(repo, source.trust_root(), choice, from_worktree=from_worktree)
         policy = with_release_tags(repo, trusted.policy)
         # The source reads options lazily: pull requests a waiver names need their landing proven.
         options.waived_pulls = frozenset(int(w.change[1:]) for w in policy.waivers if w.change.startswith("#"))
     except BaseException:
         repo.close()
         raise
-    try:
-        timeline = MemoryTimeline(repo, source.range.tip, source.range.exclude, policy.memory_file)
-        changes = with_memory_and_clock(source.changes(), timeline)
+    return source, trusted, policy
+
+
+@dataclass
+class _AuditRun:
+    """One audit after its options are parsed: judge every change, write the report, summarise."""
+
+    source: HistorySource
+    trusted: TrustedConfig
+    policy: Policy
+    output_format: str
+    output: str | None
+    repo_dir: str
+    since: dt.datetime | None
+    until: dt.datetime | None
+    now: dt.datetime | None
+    paths: tuple[str, ...]
+    github: bool
+    cache_dir: str | None
+    no_cache: bool
+    repo_name: str | None
+    jobs: int
+    fail_on: Severity
+    knowledge_days: int
+
+    def judge_and_write(self) -> AuditSummary:
+        from govgate.audit.memory_context import MemoryTimeline
+
+        source = self.source
         enricher = None
-        if github:
-            from govgate.audit.github_enrich import enricher_for
+        try:
+            timeline = MemoryTimeline(source.repo, source.range.tip, source.range.exclude, self.policy.memory_file)
+            if self.github:
+                from govgate.audit.github_enrich import enricher_for
 
-            enricher = enricher_for(repo, source.repo_url, cache_dir, [source.range.tip, "--not", *source.range.exclude])
-            changes = enricher.enrich(changes)
+                enricher = enricher_for(source.repo, source.repo_url, self.cache_dir,
+                                        [source.range.tip, "--not", *source.range.exclude])
+            with OutputFile(self.output, Path(self.repo_dir)) as out:
+                return self._write(out, timeline, enricher)
+        finally:
+            if enricher is not None:
+                enricher.close()
+            source.close()
+
+    def _write(self, out: TextIO, timeline: MemoryTimeline, enricher: GitHubReviewEnricher | None) -> AuditSummary:
+        from govgate.audit.baseline import complete_history
+        from govgate.audit.judging import JudgeSettings
+        from govgate.audit.summary import AuditSummary
+        from govgate.formats.audit import audit_writer, needs_check_json
+
+        source, policy = self.source, self.policy
+        writer = audit_writer(self.output_format, out)
+        summary = AuditSummary(policy, range_label=source.range.label, since=self.since, until=self.until,
+                               paths=self.paths, repo_url=source.repo_url, fail_on=self.fail_on, now=self.now,
+                               context=_context(source, github=self.github, name=self.repo_name))
+        today = dt.date.today()
+        cache = None if self.no_cache else _open_cache(source, policy, self.fail_on, self.github, self.cache_dir,
+                                                       today, self.now)
+        settings = JudgeSettings(policy=policy, fail_on=self.fail_on, today=today, sizes=source.size_settings,
+                                 with_json=needs_check_json(self.output_format) or cache is not None)
+        try:
+            self._judge(cache, settings, timeline, enricher, summary, writer)
+            summary.problems = self.trusted.problems + list(source.problems) + (enricher.problems if enricher else [])
+            if enricher is not None and enricher.failed:
+                summary.context = replace(summary.context, github_reviews=False)
+            complete_history(summary, source, self.knowledge_days, timeline)
+            writer.finish(summary)
+        except BrokenPipeError:
+            # The reader went away (`| head`): nothing left to report to; not an error of the audit.
+            from govgate.cli.common import silence_stdout
+
+            silence_stdout()
+            sys.exit(0)
+        finally:
+            if cache is not None:
+                cache.close()
+        return summary
+
+    def _judge(self, cache: AuditCache | None, settings: JudgeSettings, timeline: MemoryTimeline,
+               enricher: GitHubReviewEnricher | None, summary: AuditSummary, writer: AuditWriter) -> None:
+        from govgate.audit.memory_context import with_memory_and_clock
+
+        source = self.source
         progress = show_progress(source)
-        with OutputFile(output, Path(repo_dir)) as out:
-            writer = audit_writer(output_format, out)
-            summary = AuditSummary(policy, range_label=source.range.label, since=since_at, until=until_at, paths=paths,
-                                   repo_url=source.repo_url, fail_on=fail_on, now=now_at,
-                                   context=_context(source, github=github, name=repo_name))
-            today = dt.date.today()
-            cache = None if no_cache else _open_cache(source, policy, fail_on, github, cache_dir, today, now_at)
-            settings = JudgeSettings(policy=policy, fail_on=fail_on, today=today, sizes=source.size_settings,
-                                     with_json=needs_check_json(output_format) or cache is not None)
-            try:
-                if cache is not None:
-                    _judge_incrementally(source, cache, settings, lambda read: with_memory_and_clock(read, timeline),
-                                         enricher, summary, writer, progress, jobs)
-                else:
-                    _judge_all(changes, source, settings, summary, writer, progress, _jobs(jobs, source))
-                summary.problems = trusted.problems + list(source.problems) + (enricher.problems if enricher else [])
-                if enricher is not None and enricher.failed:
-                    summary.context = replace(summary.context, github_reviews=False)
-                complete_history(summary, source, knowledge_days, timeline)
-                writer.finish(summary)
-            except BrokenPipeError:
-                # The reader went away (`| head`): nothing left to report to; not an error of the audit.
-                from govgate.cli.common import silence_stdout
-
-                silence_stdout()
-                sys.exit(0)
-            finally:
-                if cache is not None:
-                    cache.close()
-    finally:
+        if cache is not None:
+            _judge_incrementally(source, cache, settings, lambda read: with_memory_and_clock(read, timeline),
+                                 enricher, summary, writer, progress, self.jobs)
+            return
+        changes = with_memory_and_clock(source.changes(), timeline)
         if enricher is not None:
-            enricher.close()
-        source.close()
-    if summary.changes == 0:
-        click.echo(f"govgate: no changes to audit in {source.range.label}{_filters(since, until, paths)}", err=True)
-    not_passing = summary.total.ai.failing + summary.total.other.failing + summary.total.incomplete
-    sys.exit(1 if fail_on_violations and not_passing else 0)
+            changes = enricher.enrich(changes)
+        _judge_all(changes, source, settings, summary, writer, progress, _jobs(self.jobs, source))
 
 
 def _context(source: HistorySource, *, github: bool, name: str | None) -> AuditContext:
