@@ -45,11 +45,8 @@ def _compile(pattern: str, ignore_case: bool, multiline: bool) -> UserPattern:
 def compile_re2(regex: str, *, original: str | None = None) -> UserPattern:
     import re2
 
-    options = re2.Options()
-    options.log_errors = False  # RE2 would print to stderr; the error is raised instead
-    options.max_mem = REGEX_MAX_MEMORY
     try:
-        compiled = re2.compile(regex, options)
+        compiled = re2.compile(regex, _options())
     except re2.error as exc:
         raise PatternError(_reason(exc)) from None
     return _Named(compiled, original if original is not None else regex)
@@ -61,12 +58,20 @@ def compile_bytes(regex: bytes) -> Any:
     that a backtracking engine would scan too slowly."""
     import re2
 
-    options = re2.Options()
+    options = _options()
     options.encoding = re2.Options.Encoding.LATIN1
     options.never_capture = True
-    options.log_errors = False
-    options.max_mem = REGEX_MAX_MEMORY
     return re2.compile(regex, options)
+
+
+def _options() -> Any:
+    """RE2's options for every govgate pattern: bounded memory, errors raised rather than printed."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print to stderr; the error is raised instead
+    options.max_mem = REGEX_MAX_MEMORY
+    return options
 
 
 class _Named:
