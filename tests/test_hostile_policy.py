@@ -168,6 +168,11 @@ def test_bad_globs_in_conditions_fail_at_validate_time(tmp_path: Path) -> None:
     assert code == 2 and "policy.yml:4: rules[0].when.paths[1]: '[z-a]' is not a valid glob" in stderr
     code, _, _ = validate(tmp_path, text.replace(", '[z-a]'", ""))
     assert code == 0  # CONTROL
+    frozen = ("version: 1\nrules: []\nfreezes:\n  windows:\n    - id: w\n      start: 2027-01-01T00:00:00Z\n"
+              "      end: 2027-01-02T00:00:00Z\n      paths: ['src/**', '[z-a]']\n")
+    code, _, stderr = validate(tmp_path, frozen)
+    assert code == 2 and "policy.yml:8: freezes.windows[0].paths[1]: '[z-a]' is not a valid glob" in stderr
+    assert validate(tmp_path, frozen.replace(", '[z-a]'", ""))[0] == 0  # CONTROL
 
 
 def test_extends_names_a_preset_never_a_path(tmp_path: Path) -> None:

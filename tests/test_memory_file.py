@@ -47,6 +47,8 @@ def test_a_valid_file_becomes_typed_entries() -> None:
     ("", "m.yml: the memory file is empty"),
     ("- just\n- a list\n", "m.yml:1: the memory file must be a mapping with 'version' and 'entries'"),
     ("version: 1\nentries:\n  - paths: [a]\n    paths: [b]\n", "m.yml:4: entries[0].paths: duplicate key (first given on line 3)"),
+    ("version: 1\nentries:\n  - paths: ['lib/**', 'lib/[z-a]']\n",
+     "m.yml:3: entries[0].paths[1]: 'lib/[z-a]' is not a valid glob: bad character range z-a"),
 ])
 def test_every_problem_names_file_line_and_key(text: str, expected: str) -> None:
     with pytest.raises(MemoryFileError) as caught:

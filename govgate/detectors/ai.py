@@ -30,7 +30,7 @@ from govgate.model import (
     parse_trailer_lines,
 )
 from govgate.patterns import PatternError, UserPattern, user_regex
-from govgate.policy.schema import regexes
+from govgate.schema_parts import regexes
 
 _STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _IDENTITY = re.compile(r"^(?P<name>[^<]*?)\s*<(?P<email>[^<>\s]+)>\s*$")

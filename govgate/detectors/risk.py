@@ -57,7 +57,7 @@ from typing import Any
 from govgate.detectors.per_settings import once_per_settings
 from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import Change, Evidence, FileChange, FileStatus, Location, Question, Trust, glob_set
-from govgate.policy.schema import path_globs
+from govgate.schema_parts import path_globs
 
 _SOURCE = "risk"
 

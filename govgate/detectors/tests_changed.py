@@ -29,7 +29,7 @@ from govgate.model import (
     Trust,
     glob_set,
 )
-from govgate.policy.schema import path_globs
+from govgate.schema_parts import path_globs
 
 DEFAULT_TEST_PATTERNS: tuple[str, ...] = (
     # Python

@@ -16,6 +16,7 @@ from govgate.limits import MAX_MEMORY_BYTES
 from govgate.memory.model import DEFAULT_STALE_AFTER_DAYS, Knower, Memory, MemoryEntry
 from govgate.memory.schema import memory_schema
 from govgate.model import Fragility
+from govgate.policy.checks import pattern_problems
 from govgate.policy.loader import _describe, _load_yaml, _remember_valid, _remembered, _validation_key
 from govgate.text_files import read_config_text
 
@@ -55,9 +56,11 @@ def read_yaml(text: str, source: str) -> tuple[dict[str, Any], Positions]:
 def validate(data: dict[str, Any], positions: Positions, source: str) -> None:
     from jsonschema import Draft202012Validator
 
+    schema = memory_schema()
     problems = [_describe(error, tuple(error.absolute_path), positions, source)
-                for error in Draft202012Validator(memory_schema()).iter_errors(data)]
+                for error in Draft202012Validator(schema).iter_errors(data)]
     problems += _semantic_problems(data, positions, source)
+    problems += pattern_problems(data, positions, source, schema)
     if problems:
         problems.sort()
         raise MemoryFileError("\n".join(text for _, text in problems))

@@ -9,14 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from govgate.model import Fragility, KnowledgeStatus
+from govgate.schema_parts import DATE, ID_PATTERN, STRINGS, path_globs
 
 FRAGILITY_LEVELS = tuple(level.value for level in Fragility)
-_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-_STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 # @login, @org/team, or an email address. A bare name could be anyone: it is refused.
 KNOWER_PATTERN = (r"^(@[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?(?:/[A-Za-z0-9][A-Za-z0-9._-]*)?"
                   r"|[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+)$")
-ENTRY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
 def memory_schema() -> dict[str, Any]:
@@ -39,17 +37,17 @@ def memory_schema() -> dict[str, Any]:
                 "additionalProperties": False,
                 "required": ["paths"],
                 "properties": {
-                    "id": {"type": "string", "pattern": ENTRY_ID_PATTERN,
+                    "id": {"type": "string", "pattern": ID_PATTERN,
                            "description": "letters, digits, '.', '_' and '-', starting with a letter or digit"},
-                    "paths": {**_STRINGS, "minItems": 1, "description": "path globs (** spans folders)"},
+                    "paths": {**path_globs("path globs (** spans folders)"), "minItems": 1},
                     "why": {"type": "string", "description": "why it looks the way it does, and what breaks"},
                     "fragile": {"enum": list(FRAGILITY_LEVELS)},
                     "knows": {"type": "array", "items": {"type": "string", "pattern": KNOWER_PATTERN,
                                                          "description": "write @login, @org/team or an email address"},
                               "description": "people who know it: @login, @org/team or an email address"},
-                    "depends_on": {**_STRINGS, "description": "paths or services that break with it"},
-                    "links": {**_STRINGS, "description": "incidents, runbooks, design notes"},
-                    "reviewed": {**_DATE, "description": "when people last confirmed this entry (YYYY-MM-DD)"},
+                    "depends_on": {**STRINGS, "description": "paths or services that break with it"},
+                    "links": {**STRINGS, "description": "incidents, runbooks, design notes"},
+                    "reviewed": {**DATE, "description": "when people last confirmed this entry (YYYY-MM-DD)"},
                     "mined": {"$ref": "#/$defs/mined"},
                 },
             },
@@ -58,14 +56,14 @@ def memory_schema() -> dict[str, Any]:
                 "additionalProperties": False,
                 "description": "facts written by `govgate memory suggest` from history; rewritten on every run",
                 "properties": {
-                    "as_of": _DATE,
+                    "as_of": DATE,
                     "changes": {"type": "integer", "minimum": 0},
                     "reverted_or_fixed": {"type": "integer", "minimum": 0},
                     "brittleness": {"type": "number", "minimum": 0, "maximum": 1},
                     "status": {"enum": [s.value for s in KnowledgeStatus]},
-                    "knowers": _STRINGS,
-                    "departed": _STRINGS,
-                    "last_change": _DATE,
+                    "knowers": STRINGS,
+                    "departed": STRINGS,
+                    "last_change": DATE,
                 },
             },
         },

@@ -14,11 +14,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from govgate.schema_parts import GLOB_FORMAT, REGEX_FORMAT
+
 Positions = dict[tuple[Any, ...], int]
 
-# The schema marks strings that are patterns with these JSON Schema "format" annotations.
-REGEX_FORMAT = "regex"
-GLOB_FORMAT = "path-glob"
 
 
 @dataclass
@@ -41,17 +40,26 @@ def check_meaning(
         if not math.isfinite(number):
             line, where = at(path)
             found.errors.append((line, f"{where}: {number} is not a finite number"))
-    for path, kind, text in formatted_values(schema, data, (), schema):
-        problem = _pattern_problem(kind, text)
-        if problem:
-            line, where = at(path)
-            found.errors.append((line, f"{where}: {text!r} {problem}"))
+    found.errors.extend(pattern_problems(data, positions, source, schema))
     rule_ids = inherited_rules | {r["id"] for r in data.get("rules", []) if isinstance(r, dict) and isinstance(r.get("id"), str)}
     for i, waiver in enumerate(data.get("waivers", [])):
         if not isinstance(waiver, dict):
             continue
         _check_waiver(waiver, ("waivers", i), rule_ids, today, at, found)
     return found
+
+
+def pattern_problems(data: Mapping[str, Any], positions: Positions, source: str,
+                     schema: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """Every regex and glob of ``data`` (the strings its schema marks with a format) that does not
+    compile, as ``(line, "file:line: key: 'text' is ...")``."""
+    problems: list[tuple[int, str]] = []
+    for path, kind, text in formatted_values(schema, data, (), schema):
+        problem = _pattern_problem(kind, text)
+        if problem:
+            line = positions.get(path, positions.get(path[:-1], 1))
+            problems.append((line, f"{source}:{line}: {render_path(path) or '(top level)'}: {text!r} {problem}"))
+    return problems
 
 
 def _check_waiver(waiver: Mapping[str, Any], path: tuple[Any, ...], rule_ids: set[str], today: dt.date,

@@ -12,6 +12,7 @@ from typing import Any
 from govgate.memory.schema import FRAGILITY_LEVELS
 from govgate.model import Severity
 from govgate.project import POLICY_SCHEMA_URL
+from govgate.schema_parts import DATE, ID_PATTERN, STRINGS, path_globs
 
 SEVERITIES = tuple(s.value for s in reversed(Severity))  # error, warning, info: strongest first
 TRUST_LEVELS = ("verified", "declared", "inferred")
@@ -31,26 +32,10 @@ AFTER_PUSH_FACETS: frozenset[str] = frozenset(
     {"approval", "approval_on_head", "codeowner_approval", "ci_passed", "test_plan", "plan"}
 )
 
-_STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
-_STRING_OR_STRINGS = {"oneOf": [{"type": "string", "minLength": 1}, _STRINGS]}
-_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}  # a real calendar date: govgate.policy.checks
+_STRING_OR_STRINGS = {"oneOf": [{"type": "string", "minLength": 1}, STRINGS]}
 _NON_BLANK = {"type": "string", "minLength": 1, "pattern": r"\S"}
 
 
-def path_globs(description: str | None = None) -> dict[str, Any]:
-    """A list of path globs (``**`` spans folders), each compiled when the policy loads."""
-    schema: dict[str, Any] = {"type": "array", "items": {"type": "string", "minLength": 1, "format": "path-glob"}}
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def regexes(description: str | None = None) -> dict[str, Any]:
-    """A list of regular expressions (RE2 syntax), each compiled when the policy loads."""
-    schema: dict[str, Any] = {"type": "array", "items": {"type": "string", "minLength": 1, "format": "regex"}}
-    if description:
-        schema["description"] = description
-    return schema
 # A waiver names one change: a pull request, or its head commit by at least this many hex digits.
 # Seven digits (git's short sha) can be ground to a chosen prefix in under a minute on one core;
 # twelve take 16^5 = a million times longer.
@@ -97,7 +82,7 @@ def _requirement(question: str) -> dict[str, Any]:
                         "description": "approvals by people the organisational memory names for the touched paths"},
         )
     if question == "tested":
-        properties["checks"] = _STRINGS
+        properties["checks"] = STRINGS
     return {"type": "object", "additionalProperties": False, "properties": properties}
 
 
@@ -175,7 +160,7 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                 # A rule without requirements would pass every change: `require` is not optional.
                 "required": ["id", "require"],
                 "properties": {
-                    "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
+                    "id": {"type": "string", "pattern": ID_PATTERN},
                     "description": {"type": "string"},
                     "message": {"type": "string"},
                     "severity": {"enum": list(SEVERITIES)},
@@ -203,8 +188,8 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                     "ai_assisted": {"type": "boolean"},
                     "paths": path_globs(),
                     "paths_ignore": path_globs(),
-                    "labels": _STRINGS,
-                    "authors": _STRINGS,
+                    "labels": STRINGS,
+                    "authors": STRINGS,
                     "branch": _STRING_OR_STRINGS,
                     "risk": {
                         "oneOf": [
@@ -235,7 +220,7 @@ def policy_schema(detector_settings: dict[str, Any] | None = None) -> dict[str, 
                     "change": WAIVER_TARGET,
                     "reason": _NON_BLANK,
                     "approved_by": _NON_BLANK,
-                    "expires": _DATE,
+                    "expires": DATE,
                 },
             },
         },
@@ -272,7 +257,7 @@ def freeze_definitions() -> dict[str, Any]:
         "freeze_window": {
             "type": "object", "additionalProperties": False, "required": ["id"],
             "properties": {
-                "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
+                "id": {"type": "string", "pattern": ID_PATTERN},
                 "description": {"type": "string"},
                 "timezone": {"type": "string", "minLength": 1, "description": "IANA zone, e.g. Europe/Berlin (default UTC)"},
                 "start": _MOMENT,
@@ -286,7 +271,7 @@ def freeze_definitions() -> dict[str, Any]:
                 },
                 "before": duration,
                 "after": duration,
-                "paths": _STRINGS,
+                "paths": path_globs(),
                 "emergency": {"type": "boolean", "description": "false: no emergency path out of this window"},
                 "ai_assisted": {
                     "type": "object", "additionalProperties": False,
