@@ -210,3 +210,21 @@ def test_pre_commit_runs_the_hook_at_the_pre_push_stage(
     assert passed.code == 0, passed.output
     assert len(govgate_lines(passed.output)) == 1  # pre-commit's own "govgate....Passed" line, nothing else
     assert "Passed" in passed.output and "migrations-must-reverse" not in passed.output
+
+
+def test_a_release_freeze_ends_before_the_push_when_its_tag_exists(workspace: Workspace) -> None:
+    # The same reading of release tags as the pull request's gate: a slipped release holds the freeze,
+    # the tag (dated when it was cut) ends it.
+    workspace.commit("Freeze around v2", {".govgate.yml": (
+        "version: 1\nextends: default\nrules: []\nfreezes:\n  windows:\n    - id: v2\n"
+        "      release: {planned: 2026-07-01T12:00, tag: v2.0.0}\n      before: 48h\n      after: 1h\n")})
+    workspace.git("push", "-q", "origin", "main")
+    workspace.git("checkout", "-q", "-B", "feature", "main")
+    workspace.commit("Tidy", {"app/core.py": "X = 2\n"})
+    run = lambda: subprocess.run([str(GOVGATE), "pre-push"], cwd=workspace.path, capture_output=True,  # noqa: E731
+                                 text=True, stdin=subprocess.DEVNULL, check=False)
+    held = run()
+    assert held.returncode == 1 and "v2" in held.stdout, held.stdout + held.stderr  # CONTROL: no tag yet
+    workspace.git("tag", "-a", "v2.0.0", "-m", "2.0.0", "main", env={"GIT_COMMITTER_DATE": "2026-07-02T09:00:00+00:00"})
+    released = run()
+    assert released.returncode == 0, released.stdout + released.stderr

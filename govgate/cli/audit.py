@@ -134,7 +134,6 @@ def _open_history(repo: GitRepo, options: HistoryOptions, policy_path: str | Non
     from govgate.detectors import reads_content
     from govgate.policy.choice import PolicyChoice
     from govgate.sources import SourceRequest, open_source
-    from govgate.sources.release_tags import with_release_tags
     from govgate.sources.trusted import read_trusted
 
     try:
@@ -142,7 +141,7 @@ def _open_history(repo: GitRepo, options: HistoryOptions, policy_path: str | Non
         source: HistorySource = open_source("history", SourceRequest(repo, history=options))  # type: ignore[assignment]
         source.prefetch = reads_content
         trusted = read_trusted(repo, source.trust_root(), choice, from_worktree=from_worktree)
-        policy = with_release_tags(repo, trusted.policy)
+        policy = trusted.policy
         # The source reads options lazily: pull requests a waiver names need their landing proven.
         options.waived_pulls = frozenset(int(w.change[1:]) for w in policy.waivers if w.change.startswith("#"))
     except BaseException:

@@ -73,7 +73,6 @@ def check(
     from govgate.policy.choice import PolicyChoice
     from govgate.sources import NothingToJudge, PullRequestFlags, SourceRequest, detect_source, open_source
     from govgate.sources.git import GitRepo
-    from govgate.sources.release_tags import with_release_tags
     from govgate.sources.trusted import read_trusted
     from govgate.verdict import Outcome
 
@@ -94,10 +93,8 @@ def check(
         trusted = read_trusted(repo, root, choice, from_worktree=policy_from_worktree)
         change = next(iter(source.changes(trusted)))
         change.problems[:0] = trusted.problems
-        if root.forge and change.forge is None:
-            change.forge = name  # verified data came from this forge's API: knowers must approve there
         attach_base_memory(repo, change, trusted)
-        verdict = evaluate(change, with_release_tags(repo, trusted.policy), fail_on=fail_on, now=at)
+        verdict = evaluate(change, trusted.policy, fail_on=fail_on, now=at)
     finally:
         repo.close()
     checkout = Path(repo_dir)

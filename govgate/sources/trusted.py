@@ -27,6 +27,7 @@ from govgate.policy.model import OriginKind, Policy, PolicyOrigin
 from govgate.sources import TrustRoot
 from govgate.sources.base_files import DEFAULT_LIMIT, BaseFileError, BaseFiles
 from govgate.sources.git import GitRepo
+from govgate.sources.release_tags import with_release_tags
 
 POLICY_LIMIT = DEFAULT_LIMIT
 CODEOWNERS_LIMIT = 3 * (1 << 20)  # GitHub ignores a CODEOWNERS file over 3 MB
@@ -64,7 +65,8 @@ def read_trusted(
     files = BaseFiles(repo, root.revision, root.role) if root.revision else None
     problems: list[str] = []
     policy = _policy(repo, root, files, choice, from_worktree, cwd or Path.cwd(), problems)
-    return TrustedConfig(policy, root, files, problems)
+    # Release-relative freezes end when their tag appears in this repository: every command judges alike.
+    return TrustedConfig(with_release_tags(repo, policy), root, files, problems)
 
 
 def _policy(
