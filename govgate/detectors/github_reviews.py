@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from govgate.detectors.ai import is_ai_login
 from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import GHOST_LOGIN, Change, Evidence, Location, PullRequest, Question, Review, Severity, Trust
 from govgate.sources.codeowners import is_user_owner, owned_by, owners_of
@@ -25,14 +26,6 @@ _STANDING = frozenset({"APPROVED", "CHANGES_REQUESTED", "DISMISSED"})
 _WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
 _MAYBE_WRITERS = frozenset({"MEMBER", "COLLABORATOR"})  # write access possible; the API is asked when it matters
 
-
-def _ai_login_test() -> Callable[[str], bool]:
-    # The AI detector owns the list of agent identities; imported late so both modules load alone.
-    try:
-        from govgate.detectors.ai import is_ai_login
-    except ImportError:
-        return lambda login: False
-    return is_ai_login  # type: ignore[no-any-return]
 
 
 def standing_reviews(reviews: Sequence[Review]) -> dict[str, Review]:
@@ -58,7 +51,6 @@ class GitHubReviewDetector:
         pr = change.pull_request
         if pr is None or pr.reviews is None:
             return []
-        is_ai_login = _ai_login_test()
         standing = standing_reviews(pr.reviews)
         why_not = {login: cannot_approve(login, review, pr, is_ai_login) for login, review in standing.items()}
         approvers = {login for login, review in standing.items() if review.state == "APPROVED" and why_not[login] is None}

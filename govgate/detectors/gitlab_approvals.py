@@ -19,19 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from govgate.detectors.ai import is_ai_login
 from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import AccountState, Approval, ApprovalRule, Change, Evidence, Location, OwnerRule, PullRequest, Question, Trust
 
 _NOTES_SHOWN = 10
 
-
-def _ai_login_test() -> Callable[[str], bool]:
-    # The AI detector owns the list of agent identities; imported late so both modules load alone.
-    try:
-        from govgate.detectors.ai import is_ai_login
-    except ImportError:
-        return lambda login: False
-    return is_ai_login  # type: ignore[no-any-return]
 
 
 def cannot_approve(approval: Approval, pr: PullRequest, is_ai_login: Callable[[str], bool]) -> str | None:
@@ -68,7 +61,6 @@ class GitLabApprovalDetector:
             return []
         evidence: list[Evidence] = []
         if pr.approvals is not None:
-            is_ai_login = _ai_login_test()
             why_not = {a.login: cannot_approve(a, pr, is_ai_login) for a in pr.approvals}
             counted = [a for a in pr.approvals if why_not[a.login] is None]
             owners, notes = _owner_coverage(pr.owner_rules, counted)

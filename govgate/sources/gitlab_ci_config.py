@@ -64,9 +64,6 @@ class CiConfig:
     files: list[str] = field(default_factory=list)
     problem: str | None = None  # why it could not be read: every job is then unknown
 
-    def jobs(self) -> set[str]:
-        return {name for name in self.definitions if not name.startswith(".")}
-
 
 def config_outside_repository(ci_config_path: str | None) -> bool:
     """``path@group/project`` or a URL: GitLab reads the configuration from outside this repository."""

@@ -64,7 +64,7 @@ class PipelineReader:
         return PipelineJob(
             name=name, status=str(job.get("status") or ""), id=integer(job.get("id")), stage=job.get("stage"),
             allow_failure=bool(job.get("allow_failure")), pipeline_id=pipeline_id, sha=sha or None,
-            own=integer(job.get("id")) == self.own_job_id or name in own_names, definition=definition,
+            own=name in own_names, definition=definition,
             definition_note=note, bound=bound,
         )
 
