@@ -22,8 +22,6 @@ from govgate.sources import SourceRequest, open_source
 from govgate.sources.git import GitRepo
 from govgate.sources.history import HistoryOptions, HistorySource
 
-DEFAULT_DAYS = 3 * 365
-
 
 def complete_history(summary: AuditSummary, source: HistorySource, days: int, timeline: MemoryTimeline) -> None:
     """Feed the baseline into the summary, then settle the knowledge map (people, areas that still exist)

@@ -29,12 +29,11 @@ from typing import Any
 from govgate.audit.cache import JUDGED, OUTSIDE_PATHS, OUTSIDE_UNTIL, AuditCache, Row
 from govgate.audit.failures import ChangeRefs, references_of
 from govgate.audit.judging import JudgeSettings, judged
+from govgate.audit.parallel import choose_jobs
 from govgate.audit.record import ChangeRecord
 from govgate.model import Change, Commit
 from govgate.sources.history import HistorySource
 from govgate.sources.history_walk import GitStream
-
-PARALLEL_FROM = 500  # new changes: below this, starting worker processes costs more than it saves
 
 
 class IncrementalAudit:
@@ -117,7 +116,8 @@ class IncrementalAudit:
         if self.enricher is not None:
             changes = self.enricher.enrich(changes)
         items = ((change, (references_of(change), _link(change))) for change in changes)
-        jobs = self.jobs if count is None or count >= PARALLEL_FROM else 1
+        # The stretch to read: counted when part of the history is cached, else the whole walk's estimate.
+        jobs = choose_jobs(self.jobs, count if count is not None else source.estimate())
         for record, (refs, link) in judged(items, self.settings, source.repo, jobs):
             self.read += 1
             if self._storing and source.troubled:

@@ -16,6 +16,7 @@ is dropped by the main process once sent. Results are taken back in order; at mo
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -24,7 +25,20 @@ from typing import Any, TypeVar
 
 from govgate.audit.judging import Judge, JudgeSettings
 from govgate.audit.record import ChangeRecord
+from govgate.audit.thresholds import MAX_AUTO_JOBS, PARALLEL_FROM
 from govgate.model import Change
+
+
+def choose_jobs(requested: int, to_judge: int | None) -> int:
+    """Worker processes for ``to_judge`` changes (None: not known): ``requested`` when given (1: in
+    this process), else as many as CPUs (up to MAX_AUTO_JOBS) for a long stretch, else none."""
+    if requested > 0:
+        return requested
+    cpus = os.cpu_count() or 1
+    if cpus < 2 or to_judge is None or to_judge < PARALLEL_FROM:
+        return 1
+    return min(cpus, MAX_AUTO_JOBS)
+
 
 CHUNK = 16  # changes per task: enough to amortise the hand-over, small enough to keep workers busy
 IN_FLIGHT = 3  # chunks outstanding per worker

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
+from govgate.audit.thresholds import KNOWLEDGE_DAYS, MAX_AUTO_JOBS, PARALLEL_FROM
 from govgate.cli.common import fail_on_option, format_option, policy_from_worktree_option, policy_option
 from govgate.errors import GovgateError
 from govgate.formats.audit import AUDIT_WRITERS
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from govgate.sources.history import HistoryOptions, HistorySource
     from govgate.sources.trusted import TrustedConfig
 
-MAX_AUTO_JOBS = 4
-PARALLEL_FROM = 500  # first-parent commits: below this, starting workers costs more than it saves
 _RELATIVE = re.compile(r"^(\d+)\s*(day|week|month|year)s?\s+ago$", re.IGNORECASE)
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
@@ -78,7 +76,7 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 @click.option("--now", default=None, metavar="TIME",
               help="Measure departures (no commit for 180 days) from TIME instead of the present. Freezes are judged at "
                    "each change's merge time whatever --now says.")
-@click.option("--knowledge-days", type=click.IntRange(min=0), default=1095, show_default=True, metavar="DAYS",
+@click.option("--knowledge-days", type=click.IntRange(min=0), default=KNOWLEDGE_DAYS, show_default=True, metavar="DAYS",
               help="Also read this many days of history before the audited range (never judged) to know who knew each "
                    "path before it; 0: only the range.")
 def audit(
@@ -238,7 +236,9 @@ class _AuditRun:
         changes = with_memory_and_clock(source.changes(), timeline)
         if enricher is not None:
             changes = enricher.enrich(changes)
-        _judge_all(changes, source, settings, summary, writer, progress, _jobs(self.jobs, source))
+        from govgate.audit.parallel import choose_jobs
+
+        _judge_all(changes, source, settings, summary, writer, progress, choose_jobs(self.jobs, source.estimate()))
 
 
 def _context(source: HistorySource, *, github: bool, name: str | None) -> AuditContext:
@@ -282,8 +282,7 @@ def _judge_incrementally(
 ) -> None:
     from govgate.audit.incremental import IncrementalAudit
 
-    jobs = requested_jobs or min(os.cpu_count() or 1, MAX_AUTO_JOBS)  # used only for long stretches to read
-    walk = IncrementalAudit(source, cache, settings, jobs, prepare, enricher)
+    walk = IncrementalAudit(source, cache, settings, requested_jobs, prepare, enricher)
     _merge(walk.records(), lambda: walk.scanned, settings, summary, writer, progress)
 
 
@@ -328,17 +327,6 @@ def _open_cache(source: HistorySource, policy: Policy, fail_on: Severity, github
     except (OSError, sqlite3.Error) as exc:
         click.echo(f"govgate: the audit cache in {directory} cannot be used ({exc}); judging every change afresh", err=True)
         return None
-
-
-def _jobs(requested: int, source: HistorySource) -> int:
-    """--jobs 0 (auto): worker processes only when the history is long enough to repay starting them."""
-    if requested > 0:
-        return requested
-    cpus = os.cpu_count() or 1
-    if cpus < 2:
-        return 1
-    estimate = source.estimate()
-    return min(cpus, MAX_AUTO_JOBS) if estimate is not None and estimate >= PARALLEL_FROM else 1
 
 
 def parse_date(text: str | None, option: str, *, end_of_day: bool) -> dt.datetime | None:
