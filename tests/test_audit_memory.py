@@ -58,6 +58,21 @@ def test_a_broken_memory_version_is_reported_on_the_changes_it_would_have_judged
     assert any("the memory file at the base cannot be used" in p and "'bob' does not fit" in p for p in problems)
 
 
+
+def test_a_memory_version_past_the_size_limit_is_refused_as_the_gate_refuses_it(repo: RepoBuilder) -> None:
+    from govgate.limits import MAX_MEMORY_BYTES
+
+    padding = "# " + "x" * 78 + "\n"
+    repo.commit("Huge memory", {".govgate/memory.yml": LEDGER_MEMORY + padding * (MAX_MEMORY_BYTES // len(padding) + 1)})
+    judged = repo.commit("A change", {"a/x.py": "1\n"})
+    repo.commit("Normal memory", {".govgate/memory.yml": LEDGER_MEMORY})
+    control = repo.commit("Another change", {"a/y.py": "1\n"})
+    changes, _ = audit_json(repo.path)
+    problems = {c["change"]["sha"]: c["problems"] for c in changes}
+    assert any("the memory file at the base cannot be used" in p and f"the limit is {MAX_MEMORY_BYTES:,}" in p
+               for p in problems[judged]), problems[judged]
+    assert problems[control] == []  # CONTROL: the same history after the file shrank
+
 FREEZE_POLICY = """\
 version: 1
 extends: default

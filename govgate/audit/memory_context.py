@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from govgate.errors import GitError, MemoryFileError
+from govgate.limits import MAX_MEMORY_BYTES
 from govgate.memory.loader import parse_memory
 from govgate.memory.model import Memory
-from govgate.model import Change
-from govgate.sources.git import GitRepo
+from govgate.model import Change, ContentUnavailable
+from govgate.sources.git import GitRepo, ObjectTooLarge
 
 _REGULAR = ("100644", "100755")
 
@@ -106,11 +107,15 @@ class MemoryTimeline:
 
     def _parse(self, blob: str, base: str | None) -> Memory | str:
         source = self._source(base or blob)
-        try:
-            return parse_memory(self.repo.run_bytes("cat-file", "blob", blob).decode("utf-8"), source)
-        except (MemoryFileError, UnicodeDecodeError, GitError) as exc:
-            reason = exc.message if isinstance(exc, MemoryFileError | GitError) else "not UTF-8 text"
-            return f"the memory file at the base cannot be used ({reason}): judged without memory"
+        try:  # bounded like the gate's own read of the memory file (govgate.memory.base_revision)
+            return parse_memory(self.repo.blobs().read(blob, limit=MAX_MEMORY_BYTES).decode("utf-8"), source)
+        except ObjectTooLarge as exc:
+            reason = f"{exc.size:,} bytes; the limit is {MAX_MEMORY_BYTES:,}"
+        except ContentUnavailable:
+            reason = f"object {blob[:12]} is missing from the clone"
+        except (MemoryFileError, UnicodeDecodeError) as exc:
+            reason = exc.message if isinstance(exc, MemoryFileError) else "not UTF-8 text"
+        return f"the memory file at the base cannot be used ({reason}): judged without memory"
 
     def _read_edits(self, tip: str, exclude: list[str]) -> list[tuple[str, _Version]]:
         out = self.repo.run_bytes("log", "--first-parent", "--format=%x1e%H", "--raw", "--no-abbrev", "--no-renames",
