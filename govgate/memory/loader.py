@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,17 @@ def load_memory_file(path: Path) -> Memory:
 
 def parse_memory(text: str, source: str) -> Memory:
     data, positions = read_yaml(text, source)
-    key = _validation_key("govgate-memory\0" + json.dumps(memory_schema(), sort_keys=True) + "\0" + text)
+    key = _validation_key(text, schema="govgate-memory\0" + _schema_text())
     if not _remembered(key):
         validate(data, positions, source)
         _remember_valid(key)
     return build(data, positions, source)
+
+
+@cache
+def _schema_text() -> str:
+    """The memory schema as JSON, for the validation cache's key (without the policy's: it imports every detector)."""
+    return json.dumps(memory_schema(), sort_keys=True)
 
 
 def read_yaml(text: str, source: str) -> tuple[dict[str, Any], Positions]:

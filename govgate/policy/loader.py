@@ -250,14 +250,15 @@ def _expected_of(error: Any) -> str:
     return " or ".join(kinds) or "another value"
 
 
-def _validation_key(text: str) -> Path | None:
+def _validation_key(text: str, schema: str | None = None) -> Path | None:
     """Where a successful schema validation of exactly this text, by this govgate, is remembered.
 
     Importing jsonschema costs more than half of a small check (measured: 0.23 s of CPU for
     ``policy validate`` without the cache, 0.10 s with it), so a text that passed the JSON Schema
     once is not run through it again. The key hashes the text, govgate's version and the schema
     itself, and the entry must hold that key: any doubt (None) means validate. Only the schema
-    pass is remembered; the checks of ``govgate.policy.checks`` run on every load.
+    pass is remembered; the checks of ``govgate.policy.checks`` run on every load. ``schema``: the
+    JSON text of another file's schema (the memory file's), else the policy's.
     """
     import hashlib
     import json
@@ -268,7 +269,8 @@ def _validation_key(text: str) -> Path | None:
     root = os.environ.get("GOVGATE_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "govgate"
     )
-    schema = json.dumps(_schema(), sort_keys=True)
+    if schema is None:
+        schema = json.dumps(_schema(), sort_keys=True)
     digest = hashlib.sha256("\0".join((__version__, schema, text)).encode("utf-8", "surrogatepass")).hexdigest()
     return Path(root) / "validated" / digest
 
