@@ -152,7 +152,8 @@ def _check_json(verdict: Verdict) -> str:
     return f'{compact(before)[:-1]},"rules":[{rules}],{compact(after)[1:]}'
 
 
-_RULE_TEXTS: dict[int, tuple[Rule, list[str | None]]] = {}  # id(rule) -> (the rule, [its text passed, skipped])
+# id(rule) -> (the rule, kept alive so no other rule takes its id while cached; [its text passed, skipped])
+_RULE_TEXTS: dict[int, tuple[Rule, list[str | None]]] = {}
 
 
 def _rule_text(result: RuleResult) -> str:
@@ -162,7 +163,7 @@ def _rule_text(result: RuleResult) -> str:
         return compact(result.to_dict())
     rule = result.rule
     known = _RULE_TEXTS.get(id(rule))
-    if known is None or known[0] is not rule:  # the rule object itself, not another one at its address
+    if known is None:
         if len(_RULE_TEXTS) >= 4096:
             _RULE_TEXTS.clear()
         known = _RULE_TEXTS[id(rule)] = (rule, [None, None])

@@ -73,7 +73,8 @@ def merge_draft(existing: str | None, new_areas: list[AreaFacts], entry_facts: d
             edits.append(_mined_edit(existing, entry, facts.mined(as_of)))
             result.refreshed.append(_entry_name(entry, index))
     ids = {_scalar(entry, "id") for entry in (entries.value if entries is not None else [])} - {None}
-    fresh = [a for a in new_areas if not _covered(a, existing_globs(entries))]
+    globs = existing_globs(entries)
+    fresh = [a for a in new_areas if not _covered(a, globs)]
     indent = entries.start_mark.column if entries is not None and entries.value and not entries.flow_style else 2
     blocks = _new_entries(fresh, ids, as_of, indent, min_changes)  # type: ignore[arg-type]
     result.added = blocks.ids

@@ -35,31 +35,22 @@ _FLOOR = {c._value_: rank for c, rank in _CONFIDENCE_RANK.items()}  # ai_min_con
 _QUESTION = {q.value: q for q in Question}  # a requirement names its question as text
 _TRUST = {t.value: t for t in Trust}
 _QUESTIONS = tuple(Question)
-_CONDITIONS: dict[int, tuple[Condition, tuple[Callable[[_Context], bool], ...]]] = {}
+# The policy's rules (kept alive here, so no other tuple can take their id while cached) with their
+# conditions' tests, compiled once per policy: every judged change walks every rule.
 _PLANS: dict[int, tuple[tuple[Rule, ...], tuple[tuple[Rule, tuple[Callable[[_Context], bool], ...]], ...]]] = {}
 
 
 def _rule_plan(rules: tuple[Rule, ...]) -> tuple[tuple[Rule, tuple[Callable[[_Context], bool], ...]], ...]:
-    """Each rule with its condition's tests, once per policy (every judged change walks every rule)."""
     found = _PLANS.get(id(rules))
-    if found is None or found[0] is not rules:
+    if found is None:
         if len(_PLANS) >= 1024:
             _PLANS.clear()
-        found = _PLANS[id(rules)] = (rules, tuple((rule, _condition_tests(rule.when)) for rule in rules))
-    return found[1]
-
-
-def _condition_tests(when: Condition) -> tuple[Callable[[_Context], bool], ...]:
-    """The tests a condition makes, compiled once per condition object (path globs included), cheapest first."""
-    found = _CONDITIONS.get(id(when))
-    if found is None or found[0] is not when:  # the condition itself, not another one at its address
-        if len(_CONDITIONS) >= 4096:
-            _CONDITIONS.clear()
-        found = _CONDITIONS[id(when)] = (when, _compile_condition(when))
+        found = _PLANS[id(rules)] = (rules, tuple((rule, _compile_condition(rule.when)) for rule in rules))
     return found[1]
 
 
 def _compile_condition(when: Condition) -> tuple[Callable[[_Context], bool], ...]:
+    """The tests a condition makes (path globs compiled here), cheapest first."""
     tests: list[Callable[[_Context], bool]] = []
     if when.ai_assisted is not None:
         tests.append(lambda ctx: when.ai_assisted == ctx.ai_assisted)

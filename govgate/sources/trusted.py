@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from govgate.errors import GovgateError
+from govgate.limits import MAX_POLICY_BYTES
 from govgate.policy.choice import PolicyChoice
 from govgate.policy.loader import DEFAULT_POLICY_FILES, EMBEDDED_DEFAULT, load_policy, parse_policy, preset_path
 from govgate.policy.model import OriginKind, Policy, PolicyOrigin
@@ -29,7 +30,7 @@ from govgate.sources.base_files import DEFAULT_LIMIT, BaseFileError, BaseFiles
 from govgate.sources.git import GitRepo
 from govgate.sources.release_tags import with_release_tags
 
-POLICY_LIMIT = DEFAULT_LIMIT
+POLICY_LIMIT = MAX_POLICY_BYTES  # the loader's own bound: a policy is refused past it whichever way it is read
 CODEOWNERS_LIMIT = 3 * (1 << 20)  # GitHub ignores a CODEOWNERS file over 3 MB
 
 
