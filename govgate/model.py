@@ -6,6 +6,7 @@ git, GitHub, YAML or output formats.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -99,6 +100,17 @@ class KnowledgeStatus(str, enum.Enum):
     BUS_FACTOR_1 = "bus_factor_1"  # exactly one active knower
     SHARED = "shared"  # two or more active knowers
     NO_HISTORY = "no_history"  # no human change in the history read
+
+
+
+def parse_moment(text: str | None) -> dt.datetime | None:
+    """An ISO 8601 time as git and the forges write it (its offset kept), or None when absent or malformed."""
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 class Confidence(str, enum.Enum):

@@ -19,6 +19,7 @@ from govgate.errors import GitError
 from govgate.memory.people import git_mailmap
 from govgate.model import Change
 from govgate.sources import SourceRequest, open_source
+from govgate.sources.base_files import tree_listing
 from govgate.sources.git import GitRepo
 from govgate.sources.history import HistoryOptions, HistorySource
 
@@ -32,8 +33,7 @@ def complete_history(summary: AuditSummary, source: HistorySource, days: int, ti
         summary.add_older(change)
     summary.problems.extend([*timeline.problems, *(f"history before the range: {p}" for p in older)])
     try:
-        listing = repo.run_bytes("ls-tree", "-r", "-z", "--name-only", "--full-tree", source.range.tip).split(b"\0")
-        files: list[str] | None = [f.decode("utf-8", "replace") for f in listing if f]
+        files: list[str] | None = list(tree_listing(repo, source.range.tip))
     except GitError as exc:
         summary.problems.append(f"the files at the tip cannot be listed ({exc.message}): the knowledge map keeps areas gone since")
         files = None

@@ -95,10 +95,9 @@ def _code_digest() -> str:
 
 
 class AuditCache:
-    def __init__(self, db: sqlite3.Connection, chain: str, path: Path) -> None:
+    def __init__(self, db: sqlite3.Connection, chain: str) -> None:
         self._db = db
         self.chain = chain
-        self.path = path
         self._pending: list[tuple[Any, ...]] = []
         self._checks: list[tuple[str, str, str]] = []
 
@@ -132,7 +131,7 @@ class AuditCache:
         except BaseException:
             db.close()
             raise
-        return cls(db, chain, path)
+        return cls(db, chain)
 
     def get(self, sha: str, with_json: bool) -> Row | None:
         check = "(SELECT check_json FROM checks k WHERE k.chain = c.chain AND k.sha = c.sha)" if with_json else "NULL"

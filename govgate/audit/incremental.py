@@ -20,7 +20,6 @@ change between runs without any commit changing).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterator
@@ -31,7 +30,7 @@ from govgate.audit.failures import ChangeRefs, references_of
 from govgate.audit.judging import JudgeSettings, judged
 from govgate.audit.parallel import choose_jobs
 from govgate.audit.record import ChangeRecord
-from govgate.model import Change, Commit
+from govgate.model import Change, Commit, parse_moment
 from govgate.sources.history import HistorySource
 from govgate.sources.history_walk import GitStream
 
@@ -47,7 +46,6 @@ class IncrementalAudit:
         self.prepare = prepare
         self.enricher = enricher
         self.from_cache = 0  # first-parent commits taken from the cache
-        self.read = 0  # changes read from git and judged
         self._storing = True
 
     @property
@@ -66,7 +64,7 @@ class IncrementalAudit:
                 if not self._usable(row):
                     break
                 self.from_cache += 1
-                when = _parse_date(row.committed)
+                when = parse_moment(row.committed)
                 if since is not None and when is not None and when < since:
                     return
                 sha = row.parent
@@ -119,7 +117,6 @@ class IncrementalAudit:
         # The stretch to read: counted when part of the history is cached, else the whole walk's estimate.
         jobs = choose_jobs(self.jobs, count if count is not None else source.estimate())
         for record, (refs, link) in judged(items, self.settings, source.repo, jobs):
-            self.read += 1
             if self._storing and source.troubled:
                 self._storing = False  # from here on a cold run would also report the damage: keep nothing
             if self._storing and not record.problems:
@@ -138,7 +135,7 @@ class IncrementalAudit:
     def _usable(self, row: Row) -> bool:
         if row.kind == OUTSIDE_UNTIL:
             until = self.source.options.until
-            when = _parse_date(row.committed)
+            when = parse_moment(row.committed)
             return until is not None and when is not None and when > until  # still passed over
         if row.kind == JUDGED:
             if self.settings.with_json and not (row.record and row.record.check_json):
@@ -161,9 +158,3 @@ class IncrementalAudit:
 def _link(change: Change) -> tuple[str, str | None, str]:
     return change.head, change.base, change.date or ""
 
-
-def _parse_date(text: str) -> dt.datetime | None:
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None

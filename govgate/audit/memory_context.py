@@ -152,10 +152,10 @@ class MemoryTimeline:
         return self._positions.get(head)
 
 
-def with_memory_and_clock(changes: Iterator[Change], timeline: MemoryTimeline | None) -> Iterator[Change]:
+def with_memory_and_clock(changes: Iterator[Change], timeline: MemoryTimeline) -> Iterator[Change]:
     """Each change with the memory in force before it and its merge time as the moment it is judged at."""
     for change in changes:
         change.merged_at = change.date
-        if timeline is not None and timeline.needed:
+        if timeline.needed:
             change.memory = timeline.memory_before(change)
         yield change

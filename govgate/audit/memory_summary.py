@@ -33,10 +33,9 @@ MAP_LIMIT = 50
 
 
 class MemorySummary:
-    def __init__(self, now: dt.datetime | None = None, repo_url: str | None = None) -> None:
+    def __init__(self, now: dt.datetime | None = None) -> None:
         # By default the start of today (UTC): two audits on the same day write the same report.
         self.now = now or dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time.min, dt.UTC)
-        self.repo_url = repo_url
         self.miner = HistoryMiner(MiningOptions(now=self.now))
         self.mined: MinedHistory | None = None
         self.memory: Memory | None = None

@@ -42,7 +42,7 @@ from govgate.audit.knowledge import KnowledgeTracker
 from govgate.audit.memory_summary import MemorySummary
 from govgate.audit.record import ChangeRecord
 from govgate.audit.thresholds import LARGE_MERGE_COMMITS, MIN_MONTH_CHANGES
-from govgate.model import GOVERNANCE_QUESTIONS, Change, Question, Severity
+from govgate.model import GOVERNANCE_QUESTIONS, Change, Question, Severity, parse_moment
 from govgate.policy.model import Policy, Waiver
 
 SCHEMA = "govgate/audit/v1"
@@ -244,7 +244,7 @@ class AuditSummary:
         self.rules: dict[str, Counter[str]] = {rule.id: Counter() for rule in policy.rules}
         self.failures = FailureTracker()
         self.knowledge = KnowledgeTracker()
-        self.memory = MemorySummary(now, repo_url)
+        self.memory = MemorySummary(now)
         self.problems: list[str] = []  # about the run as a whole
         self.problem_changes = 0
         self.problem_examples: list[dict[str, Any]] = []
@@ -289,9 +289,7 @@ class AuditSummary:
         waivers = self.policy.waivers
         for index, status in record.waivers:
             waiver = waivers[index]
-            if waiver not in self._waivers:
-                self._waivers[waiver] = Counter()
-            self._waivers[waiver][status] += 1
+            self._waivers[waiver][status] += 1  # every waiver of the policy is counted from the start
         self.knowledge.observe(record, when)
         self.memory.observe(record, facts)
         if record.problems:
@@ -449,9 +447,5 @@ def share(part: int, whole: int) -> float | None:
 
 
 def _when(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    try:
-        return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
-    except ValueError:
-        return None
+    moment = parse_moment(text)
+    return moment.astimezone(dt.UTC) if moment is not None else None

@@ -31,7 +31,7 @@ from typing import Any
 from govgate.audit.failures import ChangeFacts, FailureTracker, references_of
 from govgate.memory.model import Knower
 from govgate.memory.people import IdentityTable, Mailmap, PersonFacts
-from govgate.model import Change, FileChange, FileStatus, Fragility, KnowledgeStatus
+from govgate.model import Change, FileChange, FileStatus, Fragility, KnowledgeStatus, parse_moment
 
 ROOT = "."
 MIN_KNOWER_CHANGES = 2
@@ -185,7 +185,7 @@ class HistoryMiner:
 
     def observe_input(self, change: MiningInput, facts: ChangeFacts, *, mark: bool = False) -> None:
         """``observe`` for a change known by its MiningInput (an audit's record)."""
-        when = _moment(change.date)
+        when = parse_moment(change.date)
         self.changes += 1
         self.newest = self.newest or when
         self.oldest = when or self.oldest
@@ -221,8 +221,8 @@ class HistoryMiner:
     def _note_activity(self, change: MiningInput) -> None:
         table = self.identities
         for author, author_email, authored_at, committer, committer_email, committed_at in change.commits:
-            table.seen(table.id_of(author, author_email), _moment(authored_at))
-            table.seen(table.id_of(committer, committer_email), _moment(committed_at))
+            table.seen(table.id_of(author, author_email), parse_moment(authored_at))
+            table.seen(table.id_of(committer, committer_email), parse_moment(committed_at))
 
     def _recency(self, when: dt.datetime | None) -> float:
         age = (self.options.now - when).total_seconds() / 86400 if when else 0.0
@@ -352,11 +352,3 @@ def _by_activity(areas: Any) -> list[AreaFacts]:
     """Most alive first: an orphaned area nobody changes any more is the least of the worries."""
     return sorted(areas, key=lambda a: (-a.activity, -a.changes, a.path))
 
-
-def _moment(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None

@@ -13,6 +13,7 @@ from govgate.memory.model import Memory
 from govgate.memory.people import git_mailmap
 from govgate.model import Change
 from govgate.sources import SourceRequest, open_source
+from govgate.sources.base_files import tree_listing
 from govgate.sources.git import GitRepo
 from govgate.sources.history import HistoryOptions, HistorySource
 
@@ -50,8 +51,7 @@ def mine(repo: GitRepo, rev: str, options: MiningOptions, since: dt.datetime | N
         miner.observe(change)
     if shown is not None:
         shown.done()
-    files = repo.run_bytes("ls-tree", "-r", "-z", "--name-only", "--full-tree", source.range.tip).split(b"\0")
-    existing = [f.decode("utf-8", "replace") for f in files if f]
+    existing = list(tree_listing(repo, source.range.tip))
     return Mined(miner.finish(git_mailmap(repo), existing), source.range.label, source.repo_url, list(source.problems))
 
 

@@ -12,7 +12,18 @@ from collections.abc import Callable, Mapping, Sequence
 from fnmatch import fnmatchcase
 
 from govgate.globs import glob_any, glob_set
-from govgate.model import GOVERNANCE_QUESTIONS, Change, Confidence, Evidence, Gap, GapKind, Question, Severity, Trust
+from govgate.model import (
+    GOVERNANCE_QUESTIONS,
+    Change,
+    Confidence,
+    Evidence,
+    Gap,
+    GapKind,
+    Question,
+    Severity,
+    Trust,
+    parse_moment,
+)
 from govgate.policy.freeze_state import FreezeReport, assess_freeze
 from govgate.policy.memory_state import MemoryReport, approvals_by, assess_memory
 from govgate.policy.model import FACET_WORDS, Alternative, Condition, Policy, Requirement, Rule, Waiver
@@ -396,13 +407,8 @@ def check_freeze_requirement(req: Requirement, freeze: FreezeReport | None) -> R
 
 
 def _moment(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    moment = parse_moment(text)
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _words(facet: str, usable: list[Evidence], trusted: list[Evidence], minimum: Trust) -> str:

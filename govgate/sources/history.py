@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from govgate.errors import GitError
-from govgate.model import Change, Commit, FileChange, Gap, GapKind, path_matches
+from govgate.model import Change, Commit, FileChange, Gap, GapKind, parse_moment, path_matches
 from govgate.sources import SourceRequest, TrustRoot
 from govgate.sources.git import LOG_FORMAT, GitRepo, commit_from_object, parse_diff_tokens, parse_log
 from govgate.sources.history_objects import ChangeContents, SizeSettings
@@ -180,7 +180,7 @@ class HistorySource:
         for commit, tokens, gaps in self._mainline(start, limit):
             self.scanned += 1
             self.last_scanned = commit
-            when = _parse_date(commit.committed_at)
+            when = parse_moment(commit.committed_at)
             if since is not None and when is not None and when < since:
                 self.reached_since = True
                 return  # like git log --since: the walk ends at the first older first-parent commit
@@ -361,12 +361,6 @@ def open_source(request: SourceRequest) -> HistorySource:
 def _paths_of(f: FileChange) -> tuple[str, ...]:
     return (f.path, f.old_path) if f.old_path else (f.path,)
 
-
-def _parse_date(text: str) -> dt.datetime | None:
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def take(iterator: Iterator[Change], count: int) -> list[Change]:
