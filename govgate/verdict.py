@@ -9,6 +9,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from govgate.detectors.ai_markers import vendors_of
 from govgate.model import GOVERNANCE_QUESTIONS, Change, Evidence, Gap, Question, Severity
 from govgate.policy.model import PolicyOrigin, Requirement, Rule, Waiver
 
@@ -202,10 +203,6 @@ class Verdict:
                 if e.supports and e.subject and e.attrs.get("vendor")}
 
     @property
-    def ai_vendors(self) -> list[str]:
-        return sorted(set(self.ai_tool_vendors.values()))
-
-    @property
     def failing_rules(self) -> list[RuleResult]:
         return [r for r in self.rules if r.status is RuleStatus.FAIL]
 
@@ -226,7 +223,7 @@ class Verdict:
             "verdict": self.verdict,
             "change": change_dict(self.change),
             "ai_assisted": self.ai_assisted,
-            "ai": {"tools": self.ai_tools, "vendors": sorted(set(tool_vendors.values())),
+            "ai": {"tools": self.ai_tools, "vendors": vendors_of(tool_vendors),
                    "tool_vendors": dict(sorted(tool_vendors.items())), "evidence": [e.to_dict() for e in self.ai_evidence]},
             "risk": self.risk.to_dict(),
             "questions": {q._value_: self.questions[q].to_dict() for q in GOVERNANCE_QUESTIONS},

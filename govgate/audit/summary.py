@@ -42,6 +42,7 @@ from govgate.audit.knowledge import KnowledgeTracker
 from govgate.audit.memory_summary import MemorySummary
 from govgate.audit.record import ChangeRecord
 from govgate.audit.thresholds import LARGE_MERGE_COMMITS, MIN_MONTH_CHANGES
+from govgate.detectors.ai_markers import UNKNOWN_VENDOR, vendors_of
 from govgate.model import GOVERNANCE_QUESTIONS, Change, Question, Severity, parse_moment
 from govgate.policy.model import Policy, Waiver
 
@@ -49,7 +50,6 @@ SCHEMA = "govgate/audit/v1"
 WORST_LIMIT = 200
 PROBLEM_EXAMPLES = 20
 LARGE_MERGE_EXAMPLES = 20
-UNKNOWN_VENDOR = "unknown vendor"
 
 GAPS: dict[str, Question] = {
     "unreviewed": Question.REVIEWED,
@@ -420,7 +420,7 @@ def offender(record: ChangeRecord, facts: ChangeFacts) -> dict[str, Any]:
         "author": record.author,
         "ai_assisted": record.ai_assisted,
         "ai_tools": record.ai_tools,
-        "ai_vendors": sorted(set(record.ai_tool_vendors.values())),
+        "ai_vendors": vendors_of(record.ai_tool_vendors),
         "commits": record.commits,
         "risk": record.risk_level,
         "risk_score": round(record.risk_score, 2),

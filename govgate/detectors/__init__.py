@@ -83,30 +83,38 @@ def reads_content(file: FileChange) -> bool:
 
 def run_detectors(change: Change, settings: Mapping[str, Mapping[str, Any]]) -> list[Evidence]:
     matcher = scope_matcher()
-    masks = [matcher.file_mask(f) for f in change.files]
-    present = 0
-    for mask in masks:
-        present |= mask
+    masks, present = _masks(matcher, change)
     evidence: list[Evidence] = []
     for detector, bit in zip(all_detectors(), matcher.bits, strict=True):
-        if bit is not None and not present & bit:
-            continue  # no file of this change is one the detector can speak to
-        view = change if bit is None else _only(change, masks, bit)
-        evidence.extend(detector.detect(view, settings.get(detector.name, NO_SETTINGS)))
+        evidence.extend(_in_scope(detector, bit, change, masks, present, settings.get(detector.name, NO_SETTINGS)))
     return evidence
 
 
 def detect_in_scope(detector: Detector, change: Change, settings: Mapping[str, Any]) -> list[Evidence]:
     """One detector, called the way ``run_detectors`` calls it (not at all, or with its own files only)."""
-    index = all_detectors().index(detector)
     matcher = scope_matcher()
-    bit = matcher.bits[index]
-    if bit is None:
-        return list(detector.detect(change, settings))
+    masks, present = _masks(matcher, change)
+    return list(_in_scope(detector, matcher.bits[all_detectors().index(detector)], change, masks, present, settings))
+
+
+def _masks(matcher: ScopeMatcher, change: Change) -> tuple[list[int], int]:
+    """Each file's detector bits, and every bit some file of the change has."""
     masks = [matcher.file_mask(f) for f in change.files]
-    if not any(mask & bit for mask in masks):
-        return []
-    return list(detector.detect(_only(change, masks, bit), settings))
+    present = 0
+    for mask in masks:
+        present |= mask
+    return masks, present
+
+
+def _in_scope(detector: Detector, bit: int | None, change: Change, masks: list[int], present: int,
+              settings: Mapping[str, Any]) -> Iterable[Evidence]:
+    """A detector's evidence: none when no file of the change is one it can speak to (``bit`` absent
+    from ``present``), else from the change narrowed to those files (all of it when unscoped)."""
+    if bit is None:
+        return detector.detect(change, settings)
+    if not present & bit:
+        return ()
+    return detector.detect(_only(change, masks, bit), settings)
 
 
 def _only(change: Change, masks: list[int], bit: int) -> Change:

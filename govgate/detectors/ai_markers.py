@@ -112,6 +112,11 @@ def vendor_of(tool: str) -> str | None:
     return TOOL_VENDORS.get(tool)
 
 
+def vendors_of(tool_vendors: dict[str, str]) -> list[str]:
+    """The vendors behind a change's tools (tool -> vendor), each once, sorted."""
+    return sorted(set(tool_vendors.values()))
+
+
 @dataclass(frozen=True)
 class TrailerMarker:
     """A ``Key: value`` line that marks AI work when its value is a known one."""

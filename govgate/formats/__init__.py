@@ -26,6 +26,11 @@ CHECK_FORMATS = tuple(FORMATS)
 
 
 def format_module(name: str) -> ModuleType:
-    if name not in FORMATS:
-        raise GovgateError(f"unknown format {name!r}", f"choose one of: {', '.join(FORMATS)}")
-    return importlib.import_module(FORMATS[name])
+    return load_format(FORMATS, name, "format")
+
+
+def load_format(registry: dict[str, str], name: str, noun: str) -> ModuleType:
+    """The module ``registry`` lists for ``name`` (imported now), or one line naming the choices."""
+    if name not in registry:
+        raise GovgateError(f"unknown {noun} {name!r}", f"choose one of: {', '.join(registry)}")
+    return importlib.import_module(registry[name])

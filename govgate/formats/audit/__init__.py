@@ -10,11 +10,10 @@ changes). A writer module that prints each change's ``govgate/check/v1`` object 
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from govgate.errors import GovgateError
+from govgate.formats import load_format
 
 if TYPE_CHECKING:
     from govgate.audit.failures import ChangeFacts
@@ -46,9 +45,7 @@ def needs_check_json(name: str) -> bool:
 
 
 def _module(name: str) -> ModuleType:
-    if name not in AUDIT_WRITERS:
-        raise GovgateError(f"unknown audit format {name!r}", f"choose one of: {', '.join(AUDIT_WRITERS)}")
-    return importlib.import_module(AUDIT_WRITERS[name])
+    return load_format(AUDIT_WRITERS, name, "audit format")
 
 
 def percent(value: float | None) -> str:

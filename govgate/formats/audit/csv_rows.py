@@ -14,6 +14,7 @@ from typing import TextIO
 from govgate.audit.failures import ChangeFacts
 from govgate.audit.record import ChangeRecord
 from govgate.audit.summary import AuditSummary
+from govgate.detectors.ai_markers import vendors_of
 from govgate.formats.escaping import spreadsheet_cell
 from govgate.model import GOVERNANCE_QUESTIONS
 
@@ -40,7 +41,7 @@ class CsvWriter:
             ";".join(facts.reverted_by), ";".join(facts.fixed_by), record.files, record.commits,
             " | ".join(record.problems), record.url or "",
             "true" if record.complete else "false", record.policy,
-            facts.repository or "", ";".join(sorted(set(record.ai_tool_vendors.values()))),
+            facts.repository or "", ";".join(vendors_of(record.ai_tool_vendors)),
             "true" if facts.large_merge else "false",
         )])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from govgate.audit.thresholds import MIN_MONTH_CHANGES
+from govgate.detectors.ai_markers import UNKNOWN_VENDOR
 from govgate.formats.audit import percent
 from govgate.model import GOVERNANCE_QUESTIONS, Question
 
@@ -97,7 +98,7 @@ def vendor_lines(summary: AuditSummary) -> list[str]:
     total = summary.total
     by_vendor: dict[str, list[str]] = {}
     for tool, count in total.tools.most_common():
-        vendor = summary.tool_vendors.get(tool, "unknown vendor")
+        vendor = summary.tool_vendors.get(tool, UNKNOWN_VENDOR)
         by_vendor.setdefault(vendor, []).append(f"{tool} {count:,}")
     lines = []
     for vendor, count in total.vendors.most_common():

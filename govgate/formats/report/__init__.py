@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
-from govgate.errors import GovgateError
+from govgate.formats import load_format
 
 if TYPE_CHECKING:
     from govgate.orgreport.model import OrgReport
@@ -19,6 +18,4 @@ REPORT_FORMATS: dict[str, str] = {
 
 
 def render_report(name: str, report: OrgReport) -> str:
-    if name not in REPORT_FORMATS:
-        raise GovgateError(f"unknown report format {name!r}", f"choose one of: {', '.join(REPORT_FORMATS)}")
-    return importlib.import_module(REPORT_FORMATS[name]).render(report)  # type: ignore[no-any-return]
+    return load_format(REPORT_FORMATS, name, "report format").render(report)  # type: ignore[no-any-return]
