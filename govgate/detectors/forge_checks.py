@@ -3,10 +3,10 @@ their settings, and the one finding on "CI passed" for the whole head."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from govgate.model import Evidence, Location, Question, Trust
+from govgate.model import Evidence, Location, Question, Severity, Trust, glob_any
 
 PASSING = frozenset({"success", "neutral", "skipped"})  # conclusions that do not stand in the way of "CI passed"
 
@@ -16,6 +16,15 @@ FAILURE_SEVERITY_SETTING: dict[str, Any] = {
     "enum": ["error", "warning"],
     "description": "how a failure counts: error fails tested requirements (default), warning only shows",
 }
+
+
+def ignored(name: str, settings: Mapping[str, Any]) -> bool:
+    """Whether the settings' ``ignore`` globs leave this check or job out entirely."""
+    return glob_any(name, settings.get("ignore", ()))
+
+
+def failure_severity(settings: Mapping[str, Any]) -> Severity:
+    return Severity(settings.get("failure_severity", Severity.ERROR))
 
 
 def checks_schema(**extra: Any) -> dict[str, Any]:

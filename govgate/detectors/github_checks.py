@@ -23,12 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import Any
 
-from govgate.detectors.forge_checks import GLOBS, PASSING, checks_schema, whole_head
+from govgate.detectors.forge_checks import GLOBS, PASSING, checks_schema, failure_severity, ignored, whole_head
 from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
-from govgate.model import Change, CheckResult, Evidence, Location, Question, Severity, Trust, newest_per_name
+from govgate.model import Change, CheckResult, Evidence, Location, Question, Severity, Trust, glob_any, newest_per_name
 
 _FAILED = frozenset({"failure", "timed_out", "action_required", "startup_failure", "error"})
 _INCONCLUSIVE = frozenset({"cancelled", "stale"})
@@ -55,11 +54,10 @@ class GitHubCheckDetector:
         pr = change.pull_request
         if pr is None or pr.checks is None:
             return []
-        ignore = tuple(settings.get("ignore", ()))
-        checks = [c for c in pr.checks if c.name and not any(fnmatchcase(c.name, p) for p in ignore)]
+        checks = [c for c in pr.checks if c.name and not ignored(c.name, settings)]
         trust = _Trust(tuple(settings.get("apps", DEFAULT_APPS)), tuple(settings.get("contexts", ())),
                        frozenset(change.paths()))
-        severity = Severity(settings.get("failure_severity", Severity.ERROR))
+        severity = failure_severity(settings)
         head = pr.head_sha or change.head
         newest = newest_per_name(checks)
         # Every run of the name govgate's own job has is govgate's: this run, earlier ones, concurrent ones.
@@ -89,10 +87,10 @@ def _not_evidence(
     if check.head_sha and head and check.head_sha != head:
         return f"it ran on {check.head_sha[:12]}, not the head commit"
     if check.kind == "status":
-        if not any(fnmatchcase(check.name, glob) for glob in trust.contexts):
+        if not glob_any(check.name, trust.contexts):
             return "commit statuses count only from contexts listed in settings.github_checks.contexts"
         return None
-    if not any(fnmatchcase(check.app or "", glob) for glob in trust.apps):
+    if not glob_any(check.app or "", trust.apps):
         return f"it comes from the app {check.app or 'unknown'!r}, not one of settings.github_checks.apps"
     if check.app == "github-actions":
         return _workflow_problem(check, trust.touched)

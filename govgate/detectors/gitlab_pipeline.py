@@ -17,10 +17,9 @@ contradicts "tested". GitLab's statuses are read as GitHub's conclusions, so bot
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from fnmatch import fnmatchcase
 from typing import Any
 
-from govgate.detectors.forge_checks import checks_schema, whole_head
+from govgate.detectors.forge_checks import checks_schema, failure_severity, ignored, whole_head
 from govgate.detectors.scope import EVERY_CHANGE, NO_CONTENT
 from govgate.model import Change, Evidence, JobDefinition, Location, PipelineJob, Question, Severity, Trust
 
@@ -40,19 +39,19 @@ class GitLabPipelineDetector:
         pr = change.pull_request
         if pr is None or pr.jobs is None:
             return []
-        ignore = tuple(settings.get("ignore", ()))
-        severity = Severity(settings.get("failure_severity", Severity.ERROR))
+        severity = failure_severity(settings)
         evidence: list[Evidence] = []
         counted: list[tuple[str, str]] = []
         for job in pr.jobs:
-            if any(fnmatchcase(job.name, pattern) for pattern in ignore):
+            if ignored(job.name, settings):
                 continue
             reason = not_evidence(job)
             if reason is not None:
                 evidence.append(_finding(job, "job-not-counted", f"job {job.name!r} is not counted: {reason}", discounted=reason))
                 continue
-            counted.append((job.name, conclusion(job)))
-            evidence.append(_judge(job, severity))
+            state = conclusion(job)
+            counted.append((job.name, state))
+            evidence.append(_judge(job, state, severity))
         evidence.extend(whole_head(counted, source=self.name, where="GitLab pipeline on the head commit", noun="job"))
         return evidence
 
@@ -82,8 +81,8 @@ def conclusion(job: PipelineJob) -> str:
     return status
 
 
-def _judge(job: PipelineJob, severity: Severity) -> Evidence:
-    name, state = job.name, conclusion(job)
+def _judge(job: PipelineJob, state: str, severity: Severity) -> Evidence:
+    name = job.name
     if state == "success":
         return _finding(job, "job-passed", f"job {name!r} succeeded on the head commit", facets=frozenset({"check_passed"}))
     if state == "failure":
