@@ -125,3 +125,15 @@ def test_requests_are_only_the_ones_a_merge_request_needs(tmp_path: Path, gitlab
     seen: list[Seen] = gitlab_server.requests
     assert all(s.method == "GET" for s in seen)  # govgate never writes to GitLab
     assert len(seen) <= 12
+
+
+def test_a_merge_request_field_of_the_wrong_type_reads_as_absent() -> None:
+    from govgate.sources.gitlab_mr_api import merge_request_from
+
+    good = {"iid": 7, "author": {"username": "alice", "bot": False}, "labels": ["risky"],
+            "diff_refs": {"head_sha": "a" * 40, "base_sha": "b" * 40}, "source_branch": "feature"}
+    pull = merge_request_from(good).pull
+    assert (pull.author_login, pull.labels, pull.head_sha, pull.head_ref) == ("alice", ("risky",), "a" * 40, "feature")
+    hostile = {**good, "author": True, "labels": 5, "diff_refs": ["x"], "source_branch": {"x": 1}}
+    pull = merge_request_from(hostile).pull  # once an "internal error"
+    assert (pull.author_login, pull.labels, pull.head_sha, pull.head_ref) == (None, (), None, None)

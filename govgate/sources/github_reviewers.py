@@ -33,6 +33,7 @@ from typing import Any
 from govgate.model import GHOST_LOGIN, PullRequest, Review
 from govgate.sources.github_api import GitHubApiError, GitHubClient
 from govgate.sources.github_pr import repo_path
+from govgate.sources.json_shapes import obj, text
 
 ASKED_ASSOCIATIONS = frozenset({"MEMBER", "COLLABORATOR"})  # write access possible, not certain
 _PUSH_ACTIVITIES = frozenset({"push", "force_push"})
@@ -53,9 +54,8 @@ def read_contributors(
                 if login:
                     found.setdefault(login.lower(), f"{verb} commit {sha[:12]}")
     _add_pushers(client, pull, shas, found, problems)
-    sender_object = event.get("sender")
-    sender = sender_object.get("login") if isinstance(sender_object, dict) else None  # a payload field of the wrong type is absent
-    if event.get("action") == "synchronize" and isinstance(sender, str) and sender and event.get("after") == pull.head_sha:
+    sender = text(obj(event.get("sender")).get("login"))  # a payload field of the wrong type is absent
+    if event.get("action") == "synchronize" and sender and event.get("after") == pull.head_sha:
         found.setdefault(sender.lower(), f"pushed the head {str(pull.head_sha)[:12]} (the push that started this run)")
     return found
 

@@ -40,7 +40,7 @@ from govgate.sources.gitlab_mr_api import (
     fetch_versions,
     in_group,
 )
-from govgate.sources.json_shapes import integer
+from govgate.sources.json_shapes import integer, obj, text
 
 APPROVER_LEVEL = 30  # Developer
 ROLE_NAMES = {0: "No access", 5: "Minimal Access", 10: "Guest", 15: "Planner", 20: "Reporter", 30: "Developer",
@@ -123,8 +123,8 @@ def add_pushers(client: GitLabClient, mr: MergeRequest, commits: Sequence[Commit
         people.notes.append(f"only the latest {len(events)} push events of project {holder} were read: earlier pushers "
                             "of the merge request's commits may be missed")
     for event in events:
-        push = event.get("push_data") or {}
-        user = (event.get("author") or {}).get("username") or event.get("author_username")
+        push = obj(event.get("push_data"))
+        user = text(obj(event.get("author")).get("username")) or text(event.get("author_username"))
         if not user or push.get("ref_type") not in (None, "branch") or push.get("ref") != branch:
             continue
         if str(push.get("commit_to") or "") in shas:

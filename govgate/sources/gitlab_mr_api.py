@@ -14,7 +14,7 @@ from typing import Any
 
 from govgate.model import ApprovalRule, Commit, Person, PullRequest
 from govgate.sources.gitlab_api import GitLabApiError, GitLabClient, project_path
-from govgate.sources.json_shapes import integer
+from govgate.sources.json_shapes import integer, obj, text
 
 NOT_AVAILABLE = frozenset({403, 404})  # a Premium endpoint on GitLab Free, or one the token's role cannot see
 NOT_MEMBER = frozenset({404})  # a membership endpoint's answer for someone who is not a member
@@ -54,22 +54,24 @@ def fetch_merge_request(client: GitLabClient, project: str | int, iid: int) -> M
 
 
 def merge_request_from(data: Mapping[str, Any]) -> MergeRequest:
-    author = data.get("author") or {}
-    refs = data.get("diff_refs") or {}
+    # A field of the wrong type reads as absent (json_shapes), as in the GitHub source.
+    author = obj(data.get("author"))
+    refs = obj(data.get("diff_refs"))
     pipeline = data.get("head_pipeline") or data.get("pipeline")
+    labels = data.get("labels")
     pull = PullRequest(
         number=integer(data.get("iid")),
         title=str(data.get("title") or ""),
         body=str(data.get("description") or ""),  # null for an empty description
-        labels=tuple(_label(label) for label in data.get("labels") or ()),
-        author_login=author.get("username"),
+        labels=tuple(_label(label) for label in labels) if isinstance(labels, list) else (),
+        author_login=text(author.get("username")),
         author_type="Bot" if author.get("bot") else "User",
-        head_ref=data.get("source_branch"),
-        base_ref=data.get("target_branch"),
-        head_sha=refs.get("head_sha") or data.get("sha"),
-        base_sha=refs.get("base_sha"),
+        head_ref=text(data.get("source_branch")),
+        base_ref=text(data.get("target_branch")),
+        head_sha=text(refs.get("head_sha")) or text(data.get("sha")),
+        base_sha=text(refs.get("base_sha")),
         merged=data.get("state") == "merged",
-        url=data.get("web_url"),
+        url=text(data.get("web_url")),
     )
     return MergeRequest(
         pull=pull, project_id=integer(data.get("project_id") or data.get("target_project_id")),
