@@ -149,6 +149,8 @@ def test_stricter_for_ai_assisted_changes() -> None:
      "p.yml:7: freezes.windows[0].duration: does not belong to this kind of window"),
     ("    - id: x\n      start: 2026-06-01T00:00\n      end: 2026-06-02T00:00\n      timezone: UTC\n      tz: UTC\n",
      "p.yml:9: freezes.windows[0].tz: unknown key 'tz'"),
+    ("    - id: x\n      cron: '@daily'\n      duration: 1h\n    - id: x\n      cron: '@weekly'\n      duration: 1h\n",
+     "p.yml:8: freezes.windows[1].id: duplicate window id 'x' (first on line 5)"),
 ])
 def test_freeze_errors_name_file_line_and_key(yaml: str, message: str) -> None:
     with pytest.raises(PolicyError) as caught:

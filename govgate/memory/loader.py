@@ -12,16 +12,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from govgate.errors import MemoryFileError, PolicyError
+from govgate.errors import MemoryFileError
 from govgate.limits import MAX_MEMORY_BYTES
 from govgate.memory.model import DEFAULT_STALE_AFTER_DAYS, Knower, Memory, MemoryEntry
 from govgate.memory.schema import memory_schema
 from govgate.model import Fragility
-from govgate.policy.checks import pattern_problems
-from govgate.policy.loader import _describe, _load_yaml, _remember_valid, _remembered, _validation_key
+from govgate.policy.checks import duplicate_ids, pattern_problems, render_path
+from govgate.policy.loader import YamlDocument, _describe, _load_yaml, _remember_valid, _remembered, _validation_key
 from govgate.text_files import read_config_text
 
 Positions = dict[tuple[Any, ...], int]
+MEMORY_DOCUMENT = YamlDocument("memory file", "'version' and 'entries'", MemoryFileError,
+                               "start one with `govgate memory init`")
 
 
 def load_memory_file(path: Path) -> Memory:
@@ -47,17 +49,7 @@ def _schema_text() -> str:
 
 def read_yaml(text: str, source: str) -> tuple[dict[str, Any], Positions]:
     """The document and the line of every key, with the policy loader's limits and wording."""
-    if not text.strip():
-        raise MemoryFileError(f"{source}: the memory file is empty", "start one with `govgate memory init`")
-    try:
-        return _load_yaml(text, source)
-    except ValueError as exc:  # PyYAML builds timestamps itself and fails on a day that does not exist (2026-02-30)
-        raise MemoryFileError(f"{source}: malformed YAML: {exc} (quote a value that is not meant as a date)") from None
-    except PolicyError as exc:
-        message = exc.message.replace("the policy must be a mapping with 'version' and 'rules'",
-                                      "the memory file must be a mapping with 'version' and 'entries'")
-        raise MemoryFileError(message.replace("the policy", "the memory file"),
-                              "start one with `govgate memory init`" if "empty" in message else None) from None
+    return _load_yaml(text, source, MEMORY_DOCUMENT)
 
 
 def validate(data: dict[str, Any], positions: Positions, source: str) -> None:
@@ -75,26 +67,17 @@ def validate(data: dict[str, Any], positions: Positions, source: str) -> None:
 
 def _semantic_problems(data: dict[str, Any], positions: Positions, source: str) -> list[tuple[int, str]]:
     """What a schema cannot say: ids are unique, dates exist."""
-    problems: list[tuple[int, str]] = []
-    ids: dict[str, int] = {}
     entries = data.get("entries")
+    problems = duplicate_ids(entries, ("entries",), "entry", positions, source)
     for index, entry in enumerate(entries if isinstance(entries, list) else []):
         if not isinstance(entry, dict):
             continue
-        entry_id = entry.get("id")
-        if isinstance(entry_id, str):
-            line = positions.get(("entries", index, "id"), 0)
-            if entry_id in ids:
-                problems.append((line, f"{source}:{line}: entries[{index}].id: duplicate entry id {entry_id!r} "
-                                       f"(first on line {ids[entry_id]})"))
-            ids.setdefault(entry_id, line)
         for where, value in (((index, "reviewed"), entry.get("reviewed")),
                              ((index, "mined", "as_of"), (entry.get("mined") or {}).get("as_of")),
                              ((index, "mined", "last_change"), (entry.get("mined") or {}).get("last_change"))):
             if isinstance(value, str) and _date(value) is None and len(value) == 10:
                 line = positions.get(("entries", *where), 0)
-                key = f"entries[{index}]." + ".".join(where[1:])
-                problems.append((line, f"{source}:{line}: {key}: {value!r} is not a calendar date"))
+                problems.append((line, f"{source}:{line}: {render_path(('entries', *where))}: {value!r} is not a calendar date"))
     return problems
 
 

@@ -62,6 +62,25 @@ def pattern_problems(data: Mapping[str, Any], positions: Positions, source: str,
     return problems
 
 
+def duplicate_ids(items: Any, list_path: tuple[Any, ...], noun: str, positions: Positions,
+                  source: str) -> list[tuple[int, str]]:
+    """Every item of the list at ``list_path`` whose ``id`` an earlier item already has, as
+    ``(line, "file:line: key: duplicate NOUN id 'x' (first on line N)")``."""
+    problems: list[tuple[int, str]] = []
+    first: dict[str, int] = {}
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        item_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(item_id, str):
+            continue
+        path = (*list_path, index, "id")
+        line = positions.get(path, 0)
+        if item_id in first:
+            problems.append((line, f"{source}:{line}: {render_path(path)}: duplicate {noun} id {item_id!r} "
+                                   f"(first on line {first[item_id]})"))
+        first.setdefault(item_id, line)
+    return problems
+
+
 def _check_waiver(waiver: Mapping[str, Any], path: tuple[Any, ...], rule_ids: set[str], today: dt.date,
                   at: Any, found: Findings) -> None:
     rule = waiver.get("rule")

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from govgate.errors import PolicyError
+from govgate.policy.checks import duplicate_ids
 from govgate.policy.cron import CronError, CronSchedule, wall_clock
 from govgate.policy.freeze import ZERO, AiStricter, EmergencyPath, Freezes, FreezeWindow, WindowKind, parse_duration
 
@@ -41,12 +42,10 @@ class _Reader:
 
 
 def build_freezes(raw: dict[str, Any], positions: Positions, source: str) -> Freezes:
+    duplicates = duplicate_ids(raw.get("windows"), ("freezes", "windows"), "window", positions, source)
+    if duplicates:
+        raise PolicyError("\n".join(text for _, text in sorted(duplicates)))
     windows = tuple(_window(w, _Reader(positions, source, i)) for i, w in enumerate(raw.get("windows") or []))
-    ids: dict[str, int] = {}
-    for index, window in enumerate(windows):
-        if window.id in ids:
-            raise _Reader(positions, source, index).fail(("id",), f"duplicate window id {window.id!r}")
-        ids[window.id] = index
     emergency = raw.get("emergency")
     path = EmergencyPath(label=emergency["label"], approvers=tuple(emergency["approvers"]),
                          approvals=int(emergency.get("approvals", 1))) if emergency else None

@@ -10,14 +10,15 @@ import copy
 import datetime as dt
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from govgate.errors import PolicyError
+from govgate.errors import GovgateError, PolicyError
 from govgate.limits import MAX_POLICY_BYTES, MAX_POLICY_DEPTH, MAX_POLICY_NODES
 from govgate.model import Severity
-from govgate.policy.checks import Positions, check_meaning, render_path
+from govgate.policy.checks import Positions, check_meaning, duplicate_ids, render_path
 from govgate.policy.model import Condition, Policy, Requirement, Rule, Waiver
 from govgate.text_files import read_config_text
 
@@ -97,6 +98,19 @@ def _too_large(source: str) -> None:
     raise PolicyError(f"{source}: the policy is larger than {MAX_POLICY_BYTES // 1024} KiB", _TOO_LARGE_HINT)
 
 
+@dataclass(frozen=True)
+class YamlDocument:
+    """What kind of file a YAML text is, for the loader's limits and messages (policy or memory file)."""
+
+    noun: str
+    keys: str  # the top-level keys it must have, as the message names them
+    error: type[GovgateError]
+    empty_hint: str
+
+
+POLICY_DOCUMENT = YamlDocument("policy", "'version' and 'rules'", PolicyError, "start from `govgate policy init`")
+
+
 def _policy_loader() -> type:
     import yaml
 
@@ -110,73 +124,72 @@ def _policy_loader() -> type:
     return PolicyLoader
 
 
-def _load_yaml(text: str, source: str) -> tuple[dict[str, Any], Positions]:
+def _load_yaml(text: str, source: str, kind: YamlDocument = POLICY_DOCUMENT) -> tuple[dict[str, Any], Positions]:
     import yaml
 
     loader = _policy_loader()(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            raise PolicyError(f"{source}: the policy is empty", "start from `govgate policy init`")
+            raise kind.error(f"{source}: the {kind.noun} is empty", kind.empty_hint)
         positions: Positions = {}
         # Indexing walks the document as it will be built, aliases expanded, under a node budget:
         # an alias bomb is refused here, before the document is constructed.
-        _index(node, (), positions, source, [MAX_POLICY_NODES])
+        _index(node, (), positions, source, [MAX_POLICY_NODES], kind)
         data = loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
         problem = getattr(exc, "problem", None) or str(exc)
-        raise PolicyError(f"{where}: malformed YAML: {problem}") from None
+        raise kind.error(f"{where}: malformed YAML: {problem}") from None
     except RecursionError:  # the pure-Python parser on deep nesting (libyaml stops at 1000 levels)
-        raise PolicyError(f"{source}: the policy nests more than {MAX_POLICY_DEPTH} levels deep") from None
+        raise kind.error(f"{source}: the {kind.noun} nests more than {MAX_POLICY_DEPTH} levels deep") from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
-        raise PolicyError(f"{source}:1: the policy must be a mapping with 'version' and 'rules'")
+        raise kind.error(f"{source}:1: the {kind.noun} must be a mapping with {kind.keys}")
     return _plain(data), positions
 
 
-def _index(node: Any, path: tuple[Any, ...], positions: Positions, source: str, budget: list[int]) -> None:
+def _index(node: Any, path: tuple[Any, ...], positions: Positions, source: str, budget: list[int],
+           kind: YamlDocument) -> None:
     import yaml
 
     line = node.start_mark.line + 1
     budget[0] -= 1
     if budget[0] < 0:
-        raise PolicyError(f"{source}:{line}: {render_path(path) or '(top level)'}: the policy expands to more than "
+        raise kind.error(f"{source}:{line}: {render_path(path) or '(top level)'}: the {kind.noun} expands to more than "
                           f"{MAX_POLICY_NODES:,} values (YAML aliases?)")
     if len(path) > MAX_POLICY_DEPTH:
-        raise PolicyError(f"{source}:{line}: {render_path(path[:8])}...: the policy nests more than {MAX_POLICY_DEPTH} levels deep")
+        raise kind.error(f"{source}:{line}: {render_path(path[:8])}...: the {kind.noun} nests more than {MAX_POLICY_DEPTH} levels deep")
     positions.setdefault(path, line)
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                raise PolicyError(f"{source}:{key_line}: {render_path(path) or '(top level)'}: a key must be a plain name, "
+                raise kind.error(f"{source}:{key_line}: {render_path(path) or '(top level)'}: a key must be a plain name, "
                                   "not a list or mapping")
             key = key_node.value
             if key in seen:
-                raise PolicyError(
+                raise kind.error(
                     f"{source}:{key_line}: {render_path((*path, key))}: duplicate key "
                     f"(first given on line {seen[key]})"
                 )
             seen[key] = key_line
             positions[(*path, key)] = key_line
-            _index(value_node, (*path, key), positions, source, budget)
+            _index(value_node, (*path, key), positions, source, budget, kind)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index(item, (*path, i), positions, source, budget)
+            _index(item, (*path, i), positions, source, budget, kind)
 
 
 def _plain(value: Any) -> Any:
-    """YAML dates become ISO strings so the schema sees what the user wrote."""
+    """Keys as strings, as the schema names them (dates are already the text written: see _policy_loader)."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
     return value
 
 
@@ -188,15 +201,7 @@ def _validate(data: dict[str, Any], positions: Positions, source: str) -> None:
     for error in validator.iter_errors(data):
         path = tuple(error.absolute_path)
         problems.append(_describe(error, path, positions, source))
-    ids: dict[str, int] = {}
-    rules = data.get("rules")
-    for i, rule in enumerate(rules if isinstance(rules, list) else []):
-        rule_id = rule.get("id") if isinstance(rule, dict) else None
-        if isinstance(rule_id, str):
-            line = positions.get(("rules", i, "id"), 0)
-            if rule_id in ids:
-                problems.append((line, f"{source}:{line}: rules[{i}].id: duplicate rule id {rule_id!r} (first on line {ids[rule_id]})"))
-            ids.setdefault(rule_id, line)
+    problems += duplicate_ids(data.get("rules"), ("rules",), "rule", positions, source)
     _raise_if_any(problems)
 
 
