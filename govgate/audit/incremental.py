@@ -56,11 +56,11 @@ class IncrementalAudit:
         source = self.source
         exclude = set(source.range.exclude)
         since, until = source.options.since, source.options.until
-        with_json = self.settings.with_json
+        prints_json = self.settings.prints_json
         source.on_skip = self._skipped
         sha: str | None = source.range.tip
         while sha is not None and sha not in exclude:
-            for row in self.cache.walk(sha, with_json):
+            for row in self.cache.walk(sha, prints_json):
                 if not self._usable(row):
                     break
                 self.from_cache += 1
@@ -100,7 +100,7 @@ class IncrementalAudit:
                 pending += chunk
                 *lines, pending = pending.split(b"\n")
                 for line in lines:
-                    row = self.cache.get(line.decode(), self.settings.with_json)
+                    row = self.cache.get(line.decode(), self.settings.prints_json)
                     if row is not None and self._usable(row):
                         return count
                     count += 1
@@ -138,7 +138,7 @@ class IncrementalAudit:
             when = parse_moment(row.committed)
             return until is not None and when is not None and when > until  # still passed over
         if row.kind == JUDGED:
-            if self.settings.with_json and not (row.record and row.record.check_json):
+            if self.settings.prints_json and not (row.record and row.record.check_json):
                 return False  # judged by a run that did not write check objects
             if self.enricher is not None and (
                     self.enricher.failed  # a cold run judges the rest without GitHub too

@@ -34,6 +34,7 @@ class JudgeSettings:
     today: dt.date
     sizes: SizeSettings
     with_json: bool  # write each change's check object (the JSON format and the cache need it)
+    prints_json: bool = False  # the output prints check objects: cached ones are read back only then
 
 
 class Judge:

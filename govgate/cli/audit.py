@@ -203,8 +203,9 @@ class _AuditRun:
         today = dt.date.today()
         cache = None if self.no_cache else _open_cache(source, policy, self.fail_on, self.github, self.cache_dir,
                                                        today, self.now)
+        prints_json = needs_check_json(self.output_format)
         settings = JudgeSettings(policy=policy, fail_on=self.fail_on, today=today, sizes=source.size_settings,
-                                 with_json=needs_check_json(self.output_format) or cache is not None)
+                                 with_json=prints_json or cache is not None, prints_json=prints_json)
         try:
             self._judge(cache, settings, timeline, enricher, summary, writer)
             summary.problems = self.trusted.problems + list(source.problems) + (enricher.problems if enricher else [])
