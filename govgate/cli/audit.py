@@ -312,13 +312,11 @@ def _open_cache(source: HistorySource, policy: Policy, fail_on: Severity, github
 
     from govgate.audit.cache import AuditCache, chain_key, default_directory, judge_inputs
     from govgate.sources.history_walk import git_dir
-    from govgate.sources.pull_refs import PullRefs
 
     if source.present_blobs is not None or source.is_shallow:
         return None
     # A waiver for #N holds only where refs/pull/N/head proves the landing: those refs can move.
-    pulls = PullRefs(source.repo)
-    proofs = sorted((number, pulls.head_of(number)) for number in source.options.waived_pulls)
+    proofs = sorted((number, source.pull_refs.head_of(number)) for number in source.options.waived_pulls)
     inputs = judge_inputs(policy, fail_on=fail_on, exact_lines=source.options.exact_lines, github=github,
                           repo_url=source.repo_url, today=today,
                           extra=[f"now {now.isoformat() if now else None}", f"pull request heads {proofs}"])

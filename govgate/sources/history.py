@@ -91,7 +91,7 @@ class HistorySource:
         self._present: set[str] | None = self._present_blobs() if self._partial else None
         self._env = _NO_LAZY_FETCH if self._partial else {}
         self._side = SideCommits(repo, self.range.exclude, self._shallow)
-        self._pull_refs = PullRefs(repo)
+        self.pull_refs = PullRefs(repo)  # listed once, on first use: the walk's landing proofs and the audit cache's key
         self._streams: list[GitStream] = []
         self._missing_blobs = 0
         self._estimate: int | None = None
@@ -307,7 +307,7 @@ class HistorySource:
         if pull_request is not None and pull_request.number is not None:
             # Only a waiver cares whether the number is proven; the proof costs a git call or two.
             waived = pull_request.number in self.options.waived_pulls
-            pull_request.landing_proven = waived and self._pull_refs.proves(commit, pull_request.number)
+            pull_request.landing_proven = waived and self.pull_refs.proves(commit, pull_request.number)
         commits = [commit, *side]
         return Change(
             id=f"#{landing.number}" if landing.number is not None else commit.sha[:12],
