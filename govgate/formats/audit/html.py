@@ -26,9 +26,9 @@ from govgate.formats.audit.svg import Frame, Series, line_chart
 from govgate.formats.audit.wording import (
     COMPLIANCE_NOTE,
     EVIDENCE_NOTE,
-    GAP_OF,
     QUESTION_LABELS,
     compliance_rows,
+    evidence_found,
     reviews_source,
     scope,
     span,
@@ -149,8 +149,7 @@ def _charts(summary: AuditSummary) -> str:
         label = QUESTION_LABELS[question]
         met = Series("meets the policy", MET_COLOUR, [p.compliance(question) for _, p in months], dash="", marker="circle")
         found = Series("evidence found", FOUND_COLOUR,
-                       [None if p.gap_share(GAP_OF[question]) is None else 1 - (p.gap_share(GAP_OF[question]) or 0.0)
-                        for _, p in months], dash="6 4", marker="square")
+                       [evidence_found(p, question) for _, p in months], dash="6 4", marker="square")
         chart = line_chart(f"{label}: meets the policy and evidence found, by month", labels, [met, found], unjudged=small,
                            frame=PANEL, legend=False)
         asked = summary.total.asked[question]

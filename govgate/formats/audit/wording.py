@@ -86,11 +86,15 @@ def compliance_rows(period: Period) -> list[tuple[str, str, str, str]]:
     rows = []
     for question in GOVERNANCE_QUESTIONS:
         asked = period.asked[question]
-        missing = period.gap_share(GAP_OF[question])
-        found = None if missing is None else 1 - missing
         rows.append((QUESTION_LABELS[question], f"{asked:,} ({percent(asked / period.changes)})" if period.changes else "-",
-                     percent(period.compliance(question)), percent(found)))
+                     percent(period.compliance(question)), percent(evidence_found(period, question))))
     return rows
+
+
+def evidence_found(period: Period, question: Question) -> float | None:
+    """The share of the period's changes that had evidence on ``question`` (None: nothing to count)."""
+    missing = period.gap_share(GAP_OF[question])
+    return None if missing is None else 1 - missing
 
 
 def vendor_lines(summary: AuditSummary) -> list[str]:
