@@ -18,7 +18,7 @@ import hashlib
 import json
 from typing import Any
 
-from govgate.formats.findings import FALLBACK_FILE, Finding, fingerprint, loose_warnings, place, rule_findings
+from govgate.formats.findings import Finding, fallback_path, fingerprint, loose_warnings, place, rule_findings
 from govgate.model import Severity
 from govgate.verdict import Verdict
 
@@ -27,7 +27,7 @@ DESCRIPTION_LIMIT = 1000
 
 def render_check(verdict: Verdict) -> str:
     issues: dict[str, dict[str, Any]] = {}
-    first_file = _first_file(verdict)
+    first_file = fallback_path(verdict)
     for gap in verdict.incomplete:
         digest = hashlib.sha256(f"incomplete\0{gap.kind.value}\0{gap.detail}".encode()).hexdigest()[:32]
         issues.setdefault(digest, _issue(f"not fully judged: {gap.detail}", f"govgate/incomplete/{gap.kind.value}", digest,
@@ -42,11 +42,6 @@ def render_check(verdict: Verdict) -> str:
         issues.setdefault(digest, _issue(f"{flag.question.value}: {flag.detail}", f"govgate/{flag.kind}", digest, "minor",
                                          path, max(1, flag.location.line or 1)))
     return json.dumps(list(issues.values()), indent=2, ensure_ascii=False) + "\n"
-
-
-def _first_file(verdict: Verdict) -> str:
-    files = [f.path for f in verdict.change.files]
-    return files[0].lstrip("/") if files else FALLBACK_FILE
 
 
 def _severity(finding: Finding, verdict: Verdict) -> str:

@@ -58,10 +58,15 @@ def place(finding: Finding, verdict: Verdict) -> tuple[str, int, int | None]:
     location = finding.location
     if location is not None and location.path:
         return location.path.lstrip("/"), max(1, location.line or 1), location.end_line
+    return fallback_path(verdict), 1, None
+
+
+def fallback_path(verdict: Verdict) -> str:
+    """Where a finding with no file of its own is shown: the first file the change keeps, else the first it touches."""
     files = verdict.change.files
     present = [f.path for f in files if f.status is not FileStatus.DELETED]
     candidates = present or [f.path for f in files]
-    return (candidates[0] if candidates else FALLBACK_FILE), 1, None
+    return candidates[0].lstrip("/") if candidates else FALLBACK_FILE
 
 
 def fingerprint(finding: Finding, path: str) -> str:
