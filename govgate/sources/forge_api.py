@@ -56,6 +56,19 @@ class ForgeApiError(SourceError):
         self.status = status
 
 
+DEFAULT_DEADLINE_SECONDS = 60.0  # every request of a run, retries included, unless the policy says otherwise
+
+
+def policy_deadline(settings: Mapping[str, Any]) -> float:
+    """The whole run's time bound for a forge's API, from the policy's block for it (``timeout_seconds``)."""
+    return float(settings.get("timeout_seconds", DEFAULT_DEADLINE_SECONDS))
+
+
+def fails_open(settings: Mapping[str, Any]) -> bool:
+    """Whether the policy's block for a forge judges without its data when the API is down (else exit 2)."""
+    return settings.get("on_api_error") == "fail_open"
+
+
 class ForgeClient:
     service: ClassVar[str] = "forge API"  # how messages name the API: "GitHub API", "GitLab API"
     error_type: ClassVar[type[ForgeApiError]] = ForgeApiError
@@ -69,8 +82,8 @@ class ForgeClient:
         api_url: str,
         token: str | None,
         *,
-        deadline_seconds: float = 60.0,
-        per_request_timeout: float = 20.0,
+        deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+        per_request_timeout: float = 20.0,  # each attempt, and never past the deadline
         max_attempts: int = 5,
         backoff_seconds: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,

@@ -25,6 +25,7 @@ from govgate.model import Change, Gap, GapKind, PullRequest
 from govgate.sources import NothingToJudge, SourceRequest, TrustRoot
 from govgate.sources.clone import branch_tip, commit_parents, ensure_commits, ensure_history, fetch_credentials, has_commit
 from govgate.sources.codeowners import CODEOWNERS_LOCATIONS, parse_codeowners
+from govgate.sources.forge_api import fails_open, policy_deadline
 from govgate.sources.forge_reads import ForgeReads
 from govgate.sources.git import ZERO_SHA
 from govgate.sources.github_api import GitHubClient
@@ -45,7 +46,6 @@ __all__ = ["GitHubEventSource", "NothingToJudge", "open_source"]
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target", "pull_request_review")
 SUPPORTED_EVENTS = (*PULL_REQUEST_EVENTS, "merge_group", "push")
-DEFAULT_TIMEOUT_SECONDS = 60.0
 T = TypeVar("T")
 
 
@@ -183,10 +183,9 @@ class GitHubEventSource:
 
     def changes(self, trusted: TrustedConfig) -> Iterator[Change]:
         settings = trusted.policy.github
-        timeout = float(settings.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS))
-        client = GitHubClient(self.env.api_url, self.env.token, self.env.graphql_url, deadline_seconds=timeout,
-                              per_request_timeout=min(20.0, timeout))
-        api = _Api(client, "GitHub", "github", settings.get("on_api_error") == "fail_open", self.problems,
+        client = GitHubClient(self.env.api_url, self.env.token, self.env.graphql_url,
+                              deadline_seconds=policy_deadline(settings))
+        api = _Api(client, "GitHub", "github", fails_open(settings), self.problems,
                    repository=self.env.repository)
         target = self.target
         pull = self._pull_request_for(api)

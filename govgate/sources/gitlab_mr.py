@@ -30,6 +30,7 @@ from govgate.model import Approval, Change, PullRequest
 from govgate.sources import SourceRequest, TrustRoot
 from govgate.sources.clone import branch_tip, ensure_commits, ensure_history, has_commit
 from govgate.sources.codeowners_gitlab import GITLAB_CODEOWNERS_LOCATIONS, parse_gitlab_codeowners
+from govgate.sources.forge_api import fails_open, policy_deadline
 from govgate.sources.forge_reads import ForgeReads
 from govgate.sources.gitlab_api import GitLabClient, GitLabToken, TokenKind, token_from
 from govgate.sources.gitlab_approvers import ApproverReader, add_pushers, contributors_of
@@ -42,7 +43,6 @@ from govgate.sources.trusted import TrustedConfig
 
 __all__ = ["GitLabMergeRequestSource", "open_source"]
 
-DEFAULT_TIMEOUT_SECONDS = 60.0
 GIT_DEPTH_HINT = (
     "set `GIT_DEPTH: 0` in the govgate job's variables (or a depth that reaches the merge base), or let govgate "
     "fetch from origin: the job's clone needs the commits between the target branch and the head"
@@ -168,10 +168,8 @@ class GitLabMergeRequestSource:
 
     def changes(self, trusted: TrustedConfig) -> Iterator[Change]:
         settings = trusted.policy.gitlab
-        timeout = float(settings.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS))
-        client = GitLabClient(self._api_url(settings), self.env.token, deadline_seconds=timeout,
-                              per_request_timeout=min(20.0, timeout))
-        reads = ForgeReads(client, "GitLab", "gitlab", settings.get("on_api_error") == "fail_open", self.problems)
+        client = GitLabClient(self._api_url(settings), self.env.token, deadline_seconds=policy_deadline(settings))
+        reads = ForgeReads(client, "GitLab", "gitlab", fails_open(settings), self.problems)
         env = self.env
         mr = reads.call("the merge request", lambda c: fetch_merge_request(c, env.project, env.iid))
         pull = mr.pull if mr is not None else self._pull_from_variables()
