@@ -84,10 +84,13 @@ def read_ci_config(files: BaseFiles, path: str = DEFAULT_CI_CONFIG) -> CiConfig:
 
 def compare_jobs(base: CiConfig, head: CiConfig, names: list[str]) -> dict[str, tuple[JobDefinition, str]]:
     """For each job name of a pipeline: whether the head defines it as the base does, and why."""
+    by_definition: dict[str, tuple[JobDefinition, str]] = {}  # parallel runs share one definition: compared once
     found: dict[str, tuple[JobDefinition, str]] = {}
     for shown in names:
         name = job_definition_name(shown)
-        found[shown] = _compare(base, head, name)
+        if name not in by_definition:
+            by_definition[name] = _compare(base, head, name)
+        found[shown] = by_definition[name]
     return found
 
 
