@@ -28,8 +28,10 @@ from govgate.globs import glob_set
 from govgate.policy.cron import CronSchedule, wall_clock
 
 RECURRING_HORIZON = dt.timedelta(days=366)  # how far back a recurring start, or ahead its end_cron, is looked for
-_DURATION = re.compile(r"^(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?$")
-DURATION_PATTERN = r"^(?=\d)(\d+w)?(\d+d)?(\d+h)?(\d+m)?$"
+# Weeks, days, hours, minutes, each optional, at least one: the schema's pattern (plain groups, so that
+# editors' ECMAScript engines read it too) and the parser's.
+DURATION_PATTERN = r"^(?=\d)(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$"
+_DURATION = re.compile(DURATION_PATTERN)
 ZERO = dt.timedelta(0)
 
 
@@ -174,10 +176,10 @@ class Freezes:
 
 def parse_duration(text: str) -> dt.timedelta | None:
     match = _DURATION.match(text.strip())
-    if not match or not text.strip():
+    if not match:
         return None
-    parts = {key: int(value) for key, value in match.groupdict().items() if value}
-    return dt.timedelta(weeks=parts.get("w", 0), days=parts.get("d", 0), hours=parts.get("h", 0), minutes=parts.get("m", 0))
+    weeks, days, hours, minutes = (int(value or 0) for value in match.groups())
+    return dt.timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
 
 
 def duration_text(value: dt.timedelta | None) -> str:
