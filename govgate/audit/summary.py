@@ -228,13 +228,11 @@ class AuditSummary:
         self, policy: Policy, *, range_label: str, since: dt.datetime | None = None, until: dt.datetime | None = None,
         paths: tuple[str, ...] = (), repo_url: str | None = None, fail_on: Severity = Severity.ERROR, worst_limit: int = WORST_LIMIT,
         now: dt.datetime | None = None,
-        context: AuditContext | None = None,
+        context: AuditContext,
     ) -> None:
         self.policy = policy
         self.range_label = range_label
-        self.context = context or AuditContext(
-            repository_name=repo_url.split("://", 1)[-1].split("/", 1)[-1] if repo_url else "unnamed repository",
-            repository_url=repo_url, range_label=range_label, branch=None, tip=None)
+        self.context = context
         self.since, self.until, self.paths = since, until, paths
         self.repo_url = repo_url
         self.fail_on = fail_on

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govgate import __version__
-from govgate.audit.context import now_utc
+from govgate.audit.context import now_utc, repository_name
 from govgate.audit.summary import Period, quarters
 from govgate.audit.thresholds import MIN_MONTH_CHANGES
 from govgate.formats.audit import percent
@@ -45,7 +45,7 @@ class RepositoryAudit:
         summary = record.summary
         rng = summary.get("range", {})
         url = summary.get("repository")
-        name = summary.get("repository_name") or (url.split("://", 1)[-1].split("/", 1)[-1] if url else record.where)
+        name = summary.get("repository_name") or (repository_name(url, None) if url else record.where)
         large = summary.get("large_merges", {})
         return cls(
             name=name, url=url, range_label=rng.get("label") or rng.get("rev") or "", oldest=rng.get("oldest"),

@@ -108,16 +108,15 @@ def _shade(frame: Frame, count: int, unjudged: Sequence[bool] | None) -> list[st
 PERCENT_TICKS = ((0.0, "0%"), (0.25, "25%"), (0.5, "50%"), (0.75, "75%"), (1.0, "100%"))
 
 
-def line_chart(title: str, labels: Sequence[str], series: Sequence[Series | tuple[str, str, Sequence[float | None]]], *,
+def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *,
                unjudged: Sequence[bool] | None = None, frame: Frame | None = None, legend: bool = True) -> str:
     """Shares (0..1) per label, one line per series; points of unjudged labels are not drawn."""
     frame = frame or Frame()
-    items = [s if isinstance(s, Series) else Series(*s) for s in series]
     parts = _open(frame, title, "line-chart") + _shade(frame, len(labels), unjudged) + _axes(frame, labels, PERCENT_TICKS, 1.0)
-    for number, item in enumerate(items):
+    for number, item in enumerate(series):
         parts.append(_line(frame, labels, item, number, unjudged))
     if legend:
-        parts.append(legend_row(frame, [(i.name, i.colour, _dash(i, n), _marker(i, n)) for n, i in enumerate(items)]))
+        parts.append(legend_row(frame, [(i.name, i.colour, _dash(i, n), _marker(i, n)) for n, i in enumerate(series)]))
     parts.append("</svg>")
     return "".join(parts)
 
