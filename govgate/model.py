@@ -38,59 +38,54 @@ GOVERNANCE_QUESTIONS: tuple[Question, ...] = (
 )
 
 
-class Trust(str, enum.Enum):
+class Ranked:
+    """Members of an ordered vocabulary compare by rank (weakest 0): ``at_least`` is what policies ask.
+
+    The rank is the member's place in its enum, weakest first, unless ``_strongest_first``."""
+
+    _strongest_first = False
+
+    @property
+    def rank(self) -> int:
+        ranks = _RANKS.get(type(self))
+        if ranks is None:
+            members = list(type(self))  # type: ignore[call-overload]
+            ordered = reversed(members) if self._strongest_first else members
+            ranks = _RANKS[type(self)] = {member: index for index, member in enumerate(ordered)}
+        return ranks[self]
+
+    def at_least(self, other: Ranked) -> bool:
+        return self.rank >= other.rank
+
+
+_RANKS: dict[type, dict[Any, int]] = {}
+
+
+class Trust(Ranked, str, enum.Enum):
     """How far a piece of evidence can be believed, strongest first."""
+
+    _strongest_first = enum.nonmember(True)
 
     VERIFIED = "verified"  # read from an authority (GitHub API) about this exact head
     DECLARED = "declared"  # a claim by the change's author: trailer, PR body
     INFERRED = "inferred"  # derived from file analysis
 
-    @property
-    def rank(self) -> int:
-        return _TRUST_RANK[self]
 
-    def at_least(self, other: Trust) -> bool:
-        return self.rank >= other.rank
-
-
-_TRUST_RANK = {Trust.INFERRED: 0, Trust.DECLARED: 1, Trust.VERIFIED: 2}
-
-
-class Severity(enum.StrEnum):
+class Severity(Ranked, enum.StrEnum):
     """How much a failing rule or a red flag weighs, weakest first (``--fail-on`` compares ranks)."""
 
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"
 
-    @property
-    def rank(self) -> int:
-        return _SEVERITY_ORDER.index(self)
 
-    def at_least(self, other: Severity) -> bool:
-        return self.rank >= other.rank
-
-
-_SEVERITY_ORDER = (Severity.INFO, Severity.WARNING, Severity.ERROR)
-
-
-class Fragility(str, enum.Enum):
+class Fragility(Ranked, str, enum.Enum):
     """How fragile a path is, as the organisational memory records it (ordered: low < critical)."""
 
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
     CRITICAL = "critical"
-
-    @property
-    def rank(self) -> int:
-        return _FRAGILITY_ORDER.index(self)
-
-    def at_least(self, other: Fragility) -> bool:
-        return self.rank >= other.rank
-
-
-_FRAGILITY_ORDER = (Fragility.LOW, Fragility.MEDIUM, Fragility.HIGH, Fragility.CRITICAL)
 
 
 class KnowledgeStatus(str, enum.Enum):
